@@ -1,0 +1,38 @@
+/**
+ * samwise: sharpness-aware training of image classifiers on WebGPU.
+ *
+ * ```ts
+ * import * as sw from "./mod.ts";
+ * await sw.init();
+ * const x = sw.tensor([1, 2, 3, 4], [2, 2]);
+ * x.requiresGrad = true;
+ * const loss = sw.sum(sw.square(sw.matmul(x, x)));
+ * sw.backward(loss);
+ * console.log(await x.grad!.data());
+ * ```
+ *
+ * @module
+ */
+export { init, NoAdapterError, runtime, type RuntimeStats } from "./src/gpu/mod.ts";
+export { keep, Tensor, tidy } from "./src/tensor/mod.ts";
+export type { Shape } from "./src/tensor/shape.ts";
+export { isGradEnabled, noGrad } from "./src/autograd/tape.ts";
+export { backward } from "./src/autograd/backward.ts";
+export { registerRule, RULES } from "./src/autograd/rules.ts";
+export * from "./src/ops/elementwise.ts";
+export { broadcastTo, flatten, permute, reshape, transpose } from "./src/ops/shape_ops.ts";
+export { max, mean, sum, sumTo } from "./src/ops/reduce.ts";
+export { linear, matmul } from "./src/ops/matmul.ts";
+export { conv2d, type Conv2dOptions } from "./src/ops/conv.ts";
+export { crossEntropy, logSoftmax, nllLoss, topkCorrect } from "./src/ops/loss.ts";
+export {
+  axpby_,
+  axpy_,
+  type Coef,
+  copy_,
+  dot,
+  globalNorm,
+  pack,
+  scale_,
+  sumOfSquares,
+} from "./src/ops/multi_tensor.ts";

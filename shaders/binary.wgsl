@@ -1,0 +1,54 @@
+// out = f(a, b) with NumPy broadcasting. Up to 8 dims; a stride of 0 broadcasts.
+// MODE 0: a and b have the output's shape (contiguous fast path);
+// MODE 1: b is a single element; MODE 2: general strided indexing.
+override OP: u32 = 0u;
+override MODE: u32 = 2u;
+
+struct Params {
+  n: u32, rank: u32, pad0: u32, pad1: u32,
+  shape: array<vec4<u32>, 2>,
+  sa: array<vec4<u32>, 2>,
+  sb: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn f(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 0u: { return x + y; }
+    case 1u: { return x - y; }
+    case 2u: { return x * y; }
+    case 3u: { return x / y; }
+    case 4u: { return max(x, y); }
+    case 5u: { return min(x, y); }
+    case 6u: { return pow(x, y); }
+    case 7u: { return select(0.0, 1.0, x == y); }
+    case 8u: { return select(0.0, 1.0, x > y); }
+    case 9u: { return select(0.0, x, y > 0.0); }   // relu backward: grad where input > 0
+    case 10u: { return select(0.0, 1.0, x >= y); }
+    default: { return x; }
+  }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let i = (wid.y * nw.x + wid.x) * 256u + li;
+  if (i >= p.n) { return; }
+  if (MODE == 0u) { out[i] = f(a[i], b[i]); return; }
+  if (MODE == 1u) { out[i] = f(a[i], b[0]); return; }
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let du = u32(d);
+    let extent = p.shape[du / 4u][du % 4u];
+    let c = rem % extent;
+    rem = rem / extent;
+    ia += c * p.sa[du / 4u][du % 4u];
+    ib += c * p.sb[du / 4u][du % 4u];
+  }
+  out[i] = f(a[ia], b[ib]);
+}

@@ -1,0 +1,12 @@
+// y[i] = value. Used for zeros/ones/full and zeroing gradient buffers.
+struct Params { n: u32, value: f32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let i = (wid.y * nw.x + wid.x) * 256u + li;
+  if (i >= p.n) { return; }
+  y[i] = p.value;
+}

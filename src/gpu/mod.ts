@@ -1,0 +1,17 @@
+/**
+ * The WebGPU runtime: device acquisition, buffer pool, pipeline cache, batched submission.
+ * @module
+ */
+export { type GpuContext, gpuContext, NoAdapterError } from "./device.ts";
+export { bucketSize, BufferPool, type PoolStats } from "./pool.ts";
+export { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
+export {
+  type BufferRange,
+  GpuError,
+  init,
+  Runtime,
+  runtime,
+  type RuntimeStats,
+  STORAGE_USAGE,
+} from "./runtime.ts";
+export { Params } from "./params.ts";

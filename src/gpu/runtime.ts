@@ -1,0 +1,311 @@
+/**
+ * The GPU runtime: one object that owns the device, the buffer pool, the pipeline
+ * cache and the command stream, and counts what it does.
+ *
+ * Ops never submit work themselves. They call {@link Runtime.dispatch}, which only
+ * records the dispatch; recorded work is encoded into one command buffer (one compute
+ * pass between copies) and submitted when the CPU needs data ({@link Runtime.read}),
+ * at an explicit step boundary ({@link Runtime.flush}), or when the batch grows past
+ * {@link Runtime.maxBatch} dispatches. Under llvmpipe a submit costs about twice what
+ * a dispatch costs and a readback costs ~11 ms of fence latency, so training loops
+ * should read at most a few scalars per step.
+ *
+ * Uniform parameters: each dispatch gets a 256-byte slot (the minimum uniform offset
+ * alignment) in one arena that is uploaded with a single `writeBuffer` per submit, so
+ * no buffer is created per dispatch. Queue operations run in order, so rewriting the
+ * arena for the next submit cannot disturb the previous one.
+ *
+ * Errors: shader compilation, validation and device loss are caught by error scopes
+ * and reported as thrown `GpuError`s naming the kernels involved, at the next flush or
+ * read; nothing silently produces NaNs.
+ *
+ * @module
+ */
+import { type GpuContext, gpuContext } from "./device.ts";
+import { BufferPool, type PoolStats } from "./pool.ts";
+import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
+
+/** Usage flags of every tensor buffer: bound as storage, copied to and from. */
+export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STAGING_USAGE = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+const UNIFORM_SLOT = 256;
+
+/** A GPU error (validation, out-of-memory, device loss) with the kernels it concerns. */
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GpuError";
+  }
+}
+
+/** A storage buffer range bound to one binding of a kernel. */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  /** Byte offset; a multiple of 256 (WebGPU's storage offset alignment). */
+  offset: number;
+  /** Byte length. */
+  size: number;
+}
+
+/** Counters that tests and benchmarks assert on. */
+export interface RuntimeStats extends PoolStats {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  copies: number;
+  pipelines: number;
+}
+
+type Command =
+  | { kind: "dispatch"; kernel: Kernel; buffers: BufferRange[]; params: ArrayBuffer | null; groups: number[] }
+  | { kind: "copy"; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
+
+/** See the module documentation. */
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  /** Adapter description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  readonly adapterName: string;
+  /** Largest byte size one storage binding may have on this device. */
+  readonly maxBinding: number;
+  /** Recorded dispatches beyond which the batch is submitted on its own. */
+  maxBatch = 2048;
+
+  #pending: Command[] = [];
+  #uniform: GPUBuffer | null = null;
+  #errors: Promise<string | null>[] = [];
+  #lost: string | null = null;
+  #counts = { dispatches: 0, submits: 0, readbacks: 0, copies: 0 };
+
+  constructor(ctx: GpuContext) {
+    this.device = ctx.device;
+    this.adapterName = ctx.description;
+    this.pool = new BufferPool(ctx.device);
+    this.pipelines = new PipelineCache(ctx.device);
+    this.maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
+    ctx.device.lost.then((info) => {
+      this.#lost = `GPU device lost (${info.reason}): ${info.message}`;
+    });
+    ctx.device.addEventListener("uncapturederror", (ev) => {
+      const msg = (ev as GPUUncapturedErrorEvent).error.message;
+      this.#errors.push(Promise.resolve(`uncaptured GPU error: ${msg}`));
+    });
+  }
+
+  /** Compiles (once) and returns a kernel; `name` is what errors and profiles call it. */
+  kernel(name: string, code: string, constants: Constants = {}): Kernel {
+    this.#checkAlive();
+    const k = this.pipelines.get(name, code, constants);
+    return k;
+  }
+
+  /** A storage buffer from the pool, at least `bytes` long. */
+  alloc(bytes: number): GPUBuffer {
+    this.#checkAlive();
+    return this.pool.acquire(Math.max(bytes, 4), STORAGE_USAGE);
+  }
+
+  /** Returns a buffer from {@link alloc} to the pool. */
+  free(buf: GPUBuffer): void {
+    this.pool.release(buf);
+  }
+
+  /**
+   * Records one dispatch. `buffers` are bound at bindings 1..n of group 0, `params`
+   * (at most 256 bytes) at binding 0 as a uniform. Nothing runs until the next flush.
+   */
+  dispatch(kernel: Kernel, buffers: BufferRange[], params: ArrayBuffer | null, groups: number[]): void {
+    this.#checkAlive();
+    if (params && params.byteLength > UNIFORM_SLOT) {
+      throw new GpuError(
+        `kernel ${kernel.name}: ${params.byteLength} bytes of parameters exceed ${UNIFORM_SLOT}`,
+      );
+    }
+    for (const g of groups) {
+      if (g > 65535 || g < 0 || !Number.isInteger(g)) {
+        throw new GpuError(`kernel ${kernel.name}: workgroup count ${groups.join("x")} out of range`);
+      }
+    }
+    for (const b of buffers) {
+      if (b.size > this.maxBinding) {
+        throw new GpuError(
+          `kernel ${kernel.name}: a ${b.size}-byte binding exceeds this adapter's ${this.maxBinding}-byte limit`,
+        );
+      }
+    }
+    if (groups.some((g) => g === 0)) return;
+    this.#pending.push({ kind: "dispatch", kernel, buffers, params, groups });
+    if (this.#pending.length >= this.maxBatch) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy (ordered with the dispatches around it). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.#checkAlive();
+    if (size > 0) this.#pending.push({ kind: "copy", src, srcOffset, dst, dstOffset, size });
+  }
+
+  /**
+   * Uploads bytes. Work recorded so far is submitted first: a pooled buffer handed out
+   * again may still be read by recorded dispatches, and `writeBuffer` would otherwise
+   * overtake them on the queue.
+   */
+  write(buf: GPUBuffer, offset: number, data: ArrayBufferView): void {
+    this.#checkAlive();
+    if (this.#pending.length) this.flush();
+    this.device.queue.writeBuffer(buf, offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Encodes and submits everything recorded so far in one command buffer. */
+  flush(): void {
+    this.#checkAlive();
+    const cmds = this.#pending;
+    if (!cmds.length) return;
+    this.#pending = [];
+    const device = this.device;
+    const nUniform = cmds.reduce((n, c) => n + (c.kind === "dispatch" && c.params ? 1 : 0), 0);
+    let arena: Uint8Array<ArrayBuffer> | null = null;
+    if (nUniform) {
+      const bytes = nUniform * UNIFORM_SLOT;
+      if (!this.#uniform || this.#uniform.size < bytes) {
+        this.#uniform?.destroy();
+        this.#uniform = device.createBuffer({
+          size: Math.max(bytes, 64 * UNIFORM_SLOT),
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
+      }
+      arena = new Uint8Array(new ArrayBuffer(bytes));
+    }
+    device.pushErrorScope("validation");
+    device.pushErrorScope("out-of-memory");
+    const enc = device.createCommandEncoder();
+    let pass: GPUComputePassEncoder | null = null;
+    let slot = 0;
+    const names = new Set<string>();
+    for (const c of cmds) {
+      if (c.kind === "copy") {
+        pass?.end();
+        pass = null;
+        enc.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+        this.#counts.copies++;
+        continue;
+      }
+      names.add(c.kernel.name);
+      const entries: GPUBindGroupEntry[] = c.buffers.map((b, i) => ({
+        binding: i + 1,
+        resource: { buffer: b.buffer, offset: b.offset, size: b.size },
+      }));
+      if (c.params) {
+        arena!.set(new Uint8Array(c.params), slot * UNIFORM_SLOT);
+        entries.push({
+          binding: 0,
+          resource: { buffer: this.#uniform!, offset: slot * UNIFORM_SLOT, size: c.params.byteLength },
+        });
+        slot++;
+      }
+      const bg = device.createBindGroup({ label: c.kernel.name, layout: c.kernel.layout, entries });
+      pass ??= enc.beginComputePass();
+      pass.setPipeline(c.kernel.pipeline);
+      pass.setBindGroup(0, bg);
+      pass.dispatchWorkgroups(c.groups[0], c.groups[1] ?? 1, c.groups[2] ?? 1);
+      this.#counts.dispatches++;
+    }
+    pass?.end();
+    if (arena) device.queue.writeBuffer(this.#uniform!, 0, arena);
+    device.queue.submit([enc.finish()]);
+    this.#counts.submits++;
+    const which = [...names].slice(0, 12).join(", ");
+    const oom = device.popErrorScope();
+    const val = device.popErrorScope();
+    this.#errors.push(
+      Promise.all([oom, val]).then(([o, v]) => {
+        const e = o ?? v;
+        return e
+          ? `GPU ${o ? "out-of-memory" : "validation"} error in a submit of [${which}]: ${e.message}`
+          : null;
+      }),
+    );
+  }
+
+  /** Submits pending work and throws the first GPU error seen so far, if any. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.#throwErrors();
+  }
+
+  /** Reads `size` bytes at `offset` of `buf` back to the CPU (counts as one readback). */
+  async read(buf: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> {
+    this.#checkAlive();
+    const aligned = Math.ceil(size / 4) * 4;
+    const staging = this.pool.acquire(aligned, STAGING_USAGE);
+    this.copy(buf, offset, staging, 0, aligned);
+    this.flush();
+    this.#counts.readbacks++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, aligned);
+    } catch (e) {
+      await this.#throwErrors();
+      throw new GpuError(`readback failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange(0, aligned).slice(0, size);
+    staging.unmap();
+    this.pool.release(staging);
+    await this.#throwErrors();
+    return out;
+  }
+
+  /** Counters since start (or since {@link resetCounters}) plus the pool's accounting. */
+  stats(): RuntimeStats {
+    return { ...this.pool.stats(), ...this.#counts, pipelines: this.pipelines.size };
+  }
+
+  /** Zeroes dispatch/submit/readback/copy counters. */
+  resetCounters(): void {
+    this.#counts = { dispatches: 0, submits: 0, readbacks: 0, copies: 0 };
+  }
+
+  /** Number of commands recorded but not yet submitted. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  async #throwErrors(): Promise<void> {
+    if (!this.#errors.length) return;
+    const errs = this.#errors;
+    this.#errors = [];
+    const msgs = (await Promise.all(errs)).filter((m): m is string => m !== null);
+    if (msgs.length) throw new GpuError(`samwise: ${msgs[0]}`);
+    this.#checkAlive();
+  }
+
+  #checkAlive(): void {
+    if (this.#lost) throw new GpuError(`samwise: ${this.#lost}`);
+  }
+
+  /** Awaits every kernel compiled so far and throws the first compilation error. */
+  async checkCompiled(kernels: Kernel[]): Promise<void> {
+    for (const k of kernels) {
+      const e = await k.compiled;
+      if (e) throw new GpuError(`samwise: ${e}`);
+    }
+  }
+}
+
+let current: Runtime | null = null;
+
+/**
+ * Initialises the runtime (adapter, device, pool) once; later calls return the same one.
+ * Throws {@link NoAdapterError} with instructions when there is no WebGPU adapter.
+ */
+export async function init(): Promise<Runtime> {
+  if (current) return current;
+  current = new Runtime(await gpuContext());
+  return current;
+}
+
+/** The initialised runtime; throws if {@link init} has not completed. */
+export function runtime(): Runtime {
+  if (!current) throw new Error("samwise: call `await init()` before creating tensors");
+  return current;
+}

@@ -1,0 +1,210 @@
+/**
+ * 2-D convolution (NCHW, groups = 1) by im2col + the register-blocked GEMM.
+ *
+ * Forward: for each image n, out[n] = W [Co, K] x col[n] [K, P], K = Ci*KH*KW, P = OH*OW,
+ * one batched GEMM with W broadcast. Backward: dW = sum_n dOut[n] col[n]^T (one GEMM pass
+ * that sums over the batch inside the kernel), dcol[n] = W^T dOut[n] folded back by col2im.
+ * The column buffer is built per chunk of images (at most `convSettings.maxColFloats` floats),
+ * reused across chunks, and recomputed in backward rather than kept: a ResNet-18 layer's
+ * columns are 75 MB at batch 32, too much to hold for every layer.
+ * K and P are rounded up to multiples of 4 (zero rows/columns) so the vec4 GEMM applies;
+ * a 1x1, stride-1, unpadded conv skips im2col entirely (the image is its own column matrix).
+ *
+ * @module
+ */
+import im2colSrc from "../../shaders/im2col.wgsl" with { type: "text" };
+import col2imSrc from "../../shaders/col2im.wgsl" with { type: "text" };
+import padColsSrc from "../../shaders/pad_cols.wgsl" with { type: "text" };
+import { Params } from "../gpu/params.ts";
+import { record } from "../autograd/tape.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { grid, launch } from "./launch.ts";
+import { gemm } from "./matmul.ts";
+import { gatherStrided, reshape } from "./shape_ops.ts";
+import { add } from "./elementwise.ts";
+
+/** Tunables: the largest column buffer built at once, in floats (default 64 MiB). */
+export const convSettings = { maxColFloats: 1 << 24 };
+
+/** Stride and zero padding, the same along height and width (PyTorch's int arguments). */
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/** Everything about one convolution's shapes, computed once in forward and kept for backward. */
+export interface ConvGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  Co: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  pad: number;
+  OH: number;
+  OW: number;
+  P: number;
+  K: number;
+  Kp: number;
+  Pp: number;
+  /** 1x1, stride 1, no padding, aligned: the input is used as the column matrix directly. */
+  direct: boolean;
+  /** Images per im2col chunk. */
+  chunk: number;
+}
+
+const up4 = (v: number) => Math.ceil(v / 4) * 4;
+
+/** Validates shapes and derives the geometry; errors name the offending shapes. */
+export function convGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): ConvGeometry {
+  const stride = opts.stride ?? 1, pad = opts.padding ?? 0;
+  if (x.rank !== 4) throw new Error(`conv2d: input must be [N, C, H, W], got [${x.shape}]`);
+  if (w.rank !== 4) throw new Error(`conv2d: weight must be [Co, Ci, KH, KW], got [${w.shape}]`);
+  const [N, C, H, W] = x.shape, [Co, Ci, KH, KW] = w.shape;
+  if (Ci !== C) throw new Error(`conv2d: input has ${C} channels, weight expects ${Ci}`);
+  if (!(stride >= 1 && Number.isInteger(stride)) || !(pad >= 0 && Number.isInteger(pad))) {
+    throw new Error(`conv2d: stride ${stride} / padding ${pad} must be integers >= 1 / >= 0`);
+  }
+  const OH = Math.floor((H + 2 * pad - KH) / stride) + 1, OW = Math.floor((W + 2 * pad - KW) / stride) + 1;
+  if (OH < 1 || OW < 1) throw new Error(`conv2d: kernel ${KH}x${KW} larger than padded input ${H}x${W}`);
+  const P = OH * OW, K = C * KH * KW;
+  const Kp = up4(K), Pp = up4(P);
+  const direct = KH === 1 && KW === 1 && stride === 1 && pad === 0 && K === Kp && P === Pp;
+  const chunk = Math.max(1, Math.min(N, Math.floor(convSettings.maxColFloats / (Kp * Pp))));
+  return { N, C, H, W, Co, KH, KW, stride, pad, OH, OW, P, K, Kp, Pp, direct, chunk };
+}
+
+function geomParams(g: ConvGeometry, n0: number, total: number): ArrayBuffer {
+  return new Params().u32(g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW, g.K, g.Kp, g.Pp, n0, total)
+    .bytes();
+}
+
+/** Builds the column matrices of images n0..n0+nb-1 into `col` ([nb, Kp, Pp]). */
+function im2col(x: Tensor, g: ConvGeometry, n0: number, nb: number, col: Tensor): void {
+  const total = nb * g.Kp * g.Pp;
+  launch("im2col", im2colSrc, {}, [x, col], geomParams(g, n0, total), grid(total));
+}
+
+/** Rows of width K widened to Kp with zeros. */
+function padCols(x: Tensor, rows: number, K: number, Kp: number): Tensor {
+  if (K === Kp) return x;
+  const out = Tensor.empty([rows, Kp]);
+  launch("pad_cols", padColsSrc, {}, [x, out], new Params().u32(rows, K, Kp).bytes(), grid(rows * Kp));
+  return out;
+}
+
+/** Chunks of the batch: [n0, nb] pairs. */
+function chunks(g: ConvGeometry): [number, number][] {
+  const out: [number, number][] = [];
+  for (let n0 = 0; n0 < g.N; n0 += g.chunk) out.push([n0, Math.min(g.chunk, g.N - n0)]);
+  return out;
+}
+
+/** The convolution without bias, recorded as op "conv2d". */
+function conv2dNoBias(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
+  const g = convGeometry(x, w, opts);
+  const wp = padCols(w, g.Co, g.K, g.Kp);
+  const outP = g.Pp === g.P ? Tensor.empty([g.N, g.Co, g.OH, g.OW]) : Tensor.empty([g.N, g.Co, g.Pp]);
+  const col = g.direct ? null : Tensor.empty([g.chunk, g.Kp, g.Pp]);
+  for (const [n0, nb] of chunks(g)) {
+    if (col) im2col(x, g, n0, nb, col);
+    gemm({
+      a: wp.range,
+      b: (col ?? x).range,
+      c: outP.range,
+      M: g.Co,
+      N: g.Pp,
+      K: g.Kp,
+      batch: nb,
+      strideB: g.Kp * g.Pp,
+      baseB: col ? 0 : n0 * g.Kp * g.Pp,
+      baseC: n0 * g.Co * g.Pp,
+    });
+  }
+  col?.dispose();
+  if (wp !== w) wp.dispose();
+  let out = outP;
+  if (g.Pp !== g.P) {
+    out = gatherStrided(outP, [g.N, g.Co, g.P], [g.Co * g.Pp, g.Pp, 1]);
+    outP.dispose();
+    const v = out.view([g.N, g.Co, g.OH, g.OW]);
+    out.dispose();
+    out = v;
+  }
+  return record("conv2d", [x, w], out, { geom: g });
+}
+
+/**
+ * conv2d(x [N, C, H, W], w [Co, C, KH, KW], bias? [Co]) with PyTorch's semantics for groups = 1.
+ */
+export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const y = conv2dNoBias(x, w, opts);
+  return bias ? add(y, reshape(bias, [1, bias.size, 1, 1])) : y;
+}
+
+/** dOut as [N, Co, Pp] (padded copy if P is not a multiple of 4). */
+function paddedGrad(dy: Tensor, g: ConvGeometry): Tensor {
+  return padCols(dy, g.N * g.Co, g.P, g.Pp);
+}
+
+/** Gradient of conv2d with respect to its input. */
+export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  const dyP = paddedGrad(dy, g);
+  const wp = padCols(w, g.Co, g.K, g.Kp);
+  const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
+  const common = { a: wp.range, b: dyP.range, M: g.Kp, N: g.Pp, K: g.Co, transA: true, strideB: g.Co * g.Pp };
+  if (g.direct) {
+    gemm({ ...common, c: dx.range, batch: g.N });
+  } else {
+    const dcol = Tensor.empty([g.chunk, g.Kp, g.Pp]);
+    for (const [n0, nb] of chunks(g)) {
+      gemm({ ...common, c: dcol.range, batch: nb, baseB: n0 * g.Co * g.Pp });
+      const total = nb * g.C * g.H * g.W;
+      launch("col2im", col2imSrc, {}, [dcol, dx], geomParams(g, n0, total), grid(total));
+    }
+    dcol.dispose();
+  }
+  if (dyP !== dy) dyP.dispose();
+  if (wp !== w) wp.dispose();
+  return dx;
+}
+
+/** Gradient of conv2d with respect to its weight. */
+export function conv2dBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  const dyP = paddedGrad(dy, g);
+  const dwP = Tensor.empty([g.Co, g.Kp]);
+  const col = g.direct ? null : Tensor.empty([g.chunk, g.Kp, g.Pp]);
+  chunks(g).forEach(([n0, nb], i) => {
+    if (col) im2col(x, g, n0, nb, col);
+    gemm({
+      a: dyP.range,
+      b: (col ?? x).range,
+      c: dwP.range,
+      M: g.Co,
+      N: g.Kp,
+      K: g.Pp,
+      transB: true,
+      zsum: nb,
+      strideA: g.Co * g.Pp,
+      baseA: n0 * g.Co * g.Pp,
+      strideB: g.Kp * g.Pp,
+      baseB: col ? 0 : n0 * g.Kp * g.Pp,
+      accumulate: i > 0,
+    });
+  });
+  col?.dispose();
+  if (dyP !== dy) dyP.dispose();
+  const shape = [g.Co, g.C, g.KH, g.KW];
+  if (g.Kp === g.K) {
+    const v = dwP.view(shape);
+    dwP.dispose();
+    return v;
+  }
+  const dw = gatherStrided(dwP, [g.Co, g.K], [g.Kp, 1]);
+  dwP.dispose();
+  const v = dw.view(shape);
+  dw.dispose();
+  return v;
+}

@@ -1,0 +1,195 @@
+/**
+ * Elementwise ops: unary, scalar, binary with broadcasting, where, fill.
+ * Each differentiable op records itself on the tape under its own name; the backward
+ * rules live in one table in `src/autograd/rules.ts`.
+ * @module
+ */
+import unarySrc from "../../shaders/unary.wgsl" with { type: "text" };
+import binarySrc from "../../shaders/binary.wgsl" with { type: "text" };
+import whereSrc from "../../shaders/where.wgsl" with { type: "text" };
+import fillSrc from "../../shaders/fill.wgsl" with { type: "text" };
+import { Params } from "../gpu/params.ts";
+import { runtime } from "../gpu/runtime.ts";
+import { record } from "../autograd/tape.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from "../tensor/shape.ts";
+import { grid, launch } from "./launch.ts";
+
+/** Unary op codes of `shaders/unary.wgsl`. */
+const UNARY = {
+  neg: 0,
+  relu: 1,
+  exp: 2,
+  log: 3,
+  sqrt: 4,
+  square: 5,
+  addScalar: 6,
+  mulScalar: 7,
+  rsubScalar: 8,
+  rdivScalar: 9,
+  powScalar: 10,
+  clamp: 11,
+  inRange: 12,
+  abs: 13,
+  sign: 14,
+  reciprocal: 15,
+  rsqrt: 16,
+  gtScalar: 17,
+  affine: 18,
+} as const;
+
+/** Binary op codes of `shaders/binary.wgsl`. */
+const BINARY = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  pow: 6,
+  eq: 7,
+  gt: 8,
+  reluGrad: 9,
+  ge: 10,
+};
+
+type UnaryName = keyof typeof UNARY;
+type BinaryName = keyof typeof BINARY;
+
+/** Ops whose outputs carry no gradient (masks and comparisons). */
+const NOT_DIFFERENTIABLE = new Set<string>(["inRange", "sign", "gtScalar", "eq", "gt", "ge", "reluGrad"]);
+
+function unary(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
+  const out = Tensor.empty(x.shape);
+  const params = new Params().u32(x.size).f32(alpha, beta).bytes();
+  launch(`unary.${op}`, unarySrc, { OP: UNARY[op] }, [x, out], params, grid(x.size));
+  return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [x], out, { alpha, beta });
+}
+
+function binary(op: BinaryName, a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (shape.length > 8) throw new Error(`${op}: rank ${shape.length} exceeds 8`);
+  const out = Tensor.empty(shape);
+  const n = out.size;
+  let mode = 2;
+  if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) mode = 0;
+  else if (sameShape(a.shape, shape) && b.size === 1) mode = 1;
+  const params = new Params().u32(n, shape.length, 0, 0)
+    .u32s(shape, 8, 1).u32s(broadcastStrides(a.shape, shape), 8).u32s(broadcastStrides(b.shape, shape), 8)
+    .bytes();
+  launch(`binary.${op}`, binarySrc, { OP: BINARY[op], MODE: mode }, [a, b, out], params, grid(n));
+  return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [a, b], out);
+}
+
+/** -x */
+export const neg = (x: Tensor): Tensor => unary("neg", x);
+/** max(x, 0) */
+export const relu = (x: Tensor): Tensor => unary("relu", x);
+/** e^x */
+export const exp = (x: Tensor): Tensor => unary("exp", x);
+/** natural logarithm */
+export const log = (x: Tensor): Tensor => unary("log", x);
+/** square root */
+export const sqrt = (x: Tensor): Tensor => unary("sqrt", x);
+/** x^2 */
+export const square = (x: Tensor): Tensor => unary("square", x);
+/** |x| */
+export const abs = (x: Tensor): Tensor => unary("abs", x);
+/** 1/x */
+export const reciprocal = (x: Tensor): Tensor => unary("reciprocal", x);
+/** 1/sqrt(x) */
+export const rsqrt = (x: Tensor): Tensor => unary("rsqrt", x);
+/** x + s */
+export const addScalar = (x: Tensor, s: number): Tensor => unary("addScalar", x, s);
+/** x * s */
+export const mulScalar = (x: Tensor, s: number): Tensor => unary("mulScalar", x, s);
+/** s - x */
+export const rsubScalar = (x: Tensor, s: number): Tensor => unary("rsubScalar", x, s);
+/** s / x */
+export const rdivScalar = (x: Tensor, s: number): Tensor => unary("rdivScalar", x, s);
+/** x^s */
+export const powScalar = (x: Tensor, s: number): Tensor => unary("powScalar", x, s);
+/** x * a + b */
+export const affine = (x: Tensor, a: number, b: number): Tensor => unary("affine", x, a, b);
+/** min(max(x, lo), hi) */
+export const clamp = (x: Tensor, lo: number, hi: number): Tensor => unary("clamp", x, lo, hi);
+/** 1 where lo <= x <= hi, else 0 (no gradient). */
+export const inRange = (x: Tensor, lo: number, hi: number): Tensor => unary("inRange", x, lo, hi);
+/** 1 where x > s, else 0 (no gradient). */
+export const gtScalar = (x: Tensor, s: number): Tensor => unary("gtScalar", x, s);
+/** sign(x) (no gradient). */
+export const sign = (x: Tensor): Tensor => unary("sign", x);
+
+/** a + b, broadcasting; a number is added as a scalar. */
+export const add = (a: Tensor, b: Tensor | number): Tensor =>
+  typeof b === "number" ? addScalar(a, b) : binary("add", a, b);
+/** a - b, broadcasting. */
+export const sub = (a: Tensor, b: Tensor | number): Tensor =>
+  typeof b === "number" ? addScalar(a, -b) : binary("sub", a, b);
+/** a * b, broadcasting. */
+export const mul = (a: Tensor, b: Tensor | number): Tensor =>
+  typeof b === "number" ? mulScalar(a, b) : binary("mul", a, b);
+/** a / b, broadcasting. */
+export const div = (a: Tensor, b: Tensor | number): Tensor =>
+  typeof b === "number" ? mulScalar(a, 1 / b) : binary("div", a, b);
+/** elementwise maximum, broadcasting */
+export const maximum = (a: Tensor, b: Tensor): Tensor => binary("maximum", a, b);
+/** elementwise minimum, broadcasting */
+export const minimum = (a: Tensor, b: Tensor): Tensor => binary("minimum", a, b);
+/** 1 where a == b, else 0 (no gradient). */
+export const eq = (a: Tensor, b: Tensor): Tensor => binary("eq", a, b);
+/** 1 where a > b, else 0 (no gradient). */
+export const gt = (a: Tensor, b: Tensor): Tensor => binary("gt", a, b);
+/** 1 where a >= b, else 0 (no gradient). */
+export const ge = (a: Tensor, b: Tensor): Tensor => binary("ge", a, b);
+/** g where x > 0, else 0: the fused backward of relu (no gradient of its own). */
+export const reluGrad = (g: Tensor, x: Tensor): Tensor => binary("reluGrad", g, x);
+
+/** cond != 0 ? a : b, broadcasting all three; gradients flow to a and b. */
+export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape), b.shape);
+  if (shape.length > 8) throw new Error(`where: rank ${shape.length} exceeds 8`);
+  const out = Tensor.empty(shape);
+  const params = new Params().u32(out.size, shape.length, 0, 0).u32s(shape, 8, 1)
+    .u32s(broadcastStrides(cond.shape, shape), 8).u32s(broadcastStrides(a.shape, shape), 8)
+    .u32s(broadcastStrides(b.shape, shape), 8).bytes();
+  launch("where", whereSrc, {}, [cond, a, b, out], params, grid(out.size));
+  return record("where", [a, b], out, { cond });
+}
+
+/** Overwrites every element of `t` with `value` (in place, not recorded). */
+export function fill_(t: Tensor, value: number): Tensor {
+  launch("fill", fillSrc, {}, [t], new Params().u32(t.size).f32(value).bytes(), grid(t.size));
+  return t;
+}
+
+/** A tensor of `shape` filled with `value`. */
+export function full(shape: Shape, value: number): Tensor {
+  return fill_(Tensor.empty(shape), value);
+}
+
+/** A tensor of zeros. */
+export const zeros = (shape: Shape): Tensor => full(shape, 0);
+/** A tensor of ones. */
+export const ones = (shape: Shape): Tensor => full(shape, 1);
+
+/** A tensor from CPU values; `shape` defaults to 1-D. */
+export function tensor(values: ArrayLike<number>, shape: Shape = [values.length]): Tensor {
+  if (sizeOf(shape) !== values.length) {
+    throw new Error(`tensor(): ${values.length} values do not fill shape [${shape}]`);
+  }
+  const t = Tensor.empty(shape);
+  const data = values instanceof Float32Array ? values : Float32Array.from(values);
+  if (data.length) runtime().write(t.storage.buffer, t.offset, data);
+  return t;
+}
+
+/** A one-element tensor of shape [] holding `v`. */
+export const scalar = (v: number): Tensor => tensor([v], []);
+
+/** Overwrites `t` with CPU values (in place, not recorded). */
+export function write_(t: Tensor, values: Float32Array): Tensor {
+  if (values.length !== t.size) throw new Error(`write_: ${values.length} values for a tensor of ${t.size}`);
+  runtime().write(t.storage.buffer, t.offset, values);
+  return t;
+}

@@ -1,0 +1,209 @@
+/**
+ * Matrix multiplication: 2-D and batched, either operand transposed, and `linear`.
+ * @module
+ */
+import matmulTemplate from "../../shaders/matmul.wgsl" with { type: "text" };
+import naiveSrc from "../../shaders/matmul_naive.wgsl" with { type: "text" };
+import { Params } from "../gpu/params.ts";
+import type { BufferRange } from "../gpu/runtime.ts";
+import { record } from "../autograd/tape.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { add } from "./elementwise.ts";
+import { launch } from "./launch.ts";
+
+/** Rows and vec4 column groups of C computed per invocation (see shaders/matmul.wgsl). */
+export const TILE = { TM: 8, TN4: 3, WG: 8 } as const;
+
+const generated = new Map<string, string>();
+
+/**
+ * Fills the template's //@ lines with the unrolled body for the given transposes.
+ * a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bvec(kk, j) the vec4 of B at
+ * depth `4*k4 + kk`, columns `4*(col4 + j)`..+3.
+ */
+export function matmulSource(transA: boolean, transB: boolean): string {
+  const key = `${transA}${transB}`;
+  const hit = generated.get(key);
+  if (hit) return hit;
+  const { TM, TN4 } = TILE;
+  const TN = TN4 * 4;
+  const decl: string[] = [];
+  const body: string[] = [];
+  const store: string[] = [];
+  for (let i = 0; i < TM; i++) for (let j = 0; j < TN4; j++) decl.push(`var c${i}_${j} = vec4<f32>(0.0);`);
+  // Clamped row/column indices: tiles hanging over the edge load valid data and skip the store.
+  if (transA) { for (let q = 0; q < TM / 4; q++) decl.push(`let rq${q} = min(row / 4u + ${q}u, M4 - 1u);`); }
+  else for (let i = 0; i < TM; i++) decl.push(`let r${i} = min(row + ${i}u, p.M - 1u);`);
+  if (transB) { for (let c = 0; c < TN; c++) decl.push(`let cc${c} = min(col4 * 4u + ${c}u, p.N - 1u);`); }
+  else for (let j = 0; j < TN4; j++) decl.push(`let cj${j} = min(col4 + ${j}u, N4 - 1u);`);
+
+  let a: (i: number, kk: number) => string;
+  if (transA) {
+    for (let kk = 0; kk < 4; kk++) {
+      for (let q = 0; q < TM / 4; q++) {
+        body.push(`let at${kk}_${q} = A[ao + (k4 * 4u + ${kk}u) * M4 + rq${q}];`);
+      }
+    }
+    a = (i, kk) => `at${kk}_${Math.floor(i / 4)}[${i % 4}]`;
+  } else {
+    for (let i = 0; i < TM; i++) body.push(`let a${i} = A[ao + r${i} * K4 + k4];`);
+    a = (i, kk) => `a${i}[${kk}]`;
+  }
+  let bvec: (kk: number, j: number) => string;
+  if (transB) {
+    for (let c = 0; c < TN; c++) body.push(`let bt${c} = B[bo + cc${c} * K4 + k4];`);
+    bvec = (kk, j) => `vec4<f32>(${[0, 1, 2, 3].map((u) => `bt${4 * j + u}[${kk}]`).join(", ")})`;
+  } else {
+    for (let kk = 0; kk < 4; kk++) {
+      for (let j = 0; j < TN4; j++) body.push(`let b${kk}_${j} = B[bo + (k4 * 4u + ${kk}u) * N4 + cj${j}];`);
+    }
+    bvec = (kk, j) => `b${kk}_${j}`;
+  }
+  for (let kk = 0; kk < 4; kk++) {
+    for (let j = 0; j < TN4; j++) {
+      if (transB) body.push(`let bv${kk}_${j} = ${bvec(kk, j)};`);
+      const bv = transB ? `bv${kk}_${j}` : bvec(kk, j);
+      for (let i = 0; i < TM; i++) body.push(`c${i}_${j} = fma(vec4<f32>(${a(i, kk)}), ${bv}, c${i}_${j});`);
+    }
+  }
+  for (let i = 0; i < TM; i++) {
+    for (let j = 0; j < TN4; j++) {
+      const at = `co + (row + ${i}u) * N4 + col4 + ${j}u`;
+      store.push(
+        `if (row + ${i}u < p.M && col4 + ${j}u < N4) { C[${at}] = select(c${i}_${j}, c${i}_${j} + C[${at}], ACCUM); }`,
+      );
+    }
+  }
+  const src = matmulTemplate
+    .replace("//@DECLARE", decl.join("\n  "))
+    .replace("//@BODY", body.join("\n    "))
+    .replace("//@STORE", store.join("\n  "))
+    .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;`);
+  generated.set(key, src);
+  return src;
+}
+
+interface MatmulDims {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  batchA: number;
+  batchB: number;
+}
+
+function dims(a: Tensor, b: Tensor, transA: boolean, transB: boolean): MatmulDims {
+  if (a.rank < 2 || b.rank < 2 || a.rank > 3 || b.rank > 3) {
+    throw new Error(`matmul: operands must be 2-D or 3-D, got [${a.shape}] and [${b.shape}]`);
+  }
+  const [ar, ac] = a.shape.slice(-2), [br, bc] = b.shape.slice(-2);
+  const M = transA ? ac : ar, K = transA ? ar : ac;
+  const Kb = transB ? bc : br, N = transB ? br : bc;
+  if (K !== Kb) {
+    throw new Error(
+      `matmul: inner dimensions differ: [${a.shape}]${transA ? "^T" : ""} x [${b.shape}]${
+        transB ? "^T" : ""
+      }`,
+    );
+  }
+  const batchA = a.rank === 3 ? a.shape[0] : 1, batchB = b.rank === 3 ? b.shape[0] : 1;
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) {
+    throw new Error(`matmul: batch sizes ${batchA} and ${batchB} differ`);
+  }
+  return { batch: Math.max(batchA, batchB), M, N, K, batchA, batchB };
+}
+
+/**
+ * C = op(A) x op(B) where op transposes the last two dims when asked. 2-D or 3-D operands;
+ * a 2-D operand or a batch of 1 broadcasts over the other's batch.
+ */
+export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  const d = dims(a, b, transA, transB);
+  const { batch, M, N, K } = d;
+  const outShape = a.rank === 3 || b.rank === 3 ? [batch, M, N] : [M, N];
+  const out = Tensor.empty(outShape);
+  if (out.size) {
+    gemm({
+      a: a.range,
+      b: b.range,
+      c: out.range,
+      M,
+      N,
+      K,
+      transA,
+      transB,
+      batch,
+      strideA: d.batchA > 1 ? M * K : 0,
+      strideB: d.batchB > 1 ? K * N : 0,
+    });
+  }
+  return record("matmul", [a, b], out, { transA, transB });
+}
+
+/** Operands of {@link gemm}: buffer ranges plus the shape of one product. */
+export interface GemmArgs {
+  a: BufferRange;
+  b: BufferRange;
+  c: BufferRange;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** Number of C slices (gid.z). */
+  batch?: number;
+  /** Number of consecutive A/B slices summed into each C slice. */
+  zsum?: number;
+  /** Element strides between consecutive A, B slices (0 broadcasts). C slices are packed. */
+  strideA?: number;
+  strideB?: number;
+  /** Element offsets of slice 0 within each range. */
+  baseA?: number;
+  baseB?: number;
+  baseC?: number;
+  /** Add the product to C instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/** True when the vec4 kernel can take these dimensions (see shaders/matmul.wgsl). */
+export function gemmAligned(M: number, N: number, K: number, transA = false): boolean {
+  return K % 4 === 0 && N % 4 === 0 && (!transA || M % 4 === 0) && K > 0;
+}
+
+/**
+ * Records C[z] (+)= sum over zsum slices of op(A[s]) x op(B[s]) on raw buffer ranges: the
+ * building block of matmul and of convolution (im2col) forward and backward. Uses the
+ * register-blocked vec4 kernel when the dimensions allow, the naive kernel otherwise.
+ */
+export function gemm(g: GemmArgs): void {
+  const { M, N, K } = g;
+  const transA = g.transA ?? false, transB = g.transB ?? false;
+  const batch = g.batch ?? 1, zsum = g.zsum ?? 1;
+  const sa = g.strideA ?? 0, sb = g.strideB ?? 0;
+  const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
+  if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
+  const acc = g.accumulate ? 1 : 0;
+  if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
+    const { TM, TN4, WG } = TILE;
+    const params = new Params().u32(M, N, K, zsum, sa / 4, sb / 4, (M * N) / 4, 0, ba / 4, bb / 4, bc / 4, 0)
+      .bytes();
+    const groups = [Math.ceil(N / 4 / TN4 / WG), Math.ceil(M / TM / WG), batch];
+    const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}`;
+    launch(name, matmulSource(transA, transB), { ACCUM: acc }, [g.a, g.b, g.c], params, groups);
+  } else {
+    const params = new Params().u32(M, N, K, zsum)
+      .u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1)
+      .u32(sa, sb, M * N, acc, ba, bb, bc, 0).bytes();
+    launch("matmul.naive", naiveSrc, {}, [g.a, g.b, g.c], params, [
+      Math.ceil(N / 16),
+      Math.ceil(M / 16),
+      batch,
+    ]);
+  }
+}
+
+/** y = x W^T + b for x [batch, in], W [out, in], b [out] (PyTorch's nn.Linear layout). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  const y = matmul(x, weight, false, true);
+  return bias ? add(y, bias) : y;
+}

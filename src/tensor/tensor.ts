@@ -1,0 +1,145 @@
+/**
+ * The f32 GPU tensor: a shape over a byte range of a reference-counted GPU buffer.
+ *
+ * Tensors are contiguous and row-major. Several tensors may share one buffer (a reshape,
+ * or the per-parameter views of a model's flat parameter buffer); the buffer goes back
+ * to the pool when the last of them is disposed.
+ *
+ * @module
+ */
+import { type BufferRange, runtime } from "../gpu/runtime.ts";
+import { type Disposable, keep, track } from "./scope.ts";
+import { checkShape, type Shape, sizeOf } from "./shape.ts";
+import type { Node } from "../autograd/tape.ts";
+
+/** A GPU buffer shared by the tensors that view it; released to the pool at refcount 0. */
+export class Storage {
+  refs = 1;
+  constructor(
+    readonly buffer: GPUBuffer,
+    /** True if the buffer came from the pool and must be returned to it. */
+    readonly pooled: boolean,
+  ) {}
+
+  /** Allocates a pooled storage of at least `bytes` bytes. */
+  static alloc(bytes: number): Storage {
+    return new Storage(runtime().alloc(bytes), true);
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs === 0 && this.pooled) runtime().free(this.buffer);
+  }
+}
+
+/** WebGPU requires storage binding offsets to be multiples of this many bytes. */
+export const OFFSET_ALIGN = 256;
+
+/** An f32 tensor on the GPU. Create with `tensor()`, `zeros()`, ops; read with `data()`. */
+export class Tensor implements Disposable {
+  /** Extents, outermost first. */
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  /** When true, `backward()` computes a gradient for this tensor. */
+  requiresGrad = false;
+  /** Accumulated gradient (leaf tensors), or null. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, recorded when gradients are being tracked. */
+  node: Node | null = null;
+  /** Exempt from `tidy` scopes (set by `keep`). */
+  kept = false;
+  /** Optional name, used in errors and checkpoints. */
+  name?: string;
+  #disposed = false;
+
+  /**
+   * Wraps `storage` at byte `offset`, adopting one reference to it (call `storage.retain()`
+   * first to keep your own); registers with the current scope.
+   */
+  constructor(shape: Shape, readonly storage: Storage, readonly offset = 0) {
+    if (offset % OFFSET_ALIGN) {
+      throw new Error(`tensor offset ${offset} is not a multiple of ${OFFSET_ALIGN}`);
+    }
+    this.shape = Object.freeze(checkShape(shape));
+    this.size = sizeOf(shape);
+    if (offset + this.size * 4 > storage.buffer.size) {
+      throw new Error(`tensor [${shape}] at byte ${offset} overruns its ${storage.buffer.size}-byte buffer`);
+    }
+    track(this);
+  }
+
+  /** A new tensor of `shape` with uninitialised contents from the pool. */
+  static empty(shape: Shape): Tensor {
+    const st = Storage.alloc(sizeOf(shape) * 4);
+    const t = new Tensor(shape, st);
+    return t;
+  }
+
+  /** A view of the same storage with another shape of equal size (no copy, no autograd). */
+  view(shape: Shape): Tensor {
+    this.#check();
+    if (sizeOf(shape) !== this.size) throw new Error(`cannot view [${this.shape}] as [${shape}]`);
+    this.storage.retain();
+    return new Tensor(shape, this.storage, this.offset);
+  }
+
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The byte range to bind in a kernel. */
+  get range(): BufferRange {
+    this.#check();
+    return { buffer: this.storage.buffer, offset: this.offset, size: Math.max(4, this.size * 4) };
+  }
+
+  /** True once `dispose()` has run. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Reads the values back to the CPU (one readback: avoid in hot loops). */
+  async data(): Promise<Float32Array> {
+    this.#check();
+    const bytes = await runtime().read(this.storage.buffer, this.offset, this.size * 4);
+    return new Float32Array(bytes);
+  }
+
+  /** Reads a one-element tensor back as a number. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item() needs a one-element tensor, got shape [${this.shape}]`);
+    return (await this.data())[0];
+  }
+
+  /** Marks this tensor as exempt from `tidy` scopes; returns it. */
+  keep(): this {
+    return keep(this);
+  }
+
+  /** Releases this tensor's reference to its buffer (and its gradient). Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.node = null;
+    this.storage.release();
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  #check(): void {
+    if (this.#disposed) {
+      throw new Error(`tensor${this.name ? ` ${this.name}` : ""} [${this.shape}] used after dispose`);
+    }
+  }
+
+  toString(): string {
+    return `Tensor[${this.shape.join(", ")}]${this.requiresGrad ? " (requires grad)" : ""}`;
+  }
+}

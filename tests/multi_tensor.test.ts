@@ -1,0 +1,79 @@
+// Fused multi-tensor ops: global norm, dot, axpy/axpby/scale/copy over lists, flat or not,
+// against float64 references, and their dispatch counts.
+import * as sw from "../mod.ts";
+import { Storage, Tensor } from "../src/tensor/tensor.ts";
+import { assert, assertClose } from "./assert.ts";
+import { gpuTest, randArray, rng } from "./harness.ts";
+
+const shapes = [[3, 5], [7], [2, 2, 3], [1]];
+
+/** A list of views into one flat buffer, each aligned to 256 bytes as models lay them out. */
+function flatList(values: Float64Array[]): Tensor[] {
+  const offs: number[] = [];
+  let bytes = 0;
+  for (const v of values) {
+    offs.push(bytes);
+    bytes = Math.ceil((bytes + v.length * 4) / 256) * 256;
+  }
+  const st = Storage.alloc(bytes);
+  const zeros = new Float32Array(bytes / 4);
+  values.forEach((v, i) => zeros.set(Float32Array.from(v), offs[i] / 4));
+  sw.runtime().write(st.buffer, 0, zeros);
+  const list = values.map((_, i) => {
+    st.retain();
+    return new Tensor(shapes[i], st, offs[i]).keep();
+  });
+  st.release(); // the views hold the references now
+  return list;
+}
+
+function vals(seed: number): Float64Array[] {
+  const r = rng(seed);
+  return shapes.map((s) => randArray(s.reduce((a, b) => a * b, 1), r));
+}
+
+const dotRef = (a: Float64Array[], b: Float64Array[]) =>
+  a.reduce((s, x, i) => s + x.reduce((t, v, j) => t + v * b[i][j], 0), 0);
+
+for (const flat of [true, false]) {
+  const make = (v: Float64Array[]) =>
+    flat ? flatList(v) : v.map((x, i) => sw.tensor(Float32Array.from(x), shapes[i]).keep());
+  const kind = flat ? "flat" : "separate";
+
+  gpuTest(`globalNorm and dot over a ${kind} list`, async () => {
+    const a = vals(1), b = vals(2);
+    const xs = make(a), ys = make(b);
+    const rt = sw.runtime();
+    rt.flush();
+    rt.resetCounters();
+    const norm = sw.globalNorm(xs);
+    const d = sw.dot(xs, ys);
+    const dispatches = rt.stats().dispatches + rt.pendingCount;
+    // norm: partial sums, two reduce passes, sqrt; dot: partials, two passes. Whatever the list length.
+    if (flat) assert(dispatches <= 7, `flat norm+dot took ${dispatches} dispatches`);
+    assertClose(await norm.item(), Math.sqrt(dotRef(a, a)), 1e-5, "norm");
+    assertClose(await d.item(), dotRef(a, b), 1e-5, "dot");
+    [...xs, ...ys, norm, d].forEach((t) => t.dispose());
+  });
+
+  gpuTest(`axpy/axpby/scale/copy over a ${kind} list, with a GPU scalar coefficient`, async () => {
+    const a = vals(3), b = vals(4);
+    const xs = make(a), ys = make(b);
+    const s = sw.tensor([4], []).keep();
+    // ys = 0.5 * ys + 2 / (sqrt(4) + 1e-12) * xs  ==  0.5 ys + xs
+    sw.axpby_({ alpha: 2, scalar: s, mode: "inverseSqrt", eps: 1e-12 }, xs, 0.5, ys);
+    sw.axpy_(-0.25, xs, ys); // ys = 0.5 ys + 0.75 xs
+    sw.scale_({ alpha: 0.5, scalar: s }, ys); // * 2
+    const want = b.map((y, i) => y.map((v, j) => 2 * (0.5 * v + 0.75 * a[i][j])));
+    for (let i = 0; i < ys.length; i++) {
+      const got = await ys[i].data();
+      got.forEach((g, j) => assertClose(g, want[i][j], 1e-5, `tensor ${i} element ${j}`));
+    }
+    sw.copy_(xs, ys);
+    for (let i = 0; i < ys.length; i++) {
+      const got = await ys[i].data();
+      got.forEach((g, j) => assertClose(g, Math.fround(a[i][j]), 0, `copy ${i}.${j}`));
+    }
+    [...xs, ...ys, s].forEach((t) => t.dispose());
+  });
+}

@@ -1,0 +1,79 @@
+// conv2d forward and both gradients against a float64 direct convolution, over the
+// geometries the models use and odd ones: odd channels, batch 1, stride 2, padding 0 and 1,
+// 1x1 (direct path), non-multiple-of-4 K and P (padded paths), and chunked im2col.
+import * as sw from "../mod.ts";
+import { convSettings } from "../src/ops/conv.ts";
+import { gpuTest, gradcheck, type Ref } from "./harness.ts";
+
+function convRef(x: Ref, w: Ref, stride: number, pad: number, bias?: Ref): Ref {
+  const [N, C, H, W] = x.shape, [Co, , KH, KW] = w.shape;
+  const OH = Math.floor((H + 2 * pad - KH) / stride) + 1, OW = Math.floor((W + 2 * pad - KW) / stride) + 1;
+  const out = new Float64Array(N * Co * OH * OW);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < Co; o++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let s = bias ? bias.data[o] : 0;
+          for (let c = 0; c < C; c++) {
+            for (let kh = 0; kh < KH; kh++) {
+              for (let kw = 0; kw < KW; kw++) {
+                const ih = oh * stride - pad + kh, iw = ow * stride - pad + kw;
+                if (ih < 0 || iw < 0 || ih >= H || iw >= W) continue;
+                s += x.data[((n * C + c) * H + ih) * W + iw] * w.data[((o * C + c) * KH + kh) * KW + kw];
+              }
+            }
+          }
+          out[((n * Co + o) * OH + oh) * OW + ow] = s;
+        }
+      }
+    }
+  }
+  return { data: out, shape: [N, Co, OH, OW] };
+}
+
+// [N, C, H, W, Co, K, stride, pad]
+const cases: number[][] = [
+  [2, 3, 5, 7, 5, 3, 1, 1], // odd everything, padded K (27) and P (35)
+  [1, 3, 7, 6, 4, 3, 2, 0], // batch 1, stride 2, no padding
+  [2, 5, 6, 6, 3, 3, 2, 1], // stride 2 with padding, odd channels
+  [3, 4, 4, 4, 8, 1, 1, 0], // 1x1 stride 1: direct path (image = column matrix)
+  [2, 4, 6, 6, 8, 1, 2, 0], // 1x1 stride 2 (ResNet shortcut)
+  [2, 8, 6, 6, 8, 3, 1, 1], // aligned: vec4 GEMM in all three products
+  [1, 1, 9, 9, 2, 5, 1, 2], // 5x5 kernel
+];
+
+for (const [N, C, H, W, Co, K, s, p] of cases) {
+  gpuTest(`conv2d N${N} C${C} ${H}x${W} -> ${Co}, ${K}x${K} stride ${s} pad ${p}`, () =>
+    gradcheck(
+      "conv2d",
+      [[N, C, H, W], [Co, C, K, K]],
+      ([x, w]) => sw.conv2d(x, w, null, { stride: s, padding: p }),
+      ([x, w]) => convRef(x, w, s, p),
+      { fwdAtol: 1e-4, gradAtol: 5e-4 },
+    ));
+}
+
+gpuTest("conv2d with bias", () =>
+  gradcheck(
+    "conv2d+bias",
+    [[2, 3, 5, 5], [4, 3, 3, 3], [4]],
+    ([x, w, b]) => sw.conv2d(x, w, b, { padding: 1 }),
+    ([x, w, b]) => convRef(x, w, 1, 1, b),
+    { fwdAtol: 1e-4, gradAtol: 5e-4 },
+  ));
+
+gpuTest("conv2d im2col in chunks of one image gives the same result", async () => {
+  const saved = convSettings.maxColFloats;
+  convSettings.maxColFloats = 64; // smaller than one image's columns: chunk = 1
+  try {
+    await gradcheck(
+      "conv2d chunked",
+      [[3, 2, 5, 5], [3, 2, 3, 3]],
+      ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+      ([x, w]) => convRef(x, w, 1, 1),
+      { fwdAtol: 1e-4, gradAtol: 5e-4 },
+    );
+  } finally {
+    convSettings.maxColFloats = saved;
+  }
+});

@@ -1,0 +1,98 @@
+// The runtime's contracts: batching (no submit per op), readback only on request, buffer
+// reuse, flat memory over many steps, and errors that name the kernel.
+import * as sw from "../mod.ts";
+import { GpuError } from "../src/gpu/runtime.ts";
+import { bucketSize } from "../src/gpu/pool.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { gpuTest, randArray, rng } from "./harness.ts";
+
+gpuTest("1000 tiny ops are recorded without a submit or readback, then submitted in one", async () => {
+  const rt = sw.runtime();
+  const x = sw.tensor([1, 2, 3], [3]).keep();
+  rt.flush();
+  rt.resetCounters();
+  const y = sw.tidy(() => {
+    let t = x;
+    for (let i = 0; i < 1000; i++) t = sw.addScalar(t, 1);
+    return t;
+  });
+  assertEquals(rt.stats().submits, 0);
+  assertEquals(rt.stats().readbacks, 0);
+  assertEquals(rt.pendingCount, 1000);
+  assertEquals([...await y.data()], [1001, 1002, 1003]);
+  const s = rt.stats();
+  assertEquals(s.dispatches, 1000);
+  assert(s.submits <= 1 + Math.ceil(1000 / rt.maxBatch), `${s.submits} submits`);
+  assertEquals(s.readbacks, 1);
+  x.dispose();
+  y.dispose();
+});
+
+gpuTest("buffer pool buckets and reuse", () => {
+  assertEquals(bucketSize(1), 256);
+  assertEquals(bucketSize(1000), 1024);
+  assertEquals(bucketSize(1025), 1280);
+  assert(bucketSize(3 * 1024 * 1024 + 1) <= 3.5 * 1024 * 1024);
+  const rt = sw.runtime();
+  const a = sw.zeros([1000]);
+  const created = rt.stats().buffersCreated;
+  a.dispose();
+  const b = sw.zeros([900]); // same bucket: served from the pool
+  assertEquals(rt.stats().buffersCreated, created);
+  b.dispose();
+});
+
+gpuTest("500 MLP training steps keep live buffers and the pool flat", async () => {
+  const r = rng(5);
+  const w1 = sw.tensor(Float32Array.from(randArray(16 * 12, r, -0.3, 0.3)), [16, 12]).keep();
+  const w2 = sw.tensor(Float32Array.from(randArray(4 * 16, r, -0.3, 0.3)), [4, 16]).keep();
+  w1.requiresGrad = w2.requiresGrad = true;
+  const x = sw.tensor(Float32Array.from(randArray(8 * 12, r)), [8, 12]).keep();
+  const y = sw.tensor([0, 1, 2, 3, 0, 1, 2, 3], [8]).keep();
+  const rt = sw.runtime();
+  const step = () =>
+    sw.tidy(() => {
+      const loss = sw.crossEntropy(sw.linear(sw.relu(sw.linear(x, w1)), w2), y);
+      sw.backward(loss);
+      sw.noGrad(() => {
+        sw.axpy_(-0.1, [w1.grad!, w2.grad!], [w1, w2]);
+        sw.scale_(0, [w1.grad!, w2.grad!]);
+      });
+      return loss;
+    });
+  let first = 0;
+  let loss0 = 0;
+  let snap = rt.stats();
+  for (let i = 0; i < 500; i++) {
+    const loss = step();
+    if (i === 0) loss0 = await loss.item();
+    if (i === 499) assert((await loss.item()) < loss0, "loss did not fall");
+    loss.dispose();
+    rt.flush();
+    if (i === 10) {
+      snap = rt.stats();
+      first = snap.buffersCreated;
+    }
+  }
+  const end = rt.stats();
+  assertEquals(end.buffersCreated, first, "buffers created after warm-up");
+  assertEquals(end.liveBuffers, snap.liveBuffers, "live buffers");
+  assertEquals(end.reservedBytes, snap.reservedBytes, "reserved bytes");
+  [w1, w2, x, y].forEach((t) => t.dispose());
+});
+
+gpuTest("a kernel that fails to compile is reported by name", async () => {
+  const rt = sw.runtime();
+  const k = rt.kernel("broken_kernel", "@compute @workgroup_size(1) fn main() { let x: f32 = 1u; }");
+  await assertRejects(() => rt.checkCompiled([k]), /broken_kernel/);
+  await rt.sync().catch(() => {}); // drain the error
+});
+
+gpuTest("errors are GpuError/Error with one-line messages", async () => {
+  await assertRejects(() => sw.matmul(sw.zeros([2, 3]), sw.zeros([4, 5])), /inner dimensions differ/);
+  await assertRejects(() => sw.add(sw.zeros([2, 3]), sw.zeros([4])), /cannot be broadcast/);
+  const t = sw.zeros([2]);
+  t.dispose();
+  await assertRejects(() => t.data(), /used after dispose/);
+  assert(new GpuError("x") instanceof Error);
+});
