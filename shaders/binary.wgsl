@@ -35,20 +35,23 @@ fn f(x: f32, y: f32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nw.x + wid.x) * 256u + li;
-  if (i >= p.n) { return; }
-  if (MODE == 0u) { out[i] = f(a[i], b[i]); return; }
-  if (MODE == 1u) { out[i] = f(a[i], b[0]); return; }
-  var rem = i;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let extent = p.shape[du / 4u][du % 4u];
-    let c = rem % extent;
-    rem = rem / extent;
-    ia += c * p.sa[du / 4u][du % 4u];
-    ib += c * p.sb[du / 4u][du % 4u];
+  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
+  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
+  let stride = nw.x * nw.y * 256u;
+  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+    if (MODE == 0u) { out[i] = f(a[i], b[i]); continue; }
+    if (MODE == 1u) { out[i] = f(a[i], b[0]); continue; }
+    var rem = i;
+    var ia = 0u;
+    var ib = 0u;
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let du = u32(d);
+      let extent = p.shape[du / 4u][du % 4u];
+      let c = rem % extent;
+      rem = rem / extent;
+      ia += c * p.sa[du / 4u][du % 4u];
+      ib += c * p.sb[du / 4u][du % 4u];
+    }
+    out[i] = f(a[ia], b[ib]);
   }
-  out[i] = f(a[ia], b[ib]);
 }

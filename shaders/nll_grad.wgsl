@@ -8,9 +8,12 @@ struct Params { rows: u32, C: u32, scale: f32, pad0: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nw.x + wid.x) * 256u + li;
-  if (i >= p.rows * p.C) { return; }
-  let r = i / p.C;
-  let j = i % p.C;
-  dlogp[i] = select(0.0, -g[r] * p.scale, u32(labels[r]) == j);
+  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
+  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
+  let stride = nw.x * nw.y * 256u;
+  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.rows * p.C; i += stride) {
+    let r = i / p.C;
+    let j = i % p.C;
+    dlogp[i] = select(0.0, -g[r] * p.scale, u32(labels[r]) == j);
+  }
 }

@@ -8,9 +8,12 @@ struct Params { rows: u32, K: u32, Kp: u32, pad0: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nw.x + wid.x) * 256u + li;
-  if (i >= p.rows * p.Kp) { return; }
-  let c = i % p.Kp;
-  let r = i / p.Kp;
-  out[i] = select(0.0, x[r * p.K + c], c < p.K);
+  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
+  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
+  let stride = nw.x * nw.y * 256u;
+  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.rows * p.Kp; i += stride) {
+    let c = i % p.Kp;
+    let r = i / p.Kp;
+    out[i] = select(0.0, x[r * p.K + c], c < p.K);
+  }
 }

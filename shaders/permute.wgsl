@@ -12,15 +12,18 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let i = (wid.y * nw.x + wid.x) * 256u + li;
-  if (i >= p.n) { return; }
-  var rem = i;
-  var ix = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let extent = p.shape[du / 4u][du % 4u];
-    ix += (rem % extent) * p.sx[du / 4u][du % 4u];
-    rem = rem / extent;
+  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
+  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
+  let stride = nw.x * nw.y * 256u;
+  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+    var rem = i;
+    var ix = 0u;
+    for (var d = i32(p.rank) - 1; d >= 0; d--) {
+      let du = u32(d);
+      let extent = p.shape[du / 4u][du % 4u];
+      ix += (rem % extent) * p.sx[du / 4u][du % 4u];
+      rem = rem / extent;
+    }
+    out[i] = x[ix];
   }
-  out[i] = x[ix];
 }

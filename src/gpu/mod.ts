@@ -15,3 +15,4 @@ export {
   STORAGE_USAGE,
 } from "./runtime.ts";
 export { Params } from "./params.ts";
+export { KernelProfiler, type KernelTime } from "./profiler.ts";

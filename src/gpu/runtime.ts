@@ -24,6 +24,7 @@
 import { type GpuContext, gpuContext } from "./device.ts";
 import { BufferPool, type PoolStats } from "./pool.ts";
 import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
+import { KernelProfiler, type KernelTime } from "./profiler.ts";
 
 /** Usage flags of every tensor buffer: bound as storage, copied to and from. */
 export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -77,8 +78,11 @@ export class Runtime {
   #errors: Promise<string | null>[] = [];
   #lost: string | null = null;
   #counts = { dispatches: 0, submits: 0, readbacks: 0, copies: 0 };
+  #profiler: KernelProfiler | null = null;
+  readonly #timestamps: boolean;
 
   constructor(ctx: GpuContext) {
+    this.#timestamps = ctx.timestamps;
     this.device = ctx.device;
     this.adapterName = ctx.description;
     this.pool = new BufferPool(ctx.device);
@@ -136,7 +140,29 @@ export class Runtime {
     }
     if (groups.some((g) => g === 0)) return;
     this.#pending.push({ kind: "dispatch", kernel, buffers, params, groups });
-    if (this.#pending.length >= this.maxBatch) this.flush();
+    const limit = this.#profiler ? Math.min(this.maxBatch, this.#profiler.capacity) : this.maxBatch;
+    if (this.#pending.length >= limit) this.flush();
+  }
+
+  /**
+   * Turns per-kernel timing on or off. On, every dispatch gets its own timestamped pass
+   * (slower; for finding where time goes). Returns false if the adapter lacks timestamps.
+   */
+  setProfiling(on: boolean): boolean {
+    if (!on) {
+      this.#profiler = null;
+      return true;
+    }
+    if (!this.#timestamps) return false;
+    this.flush();
+    this.#profiler ??= new KernelProfiler(this.device);
+    return true;
+  }
+
+  /** Kernel times collected while profiling, largest first. */
+  async profile(): Promise<KernelTime[]> {
+    await this.sync();
+    return this.#profiler ? await this.#profiler.report() : [];
   }
 
   /** Records a buffer-to-buffer copy (ordered with the dispatches around it). */
@@ -182,6 +208,8 @@ export class Runtime {
     let pass: GPUComputePassEncoder | null = null;
     let slot = 0;
     const names = new Set<string>();
+    const prof = this.#profiler;
+    const timed: string[] = [];
     for (const c of cmds) {
       if (c.kind === "copy") {
         pass?.end();
@@ -204,6 +232,11 @@ export class Runtime {
         slot++;
       }
       const bg = device.createBindGroup({ label: c.kernel.name, layout: c.kernel.layout, entries });
+      if (prof) {
+        pass?.end();
+        pass = enc.beginComputePass(prof.passDescriptor(timed.length));
+        timed.push(c.kernel.name);
+      }
       pass ??= enc.beginComputePass();
       pass.setPipeline(c.kernel.pipeline);
       pass.setBindGroup(0, bg);
@@ -211,9 +244,11 @@ export class Runtime {
       this.#counts.dispatches++;
     }
     pass?.end();
+    const afterSubmit = prof?.resolve(enc, timed);
     if (arena) device.queue.writeBuffer(this.#uniform!, 0, arena);
     device.queue.submit([enc.finish()]);
     this.#counts.submits++;
+    afterSubmit?.();
     const which = [...names].slice(0, 12).join(", ");
     const oom = device.popErrorScope();
     const val = device.popErrorScope();

@@ -18,7 +18,7 @@ import padColsSrc from "../../shaders/pad_cols.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { grid, launch } from "./launch.ts";
+import { gridStride, launch } from "./launch.ts";
 import { gemm } from "./matmul.ts";
 import { gatherStrided, reshape } from "./shape_ops.ts";
 import { add } from "./elementwise.ts";
@@ -76,22 +76,27 @@ export function convGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Co
   return { N, C, H, W, Co, KH, KW, stride, pad, OH, OW, P, K, Kp, Pp, direct, chunk };
 }
 
-function geomParams(g: ConvGeometry, n0: number, total: number): ArrayBuffer {
-  return new Params().u32(g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW, g.K, g.Kp, g.Pp, n0, total)
-    .bytes();
+function geomParams(n0: number, total: number): ArrayBuffer {
+  return new Params().u32(n0, total).bytes();
+}
+
+/** Specialization constants of im2col/col2im for this geometry. */
+function geomConstants(g: ConvGeometry): Record<string, number> {
+  const { C, H, W, KH, KW, OH, OW, K, Kp, Pp } = g;
+  return { C, H, W, KH, KW, STRIDE: g.stride, PAD: g.pad, OH, OW, K, Kp, Pp };
 }
 
 /** Builds the column matrices of images n0..n0+nb-1 into `col` ([nb, Kp, Pp]). */
 function im2col(x: Tensor, g: ConvGeometry, n0: number, nb: number, col: Tensor): void {
   const total = nb * g.Kp * g.Pp;
-  launch("im2col", im2colSrc, {}, [x, col], geomParams(g, n0, total), grid(total));
+  launch("im2col", im2colSrc, geomConstants(g), [x, col], geomParams(n0, total), gridStride(total));
 }
 
 /** Rows of width K widened to Kp with zeros. */
 function padCols(x: Tensor, rows: number, K: number, Kp: number): Tensor {
   if (K === Kp) return x;
   const out = Tensor.empty([rows, Kp]);
-  launch("pad_cols", padColsSrc, {}, [x, out], new Params().u32(rows, K, Kp).bytes(), grid(rows * Kp));
+  launch("pad_cols", padColsSrc, {}, [x, out], new Params().u32(rows, K, Kp).bytes(), gridStride(rows * Kp));
   return out;
 }
 
@@ -162,7 +167,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Ten
     for (const [n0, nb] of chunks(g)) {
       gemm({ ...common, c: dcol.range, batch: nb, baseB: n0 * g.Co * g.Pp });
       const total = nb * g.C * g.H * g.W;
-      launch("col2im", col2imSrc, {}, [dcol, dx], geomParams(g, n0, total), grid(total));
+      launch("col2im", col2imSrc, geomConstants(g), [dcol, dx], geomParams(n0, total), gridStride(total));
     }
     dcol.dispose();
   }

@@ -13,7 +13,7 @@ import { runtime } from "../gpu/runtime.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from "../tensor/shape.ts";
-import { grid, launch } from "./launch.ts";
+import { gridStride, launch } from "./launch.ts";
 
 /** Unary op codes of `shaders/unary.wgsl`. */
 const UNARY = {
@@ -62,7 +62,7 @@ const NOT_DIFFERENTIABLE = new Set<string>(["inRange", "sign", "gtScalar", "eq",
 function unary(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   const out = Tensor.empty(x.shape);
   const params = new Params().u32(x.size).f32(alpha, beta).bytes();
-  launch(`unary.${op}`, unarySrc, { OP: UNARY[op] }, [x, out], params, grid(x.size));
+  launch(`unary.${op}`, unarySrc, { OP: UNARY[op] }, [x, out], params, gridStride(x.size));
   return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [x], out, { alpha, beta });
 }
 
@@ -77,7 +77,7 @@ function binary(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const params = new Params().u32(n, shape.length, 0, 0)
     .u32s(shape, 8, 1).u32s(broadcastStrides(a.shape, shape), 8).u32s(broadcastStrides(b.shape, shape), 8)
     .bytes();
-  launch(`binary.${op}`, binarySrc, { OP: BINARY[op], MODE: mode }, [a, b, out], params, grid(n));
+  launch(`binary.${op}`, binarySrc, { OP: BINARY[op], MODE: mode }, [a, b, out], params, gridStride(n));
   return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [a, b], out);
 }
 
@@ -153,13 +153,13 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const params = new Params().u32(out.size, shape.length, 0, 0).u32s(shape, 8, 1)
     .u32s(broadcastStrides(cond.shape, shape), 8).u32s(broadcastStrides(a.shape, shape), 8)
     .u32s(broadcastStrides(b.shape, shape), 8).bytes();
-  launch("where", whereSrc, {}, [cond, a, b, out], params, grid(out.size));
+  launch("where", whereSrc, {}, [cond, a, b, out], params, gridStride(out.size));
   return record("where", [a, b], out, { cond });
 }
 
 /** Overwrites every element of `t` with `value` (in place, not recorded). */
 export function fill_(t: Tensor, value: number): Tensor {
-  launch("fill", fillSrc, {}, [t], new Params().u32(t.size).f32(value).bytes(), grid(t.size));
+  launch("fill", fillSrc, {}, [t], new Params().u32(t.size).f32(value).bytes(), gridStride(t.size));
   return t;
 }
 

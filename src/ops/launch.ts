@@ -15,6 +15,15 @@ export function grid(n: number, wg = 256): number[] {
   return [x, Math.ceil(groups / x)];
 }
 
+/**
+ * Workgroups for a grid-stride kernel (one that loops `i += invocations`) over `n` elements,
+ * at about `perThread` elements per invocation: under llvmpipe, per-invocation overhead
+ * dominates simple kernels, and 16 elements per invocation ran ~4x faster than 1.
+ */
+export function gridStride(n: number, wg = 256, perThread = 16): number[] {
+  return grid(Math.max(1, Math.ceil(n / perThread)), wg);
+}
+
 /** Records one dispatch of `code` (compiled once per constants) over the given tensors. */
 export function launch(
   name: string,

@@ -11,7 +11,7 @@ import topkSrc from "../../shaders/topk_rank.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { grid, launch } from "./launch.ts";
+import { gridStride, launch } from "./launch.ts";
 import { sum } from "./reduce.ts";
 
 function rowsCols(x: Tensor, what: string): [number, number] {
@@ -66,7 +66,7 @@ export function nllRowsBackward(g: Tensor, labels: Tensor, C: number, scale: num
     {},
     [g, labels, out],
     new Params().u32(rows, C).f32(scale).bytes(),
-    grid(rows * C),
+    gridStride(rows * C),
   );
   return out;
 }

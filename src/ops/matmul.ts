@@ -12,7 +12,7 @@ import { add } from "./elementwise.ts";
 import { launch } from "./launch.ts";
 
 /** Rows and vec4 column groups of C computed per invocation (see shaders/matmul.wgsl). */
-export const TILE = { TM: 8, TN4: 3, WG: 8 } as const;
+export const TILE = { TM: 8, TN4: 3, WG: 8 };
 
 const generated = new Map<string, string>();
 
@@ -21,8 +21,8 @@ const generated = new Map<string, string>();
  * a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bvec(kk, j) the vec4 of B at
  * depth `4*k4 + kk`, columns `4*(col4 + j)`..+3.
  */
-export function matmulSource(transA: boolean, transB: boolean): string {
-  const key = `${transA}${transB}`;
+export function matmulSource(transA: boolean, transB: boolean, zloop = true): string {
+  const key = `${transA}${transB}${zloop}${TILE.TM}${TILE.TN4}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { TM, TN4 } = TILE;
@@ -74,11 +74,18 @@ export function matmulSource(transA: boolean, transB: boolean): string {
       );
     }
   }
-  const src = matmulTemplate
+  let src = matmulTemplate
     .replace("//@DECLARE", decl.join("\n  "))
     .replace("//@BODY", body.join("\n    "))
     .replace("//@STORE", store.join("\n  "))
     .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;`);
+  if (!zloop) {
+    // A single slice per invocation (zsum = 1): without the slice loop the kernel ran ~10% faster.
+    src = src.replace(
+      /for \(var z = 0u; z < p\.zsum; z\+\+\) \{\n\s*let s = gid\.z \* p\.zsum \+ z;/,
+      "{\n    let s = gid.z;",
+    );
+  }
   generated.set(key, src);
   return src;
 }
@@ -188,8 +195,8 @@ export function gemm(g: GemmArgs): void {
     const params = new Params().u32(M, N, K, zsum, sa / 4, sb / 4, (M * N) / 4, 0, ba / 4, bb / 4, bc / 4, 0)
       .bytes();
     const groups = [Math.ceil(N / 4 / TN4 / WG), Math.ceil(M / TM / WG), batch];
-    const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}`;
-    launch(name, matmulSource(transA, transB), { ACCUM: acc }, [g.a, g.b, g.c], params, groups);
+    const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}`;
+    launch(name, matmulSource(transA, transB, zsum > 1), { ACCUM: acc }, [g.a, g.b, g.c], params, groups);
   } else {
     const params = new Params().u32(M, N, K, zsum)
       .u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1)

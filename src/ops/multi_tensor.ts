@@ -15,7 +15,7 @@ import dotSrc from "../../shaders/dot_partial.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { runtime } from "../gpu/runtime.ts";
 import { Storage, Tensor } from "../tensor/tensor.ts";
-import { grid, launch } from "./launch.ts";
+import { gridStride, launch } from "./launch.ts";
 import { reduce3 } from "./reduce.ts";
 import { sqrt } from "./elementwise.ts";
 
@@ -151,7 +151,7 @@ function update(
   }
   const run = (x: { buffer: GPUBuffer; offset: number; size: number }, y: typeof x, n: number) => {
     const params = new Params().u32(n).f32(alpha, beta, eps).u32(sop).bytes();
-    launch(`multi.${op}`, multiSrc, { OP: OPCODE[op] }, [x, sc, y], params, grid(n));
+    launch(`multi.${op}`, multiSrc, { OP: OPCODE[op] }, [x, sc, y], params, gridStride(n));
   };
   const sy = spanOf(ys);
   const sx = xs ? spanOf(xs) : null;

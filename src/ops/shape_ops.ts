@@ -7,7 +7,7 @@ import { Params } from "../gpu/params.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { broadcastShapes, broadcastStrides, type Shape, sizeOf, stridesOf } from "../tensor/shape.ts";
-import { grid, launch } from "./launch.ts";
+import { gridStride, launch } from "./launch.ts";
 
 /** The same data with another shape; one extent may be -1 (inferred). No copy. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -33,7 +33,7 @@ function gather(name: string, x: Tensor, outShape: number[], sx: number[]): Tens
   if (outShape.length > 8) throw new Error(`${name}: rank ${outShape.length} exceeds 8`);
   const out = Tensor.empty(outShape);
   const params = new Params().u32(out.size, outShape.length, 0, 0).u32s(outShape, 8, 1).u32s(sx, 8).bytes();
-  launch(name, permuteSrc, {}, [x, out], params, grid(out.size));
+  launch(name, permuteSrc, {}, [x, out], params, gridStride(out.size));
   return out;
 }
 

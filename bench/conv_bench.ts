@@ -1,0 +1,47 @@
+// Convolution benchmarks on ResNet-18 layer shapes (batch 32, NCHW).
+// Target on a 2-core machine through lavapipe: 64->64 3x3 at 32x32 forward+backward <= 0.5 s.
+import * as sw from "../mod.ts";
+import { gpuBench } from "./util.ts";
+
+function layer(
+  name: string,
+  N: number,
+  C: number,
+  H: number,
+  Co: number,
+  K: number,
+  stride: number,
+  pad: number,
+) {
+  const x = sw.tensor(new Float32Array(N * C * H * H).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), [
+    N,
+    C,
+    H,
+    H,
+  ])
+    .keep();
+  const w = sw.tensor(
+    new Float32Array(Co * C * K * K).map((_, i) => ((i * 104729) % 17) / 170 - 0.05),
+    [Co, C, K, K],
+  ).keep();
+  const OH = Math.floor((H + 2 * pad - K) / stride) + 1;
+  const flop = 2 * N * Co * OH * OH * C * K * K;
+  gpuBench(`conv ${name} forward`, { group: name, unit: "GFLOP/s", work: flop / 1e9 }, () => {
+    sw.conv2d(x, w, null, { stride, padding: pad }).dispose();
+  });
+  gpuBench(`conv ${name} forward+backward`, { group: name, unit: "GFLOP/s", work: (3 * flop) / 1e9 }, () => {
+    x.requiresGrad = true;
+    w.requiresGrad = true;
+    sw.tidy(() => {
+      const y = sw.conv2d(x, w, null, { stride, padding: pad });
+      sw.backward(y, sw.ones(y.shape));
+    });
+    x.grad?.dispose();
+    w.grad?.dispose();
+    x.grad = w.grad = null;
+  });
+}
+
+layer("b32 64->64 32x32 3x3", 32, 64, 32, 64, 3, 1, 1);
+layer("b32 64->128 32x32 3x3 stride 2", 32, 64, 32, 128, 3, 2, 1);
+layer("b32 64->128 32x32 1x1 stride 2", 32, 64, 32, 128, 1, 2, 0);
