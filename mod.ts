@@ -36,3 +36,6 @@ export {
   scale_,
   sumOfSquares,
 } from "./src/ops/multi_tensor.ts";
+
+// Data: datasets, GPU augmentation, loaders.
+export * from "./src/data/mod.ts";

@@ -1,0 +1,130 @@
+/**
+ * `loadDataset(name)`: a named dataset's train and test splits in memory, with their
+ * augmentation recipes.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DatasetError } from "./errors.ts";
+import { CIFAR10_DIR, CIFAR10_FILES, readCifar10, readCifar100, type TrainTest } from "./cifar.ts";
+import { FASHION_DEFAULT_DIR, readFashionMnist } from "./fashion.ts";
+import { isFile } from "./files.ts";
+import { checkImageSet, type ImageSet } from "./image_set.ts";
+import { DATASET_NAMES, datasetInfo, type DatasetName, isDatasetName, trainRecipe } from "./names.ts";
+import { type AugmentSpec, normalizeOnly } from "./spec.ts";
+
+/** One split of a dataset: the images plus the augmentation a loader applies by default. */
+export interface Split extends ImageSet {
+  /** The seed's recipe for this split: random crop/flip/cutout for train, normalise for test. */
+  readonly augment: AugmentSpec;
+}
+
+/** A loaded dataset. Pixels are uint8 on the CPU until a Loader uploads them. */
+export interface Dataset {
+  readonly name: DatasetName;
+  readonly numClasses: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  /** Per-channel normalisation mean, in pixel / 255. */
+  readonly mean: readonly number[];
+  /** Per-channel normalisation standard deviation, in pixel / 255. */
+  readonly std: readonly number[];
+  readonly train: Split;
+  readonly test: Split;
+  /** Directory the files were read from. */
+  readonly source: string;
+}
+
+/** Options of {@link loadDataset}. */
+export interface LoadOptions {
+  /**
+   * Directory with the standard layouts: `cifar-10-batches-bin/`, `cifar-100-binary/`,
+   * and Fashion-MNIST's idx files (directly, or in `fashion-mnist/`). Default: `data`
+   * for CIFAR; Fashion-MNIST is also looked for in {@link FASHION_DEFAULT_DIR}.
+   */
+  datadir?: string;
+  /** Horizontal flips in training (p = 0.5). Default: on for CIFAR (the seed), off for Fashion-MNIST. */
+  flip?: boolean;
+  /** Require the standard image counts (default true; tests turn it off for tiny files). */
+  checkCounts?: boolean;
+}
+
+/** The default `--datadir`. */
+export const DEFAULT_DATADIR = "data";
+
+/**
+ * Directory of the embedded Fashion-MNIST subset: 600 train and 100 test images per class,
+ * shipped in the repository so that training works with no download.
+ */
+export const SUBSET_DIR: string = fileURLToPath(new URL("../../data/fashion-mnist-subset", import.meta.url));
+
+/** Image counts of the embedded subset. */
+export const SUBSET_COUNTS = { train: 6000, test: 1000 } as const;
+
+async function readFamily(name: DatasetName, opts: LoadOptions): Promise<TrainTest> {
+  const datadir = opts.datadir ?? DEFAULT_DATADIR;
+  const checkCounts = opts.checkCounts !== false;
+  switch (datasetInfo(name).family) {
+    case "cifar10":
+      return await readCifar10(datadir, { checkCounts });
+    case "cifar100":
+      return await readCifar100(datadir, { checkCounts });
+    case "fashion": {
+      const dirs = opts.datadir === undefined ? [FASHION_DEFAULT_DIR] : [
+        datadir,
+        join(datadir, "fashion-mnist"),
+        join(datadir, "FashionMNIST", "raw"),
+        FASHION_DEFAULT_DIR,
+      ];
+      return await readFashionMnist(dirs, {
+        expect: checkCounts ? { train: 60000, test: 10000 } : undefined,
+      });
+    }
+    case "fashion_subset":
+      return await readFashionMnist([SUBSET_DIR], {
+        expect: SUBSET_COUNTS,
+        what: "embedded Fashion-MNIST subset",
+      });
+  }
+}
+
+/**
+ * Reads the dataset called `name` (one of {@link DATASET_NAMES}). Throws a one-line
+ * {@link DatasetError} for an unknown name, missing files (naming them and where to get
+ * them) and truncated or corrupt files (naming the file and byte offset).
+ */
+export async function loadDataset(name: string, opts: LoadOptions = {}): Promise<Dataset> {
+  if (!isDatasetName(name)) {
+    throw new DatasetError(`unknown dataset "${name}"; choose one of ${DATASET_NAMES.join(", ")}`);
+  }
+  const { train, test, source } = await readFamily(name, opts);
+  checkImageSet(train, `${name} train`);
+  checkImageSet(test, `${name} test`);
+  const recipe = trainRecipe(name, opts.flip);
+  return {
+    name,
+    numClasses: train.numClasses,
+    channels: train.channels,
+    height: train.height,
+    width: train.width,
+    mean: recipe.mean,
+    std: recipe.std,
+    train: { ...train, augment: recipe },
+    test: { ...test, augment: normalizeOnly(recipe.mean, recipe.std) },
+    source,
+  };
+}
+
+/**
+ * The dataset a run uses when none is named: the seed's default, `CIFAR10_base`, if its
+ * files are in `datadir`, and otherwise the embedded `FashionMNIST_subset`, so that a
+ * fresh machine trains with no download.
+ */
+export async function defaultDatasetName(opts: { datadir?: string } = {}): Promise<DatasetName> {
+  const dir = join(opts.datadir ?? DEFAULT_DATADIR, CIFAR10_DIR);
+  for (const f of [...CIFAR10_FILES.train, CIFAR10_FILES.test]) {
+    if (!(await isFile(join(dir, f)))) return "FashionMNIST_subset";
+  }
+  return "CIFAR10_base";
+}
