@@ -88,8 +88,8 @@ function geomConstants(g: ConvGeometry): Record<string, number> {
 
 /** Builds the column matrices of images n0..n0+nb-1 into `col` ([nb, Kp, Pp]). */
 function im2col(x: Tensor, g: ConvGeometry, n0: number, nb: number, col: Tensor): void {
-  const total = nb * g.Kp * g.Pp;
-  launch("im2col", im2colSrc, geomConstants(g), [x, col], geomParams(n0, total), gridStride(total));
+  const total4 = (nb * g.Kp * g.Pp) / 4;
+  launch("im2col", im2colSrc, geomConstants(g), [x, col], geomParams(n0, total4), gridStride(total4, 256, 8));
 }
 
 /** Rows of width K widened to Kp with zeros. */
