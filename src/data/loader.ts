@@ -123,9 +123,14 @@ export class Loader {
   /**
    * The batches of epoch `epoch` (0-based; it keys the shuffle and the augmentation).
    * Run one epoch at a time per loader or several: each has its own order buffer.
+   * `startBatch` skips the first batches (resuming mid-epoch): the order and every
+   * augmentation draw depend only on (seed, epoch, image), so the rest is as it would have been.
    */
-  async *epoch(epoch: number): AsyncGenerator<Batch, void, undefined> {
+  async *epoch(epoch: number, startBatch = 0): AsyncGenerator<Batch, void, undefined> {
     if (!Number.isInteger(epoch) || epoch < 0) throw new DatasetError(`loader: bad epoch ${epoch}`);
+    if (!Number.isInteger(startBatch) || startBatch < 0) {
+      throw new DatasetError(`loader: bad start batch ${startBatch}`);
+    }
     const rt = runtime();
     const order = this.order(epoch);
     const buffer = rt.alloc(order.byteLength);
@@ -133,9 +138,9 @@ export class Loader {
     const range: BufferRange = { buffer, offset: 0, size: order.byteLength };
     const nb = this.batchesPerEpoch;
     let current: Batch | null = null;
-    let next: Batch | null = nb > 0 ? this.#record(range, 0, epoch) : null;
+    let next: Batch | null = startBatch < nb ? this.#record(range, startBatch, epoch) : null;
     try {
-      for (let i = 0; i < nb; i++) {
+      for (let i = startBatch; i < nb; i++) {
         current = next;
         // Record batch i + 1 before handing out batch i: it joins the step's submit.
         next = i + 1 < nb ? this.#record(range, i + 1, epoch) : null;

@@ -1,0 +1,82 @@
+/**
+ * Built-in criterion `cosSim`: perturb when cos(g_t, g_{t-1}) <= c, the cosine of the last two
+ * outer gradients, c = `crt_c`; the first step always perturbs (warm-up). Before a second outer
+ * gradient exists the cosine is taken against zeros and is 0 (the seed got 0/0 = NaN there).
+ *
+ * GPU work: after each step one fused pass computes the cosine (two dispatches) and a buffer
+ * copy keeps g_{t-1}; the cosine is read back asynchronously and awaited by the next decision.
+ *
+ * Memory: g_{t-1}, shaped like the parameters. Metric: `crt_cos`, the cosine the decision used.
+ *
+ * @module
+ */
+import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
+import type { PluginState } from "../src/optim/types.ts";
+import { copy_ } from "../src/optim/grouped.ts";
+import { cosineStats } from "../src/optim/cosine.ts";
+import { stateLike } from "../src/optim/layout.ts";
+import { readLater } from "../src/optim/readback.ts";
+import { zeros } from "../src/ops/elementwise.ts";
+import type { Tensor } from "../src/tensor/tensor.ts";
+import { WARMUP_STEPS } from "./common.ts";
+
+class CosSimCriterion implements CriterionHooks {
+  readonly #c: number;
+  #prev: Tensor[];
+  /** [cos, a.b, a.a, b.b] of the last step. */
+  #stats: Tensor = zeros([4]).keep();
+  #pending: Promise<Float32Array> | null = null;
+
+  constructor(setup: SetupContext) {
+    this.#c = setup.options.number("crt_c");
+    this.#prev = stateLike(setup.grads);
+  }
+
+  async shouldPerturb(ctx: StepContext): Promise<boolean> {
+    if (ctx.step <= WARMUP_STEPS) return true;
+    const pending = this.#pending ?? readLater(this.#stats);
+    this.#pending = null;
+    const cos = (await pending)[0];
+    ctx.log("crt_cos", cos);
+    return cos <= this.#c;
+  }
+
+  afterStep(ctx: StepContext): void {
+    const s = cosineStats(ctx.grads, this.#prev);
+    copy_([s], [this.#stats]);
+    copy_(ctx.grads, this.#prev);
+    this.#pending = readLater(this.#stats);
+  }
+
+  saveState(): PluginState {
+    return { tensors: { g_prev: this.#prev, stats: [this.#stats] }, json: {} };
+  }
+
+  loadState(s: PluginState): void {
+    if (s.tensors.g_prev) copy_(s.tensors.g_prev, this.#prev);
+    if (s.tensors.stats) copy_(s.tensors.stats, [this.#stats]);
+    this.#pending = null;
+  }
+
+  dispose(): void {
+    [...this.#prev, this.#stats].forEach((t) => t.dispose());
+  }
+}
+
+/** The `cosSim` descriptor. */
+const cosSim: CriterionPlugin = {
+  name: "cosSim",
+  kind: "criterion",
+  description: "perturb when cos(g_t, g_{t-1}) <= crt_c",
+  options: [{
+    name: "crt_c",
+    type: "number",
+    default: 0,
+    range: { min: -1, max: 1 },
+    help: "cosSim criterion: perturb when the cosine of the last two outer gradients is <= c",
+  }],
+  memory: "g_{t-1}",
+  create: (setup) => new CosSimCriterion(setup),
+};
+
+export default cosSim;

@@ -1,0 +1,35 @@
+/**
+ * Built-in criterion `random`: a fresh inner gradient with probability p, drawn once per SAM step
+ * from the engine's seeded stream (so a run and its resumption draw the same numbers), and on
+ * the first step (warm-up).
+ *
+ * @module
+ */
+import type { CriterionPlugin } from "../src/plugins/api.ts";
+import { WARMUP_STEPS } from "./common.ts";
+
+/** The `random` descriptor. */
+const random: CriterionPlugin = {
+  name: "random",
+  kind: "criterion",
+  description: "perturb with probability crt_p",
+  options: [{
+    name: "crt_p",
+    type: "number",
+    default: 0.5,
+    range: { min: 0, max: 1 },
+    help: "random criterion: probability of a fresh inner gradient",
+  }],
+  create({ options }) {
+    const p = options.number("crt_p");
+    return {
+      shouldPerturb(ctx) {
+        // Drawn every step, warm-up included, as the seed does, so the stream stays aligned.
+        const r = ctx.random();
+        return r < p || ctx.step <= WARMUP_STEPS;
+      },
+    };
+  },
+};
+
+export default random;

@@ -1,0 +1,185 @@
+/**
+ * Typed command-line options that plugins declare: their specs, coercion of raw CLI values,
+ * range checks with one-line errors naming the flag, and typed access for plugin code.
+ *
+ * @module
+ */
+
+/** The value types an option may take; `numbers` is a list (e.g. `--betas 0.9 0.999`). */
+export type OptionType = "number" | "integer" | "boolean" | "string" | "numbers";
+
+/** A resolved option value. */
+export type OptionValue = number | boolean | string | readonly number[];
+
+/** Inclusive bounds unless marked exclusive; either side may be left open. */
+export interface NumericRange {
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+/** One option a plugin adds to the command line (`--<name>`). */
+export interface OptionSpec {
+  /** snake_case, as in the seed (`crt_k`); the flag is `--crt_k`. */
+  name: string;
+  type: OptionType;
+  default: OptionValue;
+  /** Allowed values of a number, an integer, or each element of a list. */
+  range?: NumericRange;
+  /** Allowed values of a string option. */
+  choices?: readonly string[];
+  /** Exact number of elements of a `numbers` option. */
+  length?: number;
+  /** One line for `--help`. */
+  help: string;
+  /** Further validation: returns what is wrong with a (typed, in-range) value, or null. */
+  check?: (value: OptionValue) => string | null;
+}
+
+/** An invalid option value: `flag` is e.g. `--theta`; the message is one line that names it. */
+export class OptionError extends Error {
+  constructor(readonly flag: string, message: string) {
+    super(message);
+    this.name = "OptionError";
+  }
+}
+
+/** Formats a range the way `--help` shows it: "[0, 1]", "[1, inf)", "(0, inf)". */
+export function formatRange(r: NumericRange): string {
+  const lo = r.min === undefined ? "(-inf" : `${r.minExclusive ? "(" : "["}${r.min}`;
+  const hi = r.max === undefined ? "inf)" : `${r.max}${r.maxExclusive ? ")" : "]"}`;
+  return `${lo}, ${hi}`;
+}
+
+function inRange(x: number, r: NumericRange): boolean {
+  if (r.min !== undefined && (r.minExclusive ? !(x > r.min) : !(x >= r.min))) return false;
+  if (r.max !== undefined && (r.maxExclusive ? !(x < r.max) : !(x <= r.max))) return false;
+  return true;
+}
+
+function show(raw: unknown): string {
+  return typeof raw === "string" ? JSON.stringify(raw) : String(raw);
+}
+
+function toNumber(flag: string, raw: unknown, integer: boolean): number {
+  const x = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  if (!Number.isFinite(x)) throw new OptionError(flag, `${flag} must be a number, got ${show(raw)}`);
+  if (integer && !Number.isInteger(x)) {
+    throw new OptionError(flag, `${flag} must be an integer, got ${show(raw)}`);
+  }
+  return x;
+}
+
+/**
+ * Converts a raw value (a string from the command line, or an already typed value) to the
+ * option's type and checks range, choices, length and `check`. Throws {@link OptionError}.
+ */
+export function coerceOption(spec: OptionSpec, raw: unknown): OptionValue {
+  const flag = `--${spec.name}`;
+  let value: OptionValue;
+  switch (spec.type) {
+    case "number":
+    case "integer":
+      value = toNumber(flag, raw, spec.type === "integer");
+      if (spec.range && !inRange(value, spec.range)) {
+        throw new OptionError(flag, `${flag} must be in ${formatRange(spec.range)}, got ${value}`);
+      }
+      break;
+    case "boolean":
+      if (typeof raw === "boolean") value = raw;
+      else if (raw === "true" || raw === "1" || raw === "") value = true;
+      else if (raw === "false" || raw === "0") value = false;
+      else throw new OptionError(flag, `${flag} must be true or false, got ${show(raw)}`);
+      break;
+    case "string":
+      if (typeof raw !== "string") throw new OptionError(flag, `${flag} must be a string, got ${show(raw)}`);
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new OptionError(flag, `${flag} must be one of ${spec.choices.join(", ")}, got ${show(raw)}`);
+      }
+      value = raw;
+      break;
+    case "numbers": {
+      const parts = Array.isArray(raw)
+        ? raw
+        : typeof raw === "string"
+        ? raw.split(/[\s,]+/).filter((s) => s !== "")
+        : typeof raw === "number"
+        ? [raw]
+        : null;
+      if (!parts) throw new OptionError(flag, `${flag} must be a list of numbers, got ${show(raw)}`);
+      const xs = parts.map((p) => toNumber(flag, p, false));
+      if (spec.length !== undefined && xs.length !== spec.length) {
+        throw new OptionError(flag, `${flag} takes ${spec.length} numbers, got ${xs.length}`);
+      }
+      const bad = spec.range ? xs.find((x) => !inRange(x, spec.range!)) : undefined;
+      if (bad !== undefined) {
+        throw new OptionError(flag, `${flag} values must be in ${formatRange(spec.range!)}, got ${bad}`);
+      }
+      value = Object.freeze(xs);
+      break;
+    }
+    default:
+      throw new OptionError(flag, `${flag} has an unknown type ${show((spec as OptionSpec).type)}`);
+  }
+  const problem = spec.check?.(value);
+  if (problem) throw new OptionError(flag, `${flag} ${problem}`);
+  return value;
+}
+
+/**
+ * Resolved option values with typed getters. Plugins read their options through it; a missing
+ * option or a wrong type is a programming error in the plugin and throws.
+ */
+export class OptionValues {
+  readonly #values: Readonly<Record<string, OptionValue>>;
+
+  constructor(values: Record<string, OptionValue>) {
+    this.#values = Object.freeze({ ...values });
+  }
+
+  #get(name: string, type: "number" | "boolean" | "string" | "numbers"): OptionValue {
+    const v = this.#values[name];
+    if (v === undefined) throw new Error(`option --${name} is not registered`);
+    const actual = Array.isArray(v) ? "numbers" : typeof v;
+    if (actual !== type) throw new Error(`option --${name} is not a ${type}`);
+    return v;
+  }
+
+  /** A number or integer option. */
+  number(name: string): number {
+    return this.#get(name, "number") as number;
+  }
+
+  /** A boolean option. */
+  boolean(name: string): boolean {
+    return this.#get(name, "boolean") as boolean;
+  }
+
+  /** A string option. */
+  string(name: string): string {
+    return this.#get(name, "string") as string;
+  }
+
+  /** A list-of-numbers option. */
+  numbers(name: string): readonly number[] {
+    return this.#get(name, "numbers") as readonly number[];
+  }
+
+  /** Any option's value, whatever its type; throws for an option that is not registered. */
+  get(name: string): OptionValue {
+    const v = this.#values[name];
+    if (v === undefined) throw new Error(`option --${name} is not registered`);
+    return v;
+  }
+
+  /** Whether `name` has a value. */
+  has(name: string): boolean {
+    return name in this.#values;
+  }
+
+  /** All values, e.g. for the run's config file. */
+  toJSON(): Record<string, OptionValue> {
+    return { ...this.#values };
+  }
+}
