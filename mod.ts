@@ -24,6 +24,9 @@ export { broadcastTo, flatten, permute, reshape, transpose } from "./src/ops/sha
 export { max, mean, sum, sumTo } from "./src/ops/reduce.ts";
 export { linear, matmul } from "./src/ops/matmul.ts";
 export { conv2d, type Conv2dOptions } from "./src/ops/conv.ts";
+export { batchNorm2d } from "./src/ops/batch_norm.ts";
+export { adaptiveAvgPool2d1, avgPool2d, globalAvgPool, maxPool2d } from "./src/ops/pool.ts";
+export { dropout } from "./src/ops/dropout.ts";
 export { crossEntropy, logSoftmax, nllLoss, topkCorrect } from "./src/ops/loss.ts";
 export {
   axpby_,
@@ -39,3 +42,17 @@ export {
 
 // Data: datasets, GPU augmentation, loaders.
 export * from "./src/data/mod.ts";
+
+// Layers and models: nn.Module with flat parameter buffers, the seed's architectures.
+export * as nn from "./src/nn/mod.ts";
+export {
+  countParameters,
+  createModel,
+  isModelName,
+  MODEL_NAMES,
+  type ModelOptions,
+} from "./src/models/mod.ts";
+
+// Optimizers, criteria and the plugin system.
+export * as plugins from "./src/plugins/mod.ts";
+export { createEngine, loadPlugin } from "./src/plugins/mod.ts";

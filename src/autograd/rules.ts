@@ -18,6 +18,9 @@ import { matmul } from "../ops/matmul.ts";
 import { broadcastTo, permute, reshape } from "../ops/shape_ops.ts";
 import { sumTo } from "../ops/reduce.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight } from "../ops/conv.ts";
+import { batchNorm2dBackward } from "../ops/batch_norm.ts";
+import { avgPool2dBackward, maxPool2dBackward } from "../ops/pool.ts";
+import { dropoutBackward } from "../ops/dropout.ts";
 
 /** Lazily computed input gradient. */
 export type GradThunk = (() => Tensor) | null;
@@ -76,6 +79,10 @@ export const RULES: Record<string, Rule> = {
     () => conv2dBackwardInput(g, w, geom),
     () => conv2dBackwardWeight(g, x, geom),
   ],
+  batchNorm2d: (g, [x, w], _o, { stats, geom, batch }) => batchNorm2dBackward(g, x, w, stats, geom, batch),
+  maxPool2d: (g, _i, _o, { geom, argmax }) => [() => maxPool2dBackward(g, argmax, geom)],
+  avgPool2d: (g, _i, _o, { geom }) => [() => avgPool2dBackward(g, geom)],
+  dropout: (g, _i, _o, { p, seed, salt }) => [() => dropoutBackward(g, p, seed, salt)],
   logSoftmax: (g, _i, out) => [() => logSoftmaxBackward(g, out)],
   nllRows: (g, [logp], _o, { labels, scale }) => [() => nllRowsBackward(g, labels, logp.shape[1], scale)],
 };

@@ -1,0 +1,344 @@
+/**
+ * The training command line: the seed's flags and defaults, plus every option that the loaded
+ * optimizer and criterion plugins declare, all checked before any work starts.
+ *
+ * Plugins must be loaded before parsing so their options appear in `--help` and are
+ * accepted, so `--plugin` values are picked out of argv first.
+ *
+ * @module
+ */
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { DATASET_NAMES, type DatasetName, DEFAULT_DATADIR, defaultDatasetName } from "../data/mod.ts";
+import { isModelName, MODEL_NAMES } from "../models/mod.ts";
+import {
+  defaultRegistry,
+  listOptions,
+  loadPlugin,
+  OptionError,
+  type Registry,
+  resolveConfig,
+} from "../plugins/mod.ts";
+import type { ResolvedConfig } from "../plugins/resolve.ts";
+
+/** A bad command line or configuration: the message is one line naming the flag or file. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Everything a training run is configured by. */
+export interface TrainConfig {
+  model: string;
+  dataset: DatasetName;
+  datadir: string;
+  batch_size: number;
+  epochs: number;
+  seed: number;
+  lr_scheduler: "CosineLRscheduler" | "MultiStepLRscheduler";
+  warmup_epoch: number;
+  warmup_init_lr: number;
+  eta_min: number;
+  milestone: number[];
+  gamma: number;
+  output_dir: string;
+  output_name: string;
+  resume: boolean;
+  resume_path: string | null;
+  log_freq: number;
+  results_csv: string;
+  plugin: string[];
+  /** Use only the first N training / test images (0: all), for quick runs. */
+  train_images: number;
+  test_images: number;
+  hessian: boolean;
+  exclusive_run: boolean;
+  /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
+  optim: Record<string, unknown>;
+  /** True when no dataset was given and none was found, so the embedded subset is used. */
+  embeddedDefault: boolean;
+}
+
+/** The model and epochs used on the embedded subset when the user chose neither. */
+export const EMBEDDED_DEFAULTS = { model: "wideresnet16x1", epochs: 3, batch_size: 64 } as const;
+
+function intIn(flag: string, min: number, max = Infinity) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < min || x > max) {
+      throw new InvalidArgumentError(
+        `${flag} must be an integer in [${min}, ${max === Infinity ? "inf" : max}]`,
+      );
+    }
+    return x;
+  };
+}
+
+function numIn(flag: string, min: number, exclusiveMin = false) {
+  return (v: string) => {
+    const x = Number(v);
+    if (v.trim() === "" || !Number.isFinite(x) || (exclusiveMin ? x <= min : x < min)) {
+      throw new InvalidArgumentError(`${flag} must be a number ${exclusiveMin ? ">" : ">="} ${min}`);
+    }
+    return x;
+  };
+}
+
+/** Picks `--plugin X` / `--plugin=X` values out of argv. */
+export function pluginArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === "--plugin" && argv[i + 1] !== undefined) out.push(argv[i + 1]);
+    else if (a.startsWith("--plugin=")) out.push(a.slice("--plugin=".length));
+  });
+  return out;
+}
+
+/** Builds the commander program: core flags typed, plugin flags from the registry. */
+export function buildCommand(registry: Registry) {
+  const cmd = new Command("train")
+    .description(
+      "Train an image classifier with SGD/AdamW, SAM, VaSSO, VaSSORe or VaSSOReMu on WebGPU.\n" +
+        "With no --dataset and no CIFAR-10 under --datadir, trains on the embedded Fashion-MNIST subset.",
+    )
+    .option(
+      "--model <name>",
+      `model: ${MODEL_NAMES.join(", ")} or any wideresnet{depth}x{width}`,
+      (v: string) => {
+        if (!isModelName(v)) {
+          throw new InvalidArgumentError(
+            `unknown model (known: ${MODEL_NAMES.join(", ")}, wideresnet{6n+4}x{k})`,
+          );
+        }
+        return v;
+      },
+      "resnet18",
+    )
+    .addOption(
+      new Option("--dataset <name>", "dataset (default CIFAR10_cutout when present)").choices(DATASET_NAMES),
+    )
+    .option(
+      "--datadir <dir>",
+      "directory holding cifar-10-batches-bin/, cifar-100-binary/ or idx files",
+      DEFAULT_DATADIR,
+    )
+    .option("--batch_size <n>", "images per step", intIn("--batch_size", 1), 128)
+    .option("--epochs <n>", "epochs of training", intIn("--epochs", 1), 200)
+    .option(
+      "--seed <n>",
+      "seed of initialisation, shuffling, augmentation, criteria",
+      intIn("--seed", 0),
+      3107,
+    )
+    .addOption(
+      new Option("--lr_scheduler <name>", "learning-rate schedule").choices(
+        ["CosineLRscheduler", "MultiStepLRscheduler"] as const,
+      ).default("CosineLRscheduler" as const),
+    )
+    .option("--warmup_epoch <n>", "linear warm-up epochs (cosine)", intIn("--warmup_epoch", 0), 0)
+    .option("--warmup_init_lr <x>", "learning rate at the start of warm-up", numIn("--warmup_init_lr", 0), 0)
+    .option("--eta_min <x>", "final learning rate of the cosine schedule", numIn("--eta_min", 0), 0)
+    .option(
+      "--milestone <epochs...>",
+      "MultiStepLRscheduler milestones",
+      (v: string, prev: number[] | undefined) => {
+        const x = intIn("--milestone", 0)(v);
+        return prev && prev !== DEFAULT_MILESTONES ? [...prev, x] : [x];
+      },
+      DEFAULT_MILESTONES,
+    )
+    .option("--gamma <x>", "MultiStepLRscheduler factor", numIn("--gamma", 0, true), 0.2)
+    .option("--output_dir <dir>", "directory of run directories and results.csv", "logs")
+    .option("--output_name <name>", "run directory name (default: auto, as the seed)")
+    .option("--resume", "continue the run in --resume_path (or the run directory) from its checkpoint", false)
+    .option("--resume_path <dir>", "run directory to resume")
+    .option(
+      "--log_freq <n>",
+      "steps between progress lines when stderr is not a terminal",
+      intIn("--log_freq", 1),
+      10,
+    )
+    .option(
+      "--results_csv <file>",
+      "results CSV to append the final row to (default <output_dir>/results.csv)",
+    )
+    .option(
+      "--plugin <path-or-url>",
+      "load an optimizer/criterion plugin module (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--train_images <n>",
+      "use only the first n training images (0: all)",
+      intIn("--train_images", 0),
+      0,
+    )
+    .option("--test_images <n>", "use only the first n test images (0: all)", intIn("--test_images", 0), 0)
+    .option(
+      "--hessian",
+      "report the top Hessian eigenvalues l1, l5 at the end (default: resnet18 on CIFAR-10)",
+    )
+    .option("--no-hessian", "skip the Hessian eigenvalues")
+    .option("--exclusive_run", "mark the results row as measured on an otherwise idle machine", false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+
+  for (const o of listOptions(registry)) {
+    const desc = o.help + (o.rangeText ? ` (range ${o.rangeText})` : "");
+    if (o.type === "boolean") {
+      cmd.addOption(new Option(`${o.flag}`, desc));
+      cmd.addOption(new Option(`--no-${o.name}`, `turn ${o.flag} off`).hideHelp());
+    } else {
+      const arg = o.type === "numbers" ? `<${o.name}...>` : `<${o.type === "string" ? "value" : o.type}>`;
+      const opt = new Option(`${o.flag} ${arg}`, desc);
+      opt.default(Array.isArray(o.default) ? o.default.join(" ") : o.default);
+      if (o.choices && o.name !== "opt" && o.name !== "crt") opt.choices(o.choices as string[]);
+      cmd.addOption(opt);
+    }
+  }
+  return cmd;
+}
+
+const DEFAULT_MILESTONES = [60, 120, 160];
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** Seed-style automatic run name: dataset_bsz_epoch_model_lr_opt[_rho][_theta]_seed. */
+export function autoName(c: Omit<TrainConfig, "output_name">): string {
+  const opt = String(c.optim.opt ?? "sgd");
+  const parts = [c.dataset, `bsz${c.batch_size}`, `epoch${c.epochs}`, c.model, `lr${c.optim.lr}`, opt];
+  const [variant] = opt.split("-");
+  if (opt.includes("-")) {
+    parts.push(`rho${c.optim.rho}`);
+    if (variant.toUpperCase().startsWith("VASSO")) parts.push(`theta${c.optim.theta}`);
+  }
+  if (c.optim.crt && c.optim.crt !== "baseline") parts.push(`crt${c.optim.crt}`);
+  parts.push(`seed${c.seed}`);
+  return parts.join("_");
+}
+
+/** The result of {@link parseTrainArgs}. */
+export interface ParsedArgs {
+  config: TrainConfig;
+  resolved: ResolvedConfig;
+  registry: Registry;
+  /** Set when --help or --version printed something and there is nothing to run. */
+  helpText?: string;
+}
+
+/**
+ * Parses and validates a training command line. Loads `--plugin` modules first. Throws
+ * {@link UsageError} (one line naming the flag) for anything invalid; returns `helpText` for --help.
+ */
+export async function parseTrainArgs(
+  argv: readonly string[],
+  registry = defaultRegistry(),
+): Promise<ParsedArgs> {
+  for (const spec of pluginArgs(argv)) await loadPlugin(spec, registry);
+  const cmd = buildCommand(registry);
+  let helpText: string | undefined;
+  cmd.configureOutput({
+    writeOut: (s) => (helpText = (helpText ?? "") + s),
+    writeErr: () => {},
+    outputError: () => {},
+  });
+  try {
+    cmd.parse([...argv], { from: "user" });
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version") {
+      return {
+        config: null as unknown as TrainConfig,
+        resolved: null as unknown as ResolvedConfig,
+        registry,
+        helpText,
+      };
+    }
+    throw new UsageError(`samwise train: ${String(err.message ?? e).replace(/^error: /, "")}`);
+  }
+  // Commander keeps underscores in attribute names (--batch_size -> batch_size).
+  const o = cmd.opts() as Record<string, unknown>;
+  const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
+
+  // Optimizer and criterion options: validated by the plugin registry (ranges, choices, combos).
+  const optim: Record<string, unknown> = {};
+  for (const info of listOptions(registry)) {
+    const v = o[info.name];
+    if (v !== undefined) optim[info.name] = Array.isArray(v) ? v.join(" ") : v;
+  }
+  let resolved: ResolvedConfig;
+  try {
+    resolved = resolveConfig(optim, registry);
+  } catch (e) {
+    if (e instanceof OptionError) throw new UsageError(`samwise train: ${e.message}`);
+    throw e;
+  }
+  const typed: Record<string, unknown> = {
+    opt: resolved.optimizer.opt,
+    crt: resolved.criterion.descriptor.name,
+  };
+  for (const info of listOptions(registry)) {
+    if (info.name !== "opt" && info.name !== "crt") typed[info.name] = resolved.options.get(info.name);
+  }
+
+  const datadir = String(o.datadir);
+  let dataset = o.dataset as DatasetName | undefined;
+  let embeddedDefault = false;
+  if (!dataset) {
+    const found = await defaultDatasetName({ datadir });
+    embeddedDefault = found.startsWith("FashionMNIST_subset");
+    dataset = embeddedDefault ? "FashionMNIST_subset" : "CIFAR10_cutout";
+  }
+  const model = embeddedDefault && !given("model") ? EMBEDDED_DEFAULTS.model : String(o.model);
+  const epochs = embeddedDefault && !given("epochs") ? EMBEDDED_DEFAULTS.epochs : Number(o.epochs);
+  const batch = embeddedDefault && !given("batch_size") ? EMBEDDED_DEFAULTS.batch_size : Number(o.batch_size);
+  const hessian = o.hessian === undefined
+    ? model === "resnet18" && dataset.startsWith("CIFAR10_")
+    : Boolean(o.hessian);
+  const outputDir = String(o.output_dir);
+  const base: Omit<TrainConfig, "output_name"> = {
+    model,
+    dataset,
+    datadir,
+    batch_size: batch,
+    epochs,
+    seed: Number(o.seed),
+    lr_scheduler: o.lr_scheduler as TrainConfig["lr_scheduler"],
+    warmup_epoch: Number(o.warmup_epoch),
+    warmup_init_lr: Number(o.warmup_init_lr),
+    eta_min: Number(o.eta_min),
+    milestone: o.milestone as number[],
+    gamma: Number(o.gamma),
+    output_dir: outputDir,
+    resume: Boolean(o.resume),
+    resume_path: (o.resume_path as string | undefined) ?? null,
+    log_freq: Number(o.log_freq),
+    results_csv: (o.results_csv as string | undefined) ?? `${outputDir}/results.csv`,
+    plugin: o.plugin as string[],
+    train_images: Number(o.train_images),
+    test_images: Number(o.test_images),
+    hessian,
+    exclusive_run: Boolean(o.exclusive_run),
+    optim: typed,
+    embeddedDefault,
+  };
+  if (base.warmup_epoch >= base.epochs && base.warmup_epoch > 0) {
+    throw new UsageError(
+      `samwise train: --warmup_epoch ${base.warmup_epoch} must be below --epochs ${base.epochs}`,
+    );
+  }
+  const config: TrainConfig = {
+    ...base,
+    output_name: (o.output_name as string | undefined) ?? autoName(base),
+  };
+  if (/[\/\\]|^\.\.?$/.test(config.output_name)) {
+    throw new UsageError(
+      `samwise train: --output_name must be a plain directory name, got "${config.output_name}"`,
+    );
+  }
+  return { config, resolved, registry };
+}

@@ -1,0 +1,42 @@
+/**
+ * The models of the seed, by its names: `resnet18`, `resnet34`, `resnet50`, `wideresnet28x10`
+ * (and any `wideresnet{depth}x{width}`), `vgg11bn`, `vgg13bn`, `vgg16bn`, for CIFAR-sized inputs
+ * with any channel count (3x32x32 CIFAR, 1x28x28 Fashion-MNIST).
+ *
+ * ```ts
+ * import { createModel } from "./src/models/mod.ts";
+ * const model = createModel("resnet18", { inChannels: 3, numClasses: 10, seed: 0 });
+ * model.train();
+ * model.zeroGrad();
+ * const loss = tidy(() => { const l = crossEntropy(model.forward(x), y); backward(l); return l; });
+ * // model.flatParams / model.flatGrads: the whole model in one buffer each (per group).
+ * ```
+ *
+ * @module
+ */
+export {
+  buildModel,
+  countParameters,
+  createModel,
+  isModelName,
+  MODEL_NAMES,
+  type ModelOptions,
+} from "./registry.ts";
+export {
+  type ArchOptions,
+  BasicBlock,
+  type BlockType,
+  Bottleneck,
+  ResNet,
+  resnet18,
+  resnet34,
+  resnet50,
+} from "./resnet.ts";
+export {
+  NetworkBlock,
+  parseWideResNetName,
+  WideBasicBlock,
+  WideResNet,
+  type WideResNetOptions,
+} from "./wideresnet.ts";
+export { VGG, vgg11bn, vgg13bn, vgg16bn, VGG_CONFIGS } from "./vgg.ts";

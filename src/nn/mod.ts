@@ -1,0 +1,47 @@
+/**
+ * Neural-network modules after PyTorch's `torch.nn`: `Module` (named parameters and buffers,
+ * train/eval, state dicts with PyTorch's names), layers, PyTorch's default initialisation from a
+ * seeded CPU generator, flat parameter/gradient buffers, and safetensors checkpoints.
+ *
+ * ```ts
+ * import { BatchNorm2d, Conv2d, Linear, ReLU, Sequential, GlobalAvgPool } from "./src/nn/mod.ts";
+ * const net = new Sequential(new Conv2d(3, 8, 3, { padding: 1 }), new BatchNorm2d(8), new ReLU(),
+ *   new GlobalAvgPool(), new Linear(8, 10)).materialize({ seed: 1 });
+ * net.zeroGrad();
+ * tidy(() => backward(crossEntropy(net.forward(x), labels))); // net.grads now hold the gradient
+ * ```
+ *
+ * @module
+ */
+export { type ForwardOptions, type MaterializeOptions, Module, type StateEntry } from "./module.ts";
+export { Parameter, StateBuffer, type StateDtype } from "./parameter.ts";
+export {
+  ALIGN_FLOATS,
+  FlatParameters,
+  type FlatSpec,
+  type Layout,
+  type ParamGroup,
+  type Placement,
+  planLayout,
+} from "./flat.ts";
+export * as init from "./init.ts";
+export type { Initializer } from "./init.ts";
+export { deriveSeed, Rng } from "./rng.ts";
+export { Sequential } from "./sequential.ts";
+export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
+export { Linear } from "./linear.ts";
+export { BatchNorm2d } from "./batch_norm.ts";
+export { ReLU } from "./activation.ts";
+export { AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d, type PoolLayerOptions } from "./pooling.ts";
+export { Flatten } from "./flatten.ts";
+export { Dropout } from "./dropout.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  type SafeDtype,
+  type SafeFile,
+  type SafeTensor,
+  writeSafetensors,
+} from "./safetensors.ts";
+export { loadWeights, readStateDict, saveWeights } from "./weights.ts";

@@ -1,0 +1,218 @@
+/**
+ * 2-D batch normalisation (NCHW) with PyTorch's semantics, forward and backward in WGSL.
+ *
+ * Training mode normalises with the batch's per-channel mean and biased variance and, unless
+ * `updateStats` is false, moves the running statistics in place on the GPU:
+ * running = (1 - momentum) * running + momentum * batch, with the unbiased variance, and adds one
+ * to num_batches_tracked. Eval mode normalises with the running statistics.
+ *
+ * Dispatches: training forward = partial sums, finalize (statistics and running update),
+ * normalise; eval forward = statistics from the running buffers, normalise. Backward = partial
+ * sums of g and g*(x - mean), finalize (dw, db), input gradient. The per-channel reductions are
+ * two-level: each channel's N*H*W elements are split into parts, each reduced by a workgroup of
+ * 128 invocations (a shared-memory tree), then one invocation per channel adds the parts. So 64
+ * channels of 32768 elements are 64 workgroups of 128 invocations, and 16 channels are split
+ * in two parts each: enough workgroups for every core, not one thread per channel looping over
+ * everything. Under llvmpipe each workgroup costs a few microseconds of barrier switching, so
+ * more parts than needed to fill the cores makes it slower (measured: 2x at 16 parts/channel).
+ *
+ * The statistics are kept as one [2, C] tensor (mean, then 1/sqrt(var + eps)) that backward
+ * reuses; x̂ is recomputed from x rather than stored.
+ *
+ * @module
+ */
+import partialSrc from "../../shaders/batch_norm_partial.wgsl" with { type: "text" };
+import finalizeSrc from "../../shaders/batch_norm_finalize.wgsl" with { type: "text" };
+import evalStatsSrc from "../../shaders/batch_norm_eval_stats.wgsl" with { type: "text" };
+import applySrc from "../../shaders/batch_norm_apply.wgsl" with { type: "text" };
+import gradPartialSrc from "../../shaders/batch_norm_grad_partial.wgsl" with { type: "text" };
+import gradFinalizeSrc from "../../shaders/batch_norm_grad_finalize.wgsl" with { type: "text" };
+import gradInputSrc from "../../shaders/batch_norm_grad_input.wgsl" with { type: "text" };
+import { Params } from "../gpu/params.ts";
+import { record } from "../autograd/tape.ts";
+import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
+import { launch } from "./launch.ts";
+
+/**
+ * Tunables of the two-level reductions: a channel is split into parts of at least
+ * `minPartElems` elements until there are about `targetWorkgroups` workgroups in all.
+ * `planeMin` is the plane size (H*W) from which the elementwise kernels use a workgroup per
+ * (n, c) plane instead of a flat loop.
+ */
+export const batchNormSettings = { targetWorkgroups: 32, minPartElems: 4096, planeMin: 256 };
+
+/** Options of {@link batchNorm2d}; defaults are PyTorch's. */
+export interface BatchNormOptions {
+  /** Batch statistics (true) or running statistics (false). */
+  training: boolean;
+  /** Weight of the new batch in the running averages (default 0.1). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** In training, whether to move the running statistics (default true). */
+  updateStats?: boolean;
+  /** [C] running mean, updated in place in training; required in eval mode. */
+  runningMean?: Tensor | null;
+  /** [C] running variance (unbiased), updated in place in training; required in eval mode. */
+  runningVar?: Tensor | null;
+  /** [] batch counter (f32), incremented in place whenever the running statistics move. */
+  numBatchesTracked?: Tensor | null;
+}
+
+/** Shapes of one batch norm, kept on the tape for backward. */
+export interface BatchNormGeometry {
+  N: number;
+  C: number;
+  HW: number;
+  /** Elements per channel: N * H * W. */
+  count: number;
+  /** Parts each channel is split into for the reductions. */
+  parts: number;
+  /** Elements per part. */
+  chunk: number;
+}
+
+function geometry(x: Tensor, weight: Tensor, bias: Tensor): BatchNormGeometry {
+  if (x.rank !== 4) throw new Error(`batchNorm2d: input must be [N, C, H, W], got [${x.shape}]`);
+  const [N, C, H, W] = x.shape;
+  for (const [what, t] of [["weight", weight], ["bias", bias]] as const) {
+    if (t.rank !== 1 || t.shape[0] !== C) {
+      throw new Error(`batchNorm2d: ${what} must have shape [${C}], got [${t.shape}]`);
+    }
+  }
+  const HW = H * W, count = N * HW;
+  const { targetWorkgroups, minPartElems } = batchNormSettings;
+  let parts = Math.max(1, Math.min(Math.ceil(targetWorkgroups / C), Math.floor(count / minPartElems)));
+  const chunk = Math.ceil(count / parts);
+  parts = Math.ceil(count / chunk);
+  if (C > 65535 || parts > 65535) throw new Error(`batchNorm2d: ${C} channels exceed the dispatch limit`);
+  return { N, C, HW, count, parts, chunk };
+}
+
+/** Layout of the elementwise kernels (normalise, input gradient): see batch_norm_apply.wgsl. */
+function elementwise(g: BatchNormGeometry): { plane: boolean; groups: number[]; planes: number } {
+  const planes = g.N * g.C;
+  if (g.HW >= batchNormSettings.planeMin) {
+    const y = Math.min(planes, 65535);
+    return { plane: true, groups: [Math.ceil(g.HW / 1024), y, Math.ceil(planes / y)], planes };
+  }
+  // Flat grid-stride loop, about 4 elements per invocation.
+  return { plane: false, groups: [Math.max(1, Math.min(65535, Math.ceil((planes * g.HW) / 1024)))], planes };
+}
+
+function partialParams(g: BatchNormGeometry): ArrayBuffer {
+  return new Params().u32(g.count, g.parts, g.chunk).bytes();
+}
+
+/** A small temporary for a running-statistics binding the caller did not supply. */
+const scratch = (n: number) => Tensor.empty([n]);
+
+/** [2, C] batch statistics (mean, invstd), moving the running statistics when asked. */
+function batchStats(x: Tensor, g: BatchNormGeometry, opts: BatchNormOptions): Tensor {
+  if (g.count < 2) {
+    throw new Error(`batchNorm2d: expected more than 1 value per channel when training, got [${x.shape}]`);
+  }
+  const consts = { C: g.C, HW: g.HW };
+  const partial = Tensor.empty([2, g.C, g.parts]);
+  launch("bn_partial", partialSrc, consts, [x, partial], partialParams(g), [g.parts, g.C]);
+  const stats = Tensor.empty([2, g.C]);
+  const update = (opts.updateStats ?? true) && !!opts.runningMean && !!opts.runningVar;
+  const temps: Tensor[] = [];
+  const orScratch = (t: Tensor | null | undefined, n: number) => {
+    if (t) return t;
+    const s = scratch(n);
+    temps.push(s);
+    return s;
+  };
+  const rm = orScratch(opts.runningMean, g.C), rv = orScratch(opts.runningVar, g.C);
+  const nbt = orScratch(opts.numBatchesTracked, 1);
+  for (const [what, t] of [["runningMean", rm], ["runningVar", rv]] as const) {
+    if (t.size !== g.C) throw new Error(`batchNorm2d: ${what} must have ${g.C} elements, got [${t.shape}]`);
+  }
+  const momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
+  const params = new Params().u32(g.C, g.parts, g.HW, 0)
+    .f32(g.count, momentum, eps, g.count / (g.count - 1)).bytes();
+  launch("bn_finalize", finalizeSrc, { UPDATE: update ? 1 : 0 }, [x, partial, stats, rm, rv, nbt], params, [
+    Math.ceil(g.C / 64),
+  ]);
+  partial.dispose();
+  temps.forEach((t) => t.dispose());
+  return stats;
+}
+
+/** [2, C] statistics (running mean, invstd) from the running buffers. */
+function runningStats(g: BatchNormGeometry, opts: BatchNormOptions): Tensor {
+  const rm = opts.runningMean, rv = opts.runningVar;
+  if (!rm || !rv) throw new Error("batchNorm2d: eval mode needs runningMean and runningVar");
+  if (rm.size !== g.C || rv.size !== g.C) {
+    throw new Error(
+      `batchNorm2d: running statistics must have ${g.C} elements, got [${rm.shape}], [${rv.shape}]`,
+    );
+  }
+  const stats = Tensor.empty([2, g.C]);
+  const params = new Params().u32(g.C).f32(opts.eps ?? 1e-5).bytes();
+  launch("bn_eval_stats", evalStatsSrc, {}, [rm, rv, stats], params, [Math.ceil(g.C / 64)]);
+  return stats;
+}
+
+/**
+ * batch_norm(x [N, C, H, W], weight [C], bias [C]) as PyTorch's `F.batch_norm`; see the module
+ * documentation. Differentiable with respect to x, weight and bias (through the batch
+ * statistics in training mode).
+ */
+export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: BatchNormOptions): Tensor {
+  const g = geometry(x, weight, bias);
+  const stats = opts.training ? batchStats(x, g, opts) : runningStats(g, opts);
+  const out = Tensor.empty(x.shape);
+  const e = elementwise(g);
+  const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0 };
+  const params = new Params().u32(x.size, e.planes).bytes();
+  launch("bn_apply", applySrc, consts, [x, stats, weight, bias, out], params, e.groups);
+  record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training });
+  // Without a tape entry nothing will read the statistics again.
+  if (!out.node) stats.dispose();
+  return out;
+}
+
+/** A lazily computed input gradient, as the rule table expects. */
+type Thunk = (() => Tensor) | null;
+
+/**
+ * The backward rule of batchNorm2d: thunks for dx, dweight, dbias, given the forward's statistics
+ * and whether they were batch statistics. The per-channel sums are computed once, into one
+ * buffer that holds dweight and dbias as two 256-byte-aligned views (no copies).
+ */
+export function batchNorm2dBackward(
+  g: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  stats: Tensor,
+  geom: BatchNormGeometry,
+  batch: boolean,
+): Thunk[] {
+  const { C, HW, parts } = geom;
+  const partial = Tensor.empty([2, C, parts]);
+  launch("bn_grad_partial", gradPartialSrc, { C, HW }, [g, x, stats, partial], partialParams(geom), [
+    parts,
+    C,
+  ]);
+  const stride = Math.ceil((C * 4) / OFFSET_ALIGN) * (OFFSET_ALIGN / 4);
+  const storage = Storage.alloc(2 * stride * 4);
+  const sums = new Tensor([2 * stride], storage);
+  const params = new Params().u32(C, parts, stride).bytes();
+  launch("bn_grad_finalize", gradFinalizeSrc, {}, [partial, stats, sums], params, [Math.ceil(C / 64)]);
+  partial.dispose();
+  const view = (offset: number) => {
+    storage.retain();
+    return new Tensor([C], storage, offset);
+  };
+  const dx = () => {
+    const out = Tensor.empty(x.shape);
+    const e = elementwise(geom);
+    const params = new Params().u32(x.size, e.planes, stride).f32(geom.count).bytes();
+    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0 };
+    launch("bn_grad_input", gradInputSrc, consts, [g, x, stats, weight, sums, out], params, e.groups);
+    return out;
+  };
+  return [dx, () => view(0), () => view(stride * 4)];
+}

@@ -1,0 +1,119 @@
+// End to end: `deno task train` on the embedded Fashion-MNIST subset with a tiny model, for each
+// optimizer family: the loss falls, the results row is written, logs and checkpoints exist; an
+// interrupted run resumed from its checkpoint ends exactly where an uninterrupted one does.
+import { main } from "../src/cli/train.ts";
+import { readResults } from "../src/train/results_csv.ts";
+import { readSafetensors } from "../src/nn/safetensors.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { gpuTest } from "./harness.ts";
+
+const TINY = [
+  "--model",
+  "wideresnet10x1",
+  "--batch_size",
+  "32",
+  "--train_images",
+  "480",
+  "--test_images",
+  "96",
+  "--epochs",
+  "3",
+  "--lr",
+  "0.05",
+];
+
+async function epochs(dir: string): Promise<Record<string, number>[]> {
+  const lines = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  return lines.filter((r) => r.type === "epoch");
+}
+
+const families: [string, string[]][] = [
+  ["sgd", []],
+  ["adamw", ["--lr", "0.002"]],
+  ["sam-sgd", []],
+  ["vasso-sgd", []],
+  ["vassore-sgd", ["--crt", "naive", "--crt_k", "2"]],
+  ["vassoremu-sgd", ["--crt", "gSAMflat", "--crt_z", "1.5", "--lam", "0.1"]],
+];
+
+for (const [opt, extra] of families) {
+  gpuTest(`train --opt ${opt} on the embedded subset: loss falls, a results row is written`, async () => {
+    const out = await Deno.makeTempDir();
+    const code = await main([...TINY, "--opt", opt, ...extra, "--output_dir", out, "--output_name", "run"]);
+    assertEquals(code, 0);
+    const ep = await epochs(`${out}/run`);
+    assertEquals(ep.length, 3);
+    assert(ep[2].train_loss < ep[0].train_loss, `train loss ${ep.map((e) => e.train_loss)} did not fall`);
+    const rows = await readResults(`${out}/results.csv`);
+    assertEquals(rows.length, 1);
+    assertEquals(rows[0].optimizer, opt);
+    assertEquals(rows[0].epochs, "3");
+    const bwp = Number(rows[0].bwp_overhead);
+    if (opt === "sgd" || opt === "adamw") assertEquals(bwp, 1);
+    else if (opt === "vassore-sgd") assert(bwp > 1.4 && bwp < 1.6, `naive k=2 bwp ${bwp}`);
+    else if (opt.startsWith("vassoremu")) assert(bwp > 1 && bwp <= 2, `bwp ${bwp}`);
+    else assertEquals(bwp, 2);
+    assert(
+      Number(rows[0]["images/s"]) > 0 && Number(rows[0].max_allocated_memory) > 0,
+      "measured columns empty",
+    );
+    const names = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
+    for (const f of ["checkpoint.json", "config.json", "log.jsonl", "summary.json"]) {
+      assert(names.includes(f), `${f} missing from ${names}`);
+    }
+    await Deno.remove(out, { recursive: true });
+  });
+}
+
+gpuTest("an interrupted run resumed from its checkpoint matches an uninterrupted run exactly", async () => {
+  const out = await Deno.makeTempDir();
+  const args = [...TINY, "--opt", "vassoremu-sgd", "--crt", "random", "--crt_p", "0.5", "--output_dir", out];
+  assertEquals(await main([...args, "--output_name", "whole"]), 0);
+  let steps = 0;
+  // Stop in the middle of the second epoch (15 steps per epoch), then resume.
+  const code = await main([...args, "--output_name", "parts"], { shouldStop: () => ++steps === 22 });
+  assertEquals(code, 130);
+  const manifest = JSON.parse(await Deno.readTextFile(`${out}/parts/checkpoint.json`));
+  assertEquals([manifest.epoch, manifest.batch], [1, 7]);
+  assertEquals(
+    await main([...args, "--output_name", "parts", "--resume", "--resume_path", `${out}/parts`]),
+    0,
+  );
+  const a = await epochs(`${out}/whole`), b = await epochs(`${out}/parts`);
+  const strip = (e: Record<string, number>) => ({ ...e, epoch_time: 0, images_per_s: 0 });
+  assertEquals(b.map(strip), a.map(strip));
+  const wa = await readSafetensors(
+    `${out}/whole/${JSON.parse(await Deno.readTextFile(`${out}/whole/checkpoint.json`)).modelFile}`,
+  );
+  const wb = await readSafetensors(
+    `${out}/parts/${JSON.parse(await Deno.readTextFile(`${out}/parts/checkpoint.json`)).modelFile}`,
+  );
+  for (const [name, t] of wa.tensors) {
+    assertEquals(
+      [...wb.tensors.get(name)!.data].map(Number),
+      [...t.data].map(Number),
+      `weights differ at ${name}`,
+    );
+  }
+  await Deno.remove(out, { recursive: true });
+});
+
+gpuTest("bad flags fail before any work with a one-line error naming the flag", async () => {
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => errors.push(m);
+  try {
+    assertEquals(await main(["--rho", "-0.5"]), 2);
+    assertEquals(await main(["--opt", "vassore-sgd", "--crt", "random", "--crt_p", "1.5"]), 2);
+    assertEquals(await main(["--model", "resnet9000"]), 2);
+    assertEquals(await main(["--dataset", "CIFAR100_base", "--datadir", "/nonexistent"]), 2);
+  } finally {
+    console.error = orig;
+  }
+  assert(
+    errors[0].includes("--rho") && errors[1].includes("--crt_p") && errors[2].includes("--model"),
+    errors.join("|"),
+  );
+  assert(errors[3].includes("cifar-100-binary"), errors[3]);
+  assert(errors.every((e) => !e.includes("\n")), "multi-line error");
+});
