@@ -130,12 +130,13 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   await init();
   const rt = runtime();
   const dir = c.resume && c.resume_path ? c.resume_path : `${c.output_dir}/${c.output_name}`;
-  await Deno.mkdir(dir, { recursive: true });
+  // Data first: a missing or corrupt file should fail before anything is created on disk.
   const ds = limitDataset(
     await loadDataset(c.dataset, { datadir: c.datadir }),
     c.train_images,
     c.test_images,
   );
+  await Deno.mkdir(dir, { recursive: true });
   const model = createModel(c.model, { inChannels: ds.channels, numClasses: ds.numClasses, seed: c.seed });
   const engine = createEngine({
     set: model,
