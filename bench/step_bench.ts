@@ -4,19 +4,14 @@
 import * as sw from "../mod.ts";
 import { createModel } from "../src/models/mod.ts";
 import { createEngine } from "../src/plugins/mod.ts";
+import { cifarBatch } from "./fixtures.ts";
 import { gpuBench } from "./util.ts";
 
 const model = createModel("resnet18", { inChannels: 3, numClasses: 10, seed: 1 });
 const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
 
 for (const batch of [32, 128]) {
-  const x = sw.tensor(new Float32Array(batch * 3 * 32 * 32).map((_, i) => ((i * 7919) % 255) / 255 - 0.5), [
-    batch,
-    3,
-    32,
-    32,
-  ]).keep();
-  const y = sw.tensor(Array.from({ length: batch }, (_, i) => i % 10), [batch]).keep();
+  const { x, y } = cifarBatch(batch);
   gpuBench(
     `resnet18 SGD step, batch ${batch}`,
     { unit: "images/s", work: batch, n: batch === 32 ? 4 : 2 },
