@@ -117,3 +117,69 @@ gpuTest("bad flags fail before any work with a one-line error naming the flag", 
   assert(errors[3].includes("cifar-100-binary"), errors[3]);
   assert(errors.every((e) => !e.includes("\n")), "multi-line error");
 });
+
+gpuTest("a diverging run stops with exit code 3 and a message naming the step", async () => {
+  const out = await Deno.makeTempDir();
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => errors.push(m);
+  try {
+    // A learning rate of 1e38 overflows the weights to infinity, and the loss to NaN, within a few steps.
+    const code = await main([
+      ...TINY,
+      "--epochs",
+      "3",
+      "--lr",
+      "1e38",
+      "--output_dir",
+      out,
+      "--output_name",
+      "nan",
+    ]);
+    assertEquals(code, 3);
+  } finally {
+    console.error = orig;
+  }
+  assert(
+    /loss is (NaN|-?Infinity) at step \d+ \(epoch \d+, batch \d+\)/.test(errors[0] ?? ""),
+    errors.join("|"),
+  );
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test({
+  name: "Ctrl-C (SIGINT) finishes the step, writes a checkpoint and says how to resume",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const cli = new URL("../src/cli/train.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, ...TINY, "--epochs", "20", "--output_dir", out, "--output_name", "int"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const decoder = new TextDecoder();
+    let text = "";
+    const reader = child.stdout.getReader();
+    // Interrupt once the first epoch has finished (its line is printed).
+    while (!text.includes("Epoch:1/20")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assertEquals(status.code, 130, text);
+    assert(text.includes("--resume --resume_path"), text);
+    const m = JSON.parse(await Deno.readTextFile(`${out}/int/checkpoint.json`));
+    assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
+    await Deno.remove(out, { recursive: true });
+  },
+});
