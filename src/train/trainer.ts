@@ -79,6 +79,8 @@ interface TrainerState {
   /** Partial sums of an epoch interrupted mid-way: [lossSum, top1, top5, images]. */
   partial: number[] | null;
   epochSeconds: number;
+  /** Wall-clock seconds of the run so far, across interruptions (the `runtime` column). */
+  wallSeconds: number;
 }
 
 function schedule(c: TrainConfig, itersPerEpoch: number): LrSchedule {
@@ -163,6 +165,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     maxAcc: 0,
     partial: null,
     epochSeconds: 0,
+    wallSeconds: 0,
   };
   let startEpoch = 0, startBatch = 0;
   const configRecord = { ...c, adapter: rt.adapterName } as unknown as Record<string, unknown>;
@@ -200,17 +203,21 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     Deno.addSignalListener("SIGINT", onSigint);
   } catch { /* no signals on this platform */ }
 
-  const checkpoint = (epoch: number, batch: number) =>
-    saveCheckpoint(dir, model, engine.saveState(), {
+  const wallSoFar = () => wallBase + (performance.now() - started) / 1000;
+  const checkpoint = (epoch: number, batch: number) => {
+    state.wallSeconds = wallSoFar();
+    return saveCheckpoint(dir, model, engine.saveState(), {
       epoch,
       batch,
       engine: {},
       trainer: state as unknown as Record<string, unknown>,
       config: configRecord,
     });
+  };
 
   rt.pool.resetPeaks();
   const started = performance.now();
+  const wallBase = state.wallSeconds;
   let interrupted = false;
   try {
     for (let epoch = startEpoch; epoch < c.epochs && !interrupted; epoch++) {
@@ -364,7 +371,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     "fwp_overhead": round(ov.fwp, 4),
     "bwp_overhead": round(ov.bwp, 4),
     "images/s": round(state.trainImages / state.trainSeconds, 2),
-    "runtime": round((performance.now() - started) / 1000 + 0, 2),
+    "runtime": round(wallSoFar(), 2),
     "max_allocated_memory": stats.peakAllocatedBytes,
     "max_reserved_memory": stats.peakReservedBytes,
     "epochs": c.epochs,
