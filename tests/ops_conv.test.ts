@@ -39,6 +39,7 @@ const cases: number[][] = [
   [3, 4, 4, 4, 8, 1, 1, 0], // 1x1 stride 1: direct path (image = column matrix)
   [2, 4, 6, 6, 8, 1, 2, 0], // 1x1 stride 2 (ResNet shortcut)
   [2, 8, 6, 6, 8, 3, 1, 1], // aligned: vec4 GEMM in all three products
+  [2, 8, 4, 4, 12, 3, 1, 1], // a 4x4 map: 16 pixels, the 16-column GEMM tile
   [1, 1, 9, 9, 2, 5, 1, 2], // 5x5 kernel
 ];
 

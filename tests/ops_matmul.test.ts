@@ -41,6 +41,10 @@ const cases: [number[], number[], boolean, boolean][] = [
   [[9, 8], [2, 12, 8], false, true],
   [[2, 6, 5], [2, 5, 3], false, false],
   [[40, 36], [36, 52], false, false],
+  // N a multiple of 16: the 16-column tile (deep conv layers' 4x4 and 8x8 maps).
+  [[13, 8], [8, 48], false, false],
+  [[8, 12], [8, 32], true, false],
+  [[13, 8], [16, 8], false, true],
 ];
 
 for (const [sa, sb, tA, tB] of cases) {
