@@ -25,7 +25,7 @@ const rows = new Map<string, Row>();
 export function gpuBench(
   name: string,
   opts: { group?: string; baseline?: boolean; unit?: string; work?: number; n?: number },
-  body: () => void,
+  body: () => void | Promise<void>,
 ): void {
   const row: Row = { name, unit: opts.unit ?? "", work: opts.work ?? 0, samples: [] };
   rows.set(name, row);
@@ -37,13 +37,13 @@ export function gpuBench(
     n: opts.n,
     async fn(b) {
       if (!warmed) { // compile pipelines and fill the buffer pool outside the timed region
-        body();
+        await body();
         await runtime().sync();
         warmed = true;
       }
       b.start();
       const t0 = performance.now();
-      body();
+      await body();
       await runtime().sync();
       row.samples.push(performance.now() - t0);
       b.end();

@@ -58,7 +58,7 @@ for (const [opt, extra] of families) {
       "measured columns empty",
     );
     const names = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
-    for (const f of ["checkpoint.json", "config.json", "log.jsonl", "summary.json"]) {
+    for (const f of ["checkpoint.json", "config.json", "log.jsonl", "report.html", "summary.json"]) {
       assert(names.includes(f), `${f} missing from ${names}`);
     }
     await Deno.remove(out, { recursive: true });

@@ -29,6 +29,7 @@ import { JsonlLog, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
 import { appendResult, type ResultRow } from "./results_csv.ts";
 import { hessianSpectrum } from "./hessian.ts";
+import { writeRunPlots } from "../plot/run_report.ts";
 
 /** Metrics of one epoch, as logged and printed. */
 export interface EpochMetrics {
@@ -379,6 +380,11 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   };
   await appendResult(c.results_csv, row);
   await writeJson(dir, "summary.json", { ...row, history: state.history, adapter: rt.adapterName });
+  // The plots are a convenience: a failure is reported, not fatal to a finished run.
+  await writeRunPlots(dir).then(
+    (p) => io.out(`report: ${p}`),
+    (e) => io.out(`samwise: no report: ${e.message}`),
+  );
   io.out(
     `Train finished. Max test acc1 ${state.maxAcc.toFixed(2)}%, fwp ${ov.fwp.toFixed(3)} bwp ${
       ov.bwp.toFixed(3)
