@@ -1,6 +1,6 @@
 // Results CSV (concurrent appends, header checks), atomic writes and LR schedules.
 import { appendResult, readResults, RESULT_COLUMNS, type ResultRow } from "../src/train/results_csv.ts";
-import { writeFileAtomic } from "../src/train/atomic.ts";
+import { writeFileAtomic } from "../src/io/atomic.ts";
 import { cosineSchedule, multiStepSchedule } from "../src/train/lr_schedule.ts";
 import { assert, assertClose, assertEquals, assertRejects } from "./assert.ts";
 

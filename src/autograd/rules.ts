@@ -16,7 +16,7 @@ import * as E from "../ops/elementwise.ts";
 import { logSoftmaxBackward, nllRowsBackward } from "../ops/loss.ts";
 import { matmul } from "../ops/matmul.ts";
 import { broadcastTo, permute, reshape } from "../ops/shape_ops.ts";
-import { sumTo } from "../ops/reduce.ts";
+import { keepDims, sumTo } from "../ops/reduce.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight } from "../ops/conv.ts";
 import { batchNorm2dBackward } from "../ops/batch_norm.ts";
 import { avgPool2dBackward, maxPool2dBackward } from "../ops/pool.ts";
@@ -86,10 +86,6 @@ export const RULES: Record<string, Rule> = {
   logSoftmax: (g, _i, out) => [() => logSoftmaxBackward(g, out)],
   nllRows: (g, [logp], _o, { labels, scale }) => [() => nllRowsBackward(g, labels, logp.shape[1], scale)],
 };
-
-function keepDims(shape: readonly number[], axes: number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
 
 function inversePermutation(perm: readonly number[]): number[] {
   const inv = new Array<number>(perm.length);

@@ -31,7 +31,7 @@ import { main as train } from "./train.ts";
 import { parseTrainArgs, UsageError } from "./args.ts";
 import { OptionError, PluginError } from "../plugins/mod.ts";
 import { DatasetError } from "../data/mod.ts";
-import { writeFileAtomic } from "../train/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { writeResultsPlot } from "../plot/results_plot.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
 

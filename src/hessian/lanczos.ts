@@ -17,6 +17,7 @@ import { noGrad } from "../autograd/tape.ts";
 import { stateLike } from "../optim/layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { tridiagonalEigenvalues } from "./tridiagonal.ts";
+import { Rng } from "../nn/rng.ts";
 
 /** What the Hessian is of: parameters, their gradient buffers, and how to fill them. */
 export interface HessianProblem {
@@ -40,18 +41,10 @@ export interface LanczosOptions {
 
 function gaussianList(like: readonly Tensor[], seed: number): Tensor[] {
   const out = stateLike(like);
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
   for (const t of out) {
     const v = new Float32Array(t.size);
-    for (let i = 0; i < v.length; i++) {
-      v[i] = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-    }
+    for (let i = 0; i < v.length; i++) v[i] = rng.normal();
     write_(t, v);
   }
   return out;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Element types this module reads and writes. */
 export type SafeDtype = "F32" | "F64" | "I32" | "I64";
@@ -145,12 +146,9 @@ export async function writeSafetensors(
   metadata: Record<string, string> = {},
 ): Promise<void> {
   const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.${Deno.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw new Error(`cannot write ${path}: ${(e as Error).message}`);
   }
 }

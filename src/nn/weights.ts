@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { pack } from "../ops/multi_tensor.ts";
+import { readAll } from "../ops/multi_tensor.ts";
 import { runtime } from "../gpu/runtime.ts";
 import type { Module, StateEntry } from "./module.ts";
 import { readSafetensors, type SafeTensor, writeSafetensors } from "./safetensors.ts";
@@ -19,20 +19,9 @@ export async function readStateDict(model: Module): Promise<Map<string, Float32A
   const params = await model.flat.readParams();
   const buffers = entries.filter((e) => e.kind === "buffer");
   const values = new Map<string, Float32Array>();
-  let bufVals: Float32Array | null = null;
-  if (buffers.length) {
-    const packed = pack(buffers.map((e) => e.tensor));
-    bufVals = await packed.data();
-    packed.dispose();
-  }
-  let pi = 0, bo = 0;
-  for (const e of entries) {
-    if (e.kind === "parameter") values.set(e.name, params[pi++]);
-    else {
-      values.set(e.name, bufVals!.slice(bo, bo + e.tensor.size));
-      bo += e.tensor.size;
-    }
-  }
+  const bufVals = await readAll(buffers.map((e) => e.tensor));
+  let pi = 0, bi = 0;
+  for (const e of entries) values.set(e.name, e.kind === "parameter" ? params[pi++] : bufVals[bi++]);
   return values;
 }
 

@@ -55,6 +55,16 @@ export function pack(list: readonly Tensor[]): Tensor {
   return out;
 }
 
+/** Reads every tensor of `list` back with one readback (packed with buffer copies first). */
+export async function readAll(list: readonly Tensor[]): Promise<Float32Array[]> {
+  if (!list.length) return [];
+  const packed = pack(list);
+  const all = await packed.data();
+  packed.dispose();
+  let off = 0;
+  return list.map((t) => all.slice(off, off += t.size));
+}
+
 function spanRange(s: Span) {
   return { buffer: s.buffer, offset: s.offset, size: Math.max(4, s.floats * 4) };
 }

@@ -58,7 +58,8 @@ function reduceAxes(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
   return next;
 }
 
-function keepDims(shape: Shape, axes: number[]): number[] {
+/** `shape` with the reduced `axes` kept as size 1. */
+export function keepDims(shape: Shape, axes: number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { readResults } from "../train/results_csv.ts";
-import { writeFileAtomic } from "../train/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { chart, type PointLabel, type Series } from "./chart.ts";
 import { PALETTE } from "./svg.ts";
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../train/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { defaultRegistry, listOptions } from "../plugins/mod.ts";
 import { chart, type HLine, type Series } from "./chart.ts";
 import { type EpochRecord, readRun, type RunData, type StepRecord } from "./run_log.ts";

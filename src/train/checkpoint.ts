@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { pack } from "../ops/multi_tensor.ts";
+import { readAll } from "../ops/multi_tensor.ts";
 import { tensor } from "../ops/elementwise.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Module } from "../nn/module.ts";
 import { loadWeights, saveWeights } from "../nn/weights.ts";
 import { readSafetensors, type SafeTensor, writeSafetensors } from "../nn/safetensors.ts";
 import type { PluginState } from "../optim/types.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 /** The manifest: where training stands and the CPU-side state of everything. */
 export interface CheckpointManifest {
@@ -37,21 +37,6 @@ export interface CheckpointManifest {
 
 const MANIFEST = "checkpoint.json";
 
-/** Reads a list of GPU tensors back (one readback for the whole list). */
-async function readList(list: readonly Tensor[]): Promise<Float32Array[]> {
-  if (!list.length) return [];
-  const packed = pack(list);
-  const all = await packed.data();
-  packed.dispose();
-  const out: Float32Array[] = [];
-  let off = 0;
-  for (const t of list) {
-    out.push(all.slice(off, off + t.size));
-    off += t.size;
-  }
-  return out;
-}
-
 /** Writes model and optimizer tensors, then the manifest; removes the previous tensor files. */
 export async function saveCheckpoint(
   dir: string,
@@ -65,7 +50,7 @@ export async function saveCheckpoint(
   await saveWeights(model, `${dir}/${modelFile}`, { epoch: String(m.epoch), batch: String(m.batch) });
   const entries: [string, SafeTensor][] = [];
   for (const [name, list] of Object.entries(engineState.tensors)) {
-    const values = await readList(list);
+    const values = await readAll(list);
     values.forEach((v, i) =>
       entries.push([`${name}.${i}`, { dtype: "F32", shape: [...list[i].shape], data: v }])
     );

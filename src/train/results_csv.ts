@@ -4,7 +4,7 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
-import { withFileLock, writeFileAtomic } from "./atomic.ts";
+import { withFileLock, writeFileAtomic } from "../io/atomic.ts";
 
 /** Column names and order of the results CSV, exactly as the seed writes them. */
 export const RESULT_COLUMNS = [

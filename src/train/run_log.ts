@@ -3,7 +3,7 @@
  * decisions, and the final summary.
  * @module
  */
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Appends JSON lines to `<dir>/log.jsonl`; lines are buffered and written per flush. */
 export class JsonlLog {
