@@ -7,12 +7,15 @@
 import type { BaseOptimizerPlugin } from "../src/plugins/api.ts";
 import { AdamW } from "../src/optim/adamw.ts";
 import { LR, WEIGHT_DECAY } from "./common.ts";
+import { BASE_REPORT, COST } from "./reports.ts";
 
 /** The `adamw` descriptor. */
 const adamw: BaseOptimizerPlugin = {
   name: "adamw",
   kind: "optimizer",
   role: "base",
+  report: BASE_REPORT,
+  cost: COST.base,
   description: "AdamW (PyTorch semantics): decoupled weight decay, bias-corrected moments",
   options: [
     LR,

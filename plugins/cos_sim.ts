@@ -19,6 +19,7 @@ import { readLater } from "../src/optim/readback.ts";
 import { zeros } from "../src/ops/elementwise.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { WARMUP_STEPS } from "./common.ts";
+import { COS_SIM_REPORT, COST } from "./reports.ts";
 
 class CosSimCriterion implements CriterionHooks {
   readonly #c: number;
@@ -67,6 +68,8 @@ class CosSimCriterion implements CriterionHooks {
 const cosSim: CriterionPlugin = {
   name: "cosSim",
   kind: "criterion",
+  report: COS_SIM_REPORT,
+  cost: COST.cosSim,
   description: "perturb when cos(g_t, g_{t-1}) <= crt_c",
   options: [{
     name: "crt_c",

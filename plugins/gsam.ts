@@ -28,6 +28,7 @@ import { axpby_, copy_, globalNorm } from "../src/optim/grouped.ts";
 import { readLater } from "../src/optim/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { CRT_Z, LAM, WARMUP_STEPS_MEAN_BASED } from "./common.ts";
+import { COST, GSAM_RATIO_REPORT, GSAM_REPORT } from "./reports.ts";
 
 /** Which comparison. */
 export type GsamRule = "flat" | "sharp" | "ratio";
@@ -103,6 +104,8 @@ function descriptor(name: string, rule: GsamRule, description: string): Criterio
   return {
     name,
     kind: "criterion",
+    report: rule === "ratio" ? GSAM_RATIO_REPORT : GSAM_REPORT,
+    cost: COST.gsam,
     description,
     options: rule === "ratio" ? [CRT_Z, LAM, Z_TWO] : [CRT_Z, LAM],
     memory: "two scalars",

@@ -6,11 +6,14 @@
  */
 import type { CriterionPlugin } from "../src/plugins/api.ts";
 import { WARMUP_STEPS } from "./common.ts";
+import { COST, NAIVE_REPORT } from "./reports.ts";
 
 /** The `naive` descriptor. */
 const naive: CriterionPlugin = {
   name: "naive",
   kind: "criterion",
+  report: NAIVE_REPORT,
+  cost: COST.naive,
   description: "perturb every crt_k-th step",
   options: [{
     name: "crt_k",

@@ -7,11 +7,14 @@
  */
 import type { CriterionPlugin } from "../src/plugins/api.ts";
 import { WARMUP_STEPS } from "./common.ts";
+import { COST, RANDOM_REPORT } from "./reports.ts";
 
 /** The `random` descriptor. */
 const random: CriterionPlugin = {
   name: "random",
   kind: "criterion",
+  report: RANDOM_REPORT,
+  cost: COST.random,
   description: "perturb with probability crt_p",
   options: [{
     name: "crt_p",

@@ -11,12 +11,15 @@
 import type { SharpnessPlugin } from "../src/plugins/api.ts";
 import { sumOfSquares } from "../src/optim/grouped.ts";
 import { NORM_EPS, RHO } from "./common.ts";
+import { COST, SAM_REPORT } from "./reports.ts";
 
 /** The `sam` descriptor. */
 const sam: SharpnessPlugin = {
   name: "sam",
   kind: "optimizer",
   role: "sharpness",
+  report: SAM_REPORT,
+  cost: COST.sam,
   description: "SAM: e = rho * g / ||g|| from a fresh inner gradient every step",
   options: [RHO],
   reuse: false,

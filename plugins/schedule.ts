@@ -12,6 +12,7 @@
  */
 import type { CriterionHooks, CriterionPlugin } from "../src/plugins/api.ts";
 import { OptionError } from "../src/plugins/options.ts";
+import { COST, SCHEDULE_REPORT } from "./reports.ts";
 
 /** Parses `crt_s` into half-open [start, end) epoch ranges; throws a message on bad syntax. */
 export function parseSchedule(s: string): [number, number][] {
@@ -56,6 +57,8 @@ class ScheduleCriterion implements CriterionHooks {
 const schedule: CriterionPlugin = {
   name: "schedule",
   kind: "criterion",
+  report: SCHEDULE_REPORT,
+  cost: COST.schedule,
   description: "SAM-family steps only in the epochs of crt_s, the base optimizer otherwise",
   skips: false,
   options: [{

@@ -8,12 +8,15 @@ import type { BaseOptimizerPlugin } from "../src/plugins/api.ts";
 import { OptionError } from "../src/plugins/options.ts";
 import { Sgd } from "../src/optim/sgd.ts";
 import { LR, WEIGHT_DECAY } from "./common.ts";
+import { BASE_REPORT, COST } from "./reports.ts";
 
 /** The `sgd` descriptor. */
 const sgd: BaseOptimizerPlugin = {
   name: "sgd",
   kind: "optimizer",
   role: "base",
+  report: BASE_REPORT,
+  cost: COST.base,
   description: "SGD (PyTorch semantics): momentum, dampening 0, Nesterov, weight decay added to the gradient",
   options: [
     LR,

@@ -27,6 +27,7 @@ import { axpby_, copy_, sumOfSquares } from "../src/optim/grouped.ts";
 import { stateLike } from "../src/optim/layout.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS, RHO, THETA } from "./common.ts";
+import { COST, VASSO_REPORT } from "./reports.ts";
 
 /** Which member of the family. */
 export type VassoMode = "vasso" | "vassore" | "vassoremu";
@@ -104,6 +105,8 @@ const vasso: SharpnessPlugin = {
   name: "vasso",
   kind: "optimizer",
   role: "sharpness",
+  report: VASSO_REPORT,
+  cost: COST.sam,
   description: "VaSSO: e = rho * ema / ||ema||, ema the theta-EMA of inner gradients",
   options: [RHO, THETA],
   reuse: false,

@@ -7,12 +7,15 @@
 import type { SharpnessPlugin } from "../src/plugins/api.ts";
 import { RHO, THETA } from "./common.ts";
 import { VassoHooks } from "./vasso.ts";
+import { COST, VASSO_REPORT } from "./reports.ts";
 
 /** The `vassore` descriptor. */
 const vassore: SharpnessPlugin = {
   name: "vassore",
   kind: "optimizer",
   role: "sharpness",
+  report: VASSO_REPORT,
+  cost: COST.reuse,
   description: "VaSSO with reuse: on skipped steps no inner pass, the last e is reused",
   options: [RHO, THETA],
   reuse: true,

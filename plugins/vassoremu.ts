@@ -8,12 +8,15 @@
 import type { SharpnessPlugin } from "../src/plugins/api.ts";
 import { RHO, THETA } from "./common.ts";
 import { VassoHooks } from "./vasso.ts";
+import { COST, VASSO_REPORT } from "./reports.ts";
 
 /** The `vassoremu` descriptor. */
 const vassoremu: SharpnessPlugin = {
   name: "vassoremu",
   kind: "optimizer",
   role: "sharpness",
+  report: VASSO_REPORT,
+  cost: COST.reuse,
   description: "VaSSO with reuse; skipped steps feed the previous outer gradient into the EMA",
   options: [RHO, THETA],
   reuse: true,

@@ -22,10 +22,13 @@ export interface ResultPoint {
   acc: number;
 }
 
-/** The configuration a row was trained with, e.g. "vassoremu-sgd gSAMflat (crt_z=1.5; lam=0.1)". */
+/**
+ * The configuration a row was trained with, e.g. "vassoremu-sgd gSAMflat (z=1.5)". The default
+ * criterion (`baseline`, or `none` in older samwise files) is left out.
+ */
 export function configLabel(row: Record<string, string>): string {
   const parts = [row.optimizer || "?"];
-  if (row.criterion && row.criterion !== "none") parts.push(row.criterion);
+  if (row.criterion && row.criterion !== "none" && row.criterion !== "baseline") parts.push(row.criterion);
   if (row.crt_parameter && row.crt_parameter !== "none") parts.push(`(${row.crt_parameter})`);
   return parts.join(" ");
 }

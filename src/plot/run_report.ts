@@ -223,7 +223,8 @@ export function runReportHtml(run: RunData): string {
       fact("max top-1 test accuracy (%)", s["top-1 test acc"]),
       fact("fwp / bwp overhead", `${s.fwp_overhead} / ${s.bwp_overhead}`),
       fact("training images/s", s["images/s"]),
-      fact("runtime (s)", s.runtime),
+      // summary.json files before the seed's runtime-in-minutes column kept wall seconds in `runtime`.
+      fact("runtime (s)", s.wall_seconds ?? s.runtime),
     );
   } else {
     facts.push(fact("status", `unfinished: ${run.epochs.length} epochs logged`));

@@ -35,6 +35,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { Coef } from "../ops/multi_tensor.ts";
 import type { BaseOptimizer, PluginState } from "../optim/types.ts";
 import type { OptionSpec, OptionValues } from "./options.ts";
+import type { PluginReport } from "./report.ts";
 
 /** The descriptor kinds. */
 export type PluginKind = "optimizer" | "criterion";
@@ -113,6 +114,17 @@ export interface PluginInfo {
   description: string;
   /** Options this plugin adds; an option shared by several plugins must have the same spec. */
   options?: readonly OptionSpec[];
+  /**
+   * How the plugin appears in the results CSV's `hyperparameters` and `crt_parameter` cells
+   * (`src/plugins/report.ts`). Optional: without it, its options are written as `name=value;`
+   * (hyperparameters) and its first option as `name=value` (crt_parameter).
+   */
+  report?: PluginReport;
+  /**
+   * One line on its cost per step for `--list` and the README, e.g. "bwp 2: two forward and two
+   * backward passes per step"; bwp is the backward passes per step relative to SGD where known.
+   */
+  cost?: string;
 }
 
 /** A base optimizer descriptor (sgd, adamw). */

@@ -79,6 +79,7 @@ export {
   resolveOptimizer,
 } from "./resolve.ts";
 export { descriptorProblems } from "./validate.ts";
+export { crtParameterCell, hyperparametersCell, type PluginReport, pyFloat, seedValue } from "./report.ts";
 export * from "../optim/mod.ts";
 // The multi-tensor ops, group-aware: what optimizers and criteria should use on ParamSet lists.
 export type { Coef } from "../ops/multi_tensor.ts";

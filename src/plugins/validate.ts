@@ -74,6 +74,16 @@ export function descriptorProblems(d: unknown): string[] {
   if (typeof s.description !== "string" || !s.description) out.push("description must be a non-empty string");
   if (typeof s.create !== "function") out.push("create must be a function returning the plugin's hooks");
   if (s.memory !== undefined && typeof s.memory !== "string") out.push("memory must be a string");
+  if (s.cost !== undefined && typeof s.cost !== "string") out.push("cost must be a string");
+  if (s.report !== undefined) {
+    const r = s.report as Record<string, unknown> | null;
+    if (!r || typeof r !== "object") out.push("report must be an object { hyperparameters?, crtParameter? }");
+    else {
+      for (const k of ["hyperparameters", "crtParameter"]) {
+        if (r[k] !== undefined && typeof r[k] !== "function") out.push(`report.${k} must be a function`);
+      }
+    }
+  }
   if (s.options !== undefined) {
     if (!Array.isArray(s.options)) out.push("options must be an array of option specs");
     else s.options.forEach((o, i) => out.push(...optionProblems(o, i)));

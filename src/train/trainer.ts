@@ -20,7 +20,7 @@ import { axpy_ } from "../ops/multi_tensor.ts";
 import { type Dataset, loadDataset, Loader, type Split } from "../data/mod.ts";
 import { createModel } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
-import { createEngine, listOptions } from "../plugins/mod.ts";
+import { createEngine } from "../plugins/mod.ts";
 import type { StepEngine } from "../optim/engine.ts";
 import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
 import { cosineSchedule, type LrSchedule, multiStepSchedule } from "./lr_schedule.ts";
@@ -28,6 +28,7 @@ import { formatDuration, ProgressBar } from "./progress.ts";
 import { JsonlLog, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
 import { appendResult, type ResultRow } from "./results_csv.ts";
+import { resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
 import { hessianSpectrum } from "./hessian.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
 
@@ -96,25 +97,6 @@ function schedule(c: TrainConfig, itersPerEpoch: number): LrSchedule {
       warmupInitLr: c.warmup_init_lr,
       etaMin: c.eta_min,
     });
-}
-
-/** The seed's `hyperparameters` column: lr for plain optimizers, rho for SAM, theta for VaSSO*. */
-export function hyperparameterText(c: TrainConfig): string {
-  const opt = String(c.optim.opt);
-  if (opt.startsWith("sgd") || opt.startsWith("adamw")) return `lr=${c.optim.lr}`;
-  if (opt.startsWith("sam")) return `rho=${c.optim.rho}`;
-  if (opt.startsWith("vasso")) return `theta=${c.optim.theta}`;
-  return `lr=${c.optim.lr}`;
-}
-
-/** The criterion's own options as `name=value` pairs (the seed's `crt_parameter`). */
-export function criterionParameterText(parsed: ParsedArgs): string {
-  const crt = String(parsed.config.optim.crt);
-  if (!String(parsed.config.optim.opt).includes("-")) return "none";
-  const own = listOptions(parsed.registry).filter((o) =>
-    o.owners.includes(crt) && !o.owners.includes("engine")
-  );
-  return own.map((o) => `${o.name}=${parsed.config.optim[o.name]}`).join("; ") || "none";
 }
 
 /** Keys of the configuration that must match to resume a run. */
@@ -350,36 +332,34 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     return { dir, history: state.history, row: null, interrupted };
   }
 
-  const last = state.history[state.history.length - 1];
-  let l1: number | "" = "", l5: number | "" = "";
+  // The seed's runtime is the training time: epochs with their evaluation, not the Hessian.
+  const trainingSeconds = wallSoFar();
+  let hessian: number[] | null = null;
   if (c.hessian) {
-    const top = await hessianSpectrum(model, ds, c);
-    [l1, l5] = [top[0], top[4]];
-    io.out(`Hessian top eigenvalues: ${top.map((v) => v.toFixed(4)).join(", ")}`);
+    hessian = await hessianSpectrum(model, ds, c);
+    io.out(`Hessian top eigenvalues: ${hessian.map((v) => v.toFixed(4)).join(", ")}`);
   }
   const stats = rt.stats();
   const ov = engine.overheads();
-  const row: ResultRow = {
-    "optimizer": String(c.optim.opt),
-    "hyperparameters": hyperparameterText(c),
-    "criterion": String(c.optim.opt).includes("-") ? String(c.optim.crt) : "none",
-    "crt_parameter": criterionParameterText(parsed),
-    "top-1 test acc": round(state.maxAcc, 4),
-    "overfitting indicator": round(last.train_acc1 - state.maxAcc, 4),
-    "l1": l1 === "" ? "" : round(l1, 4),
-    "l5": l5 === "" ? "" : round(l5, 4),
-    "l1/l5": l1 === "" || l5 === "" ? "" : round(l1 / l5, 4),
-    "fwp_overhead": round(ov.fwp, 4),
-    "bwp_overhead": round(ov.bwp, 4),
-    "images/s": round(state.trainImages / state.trainSeconds, 2),
-    "runtime": round(wallSoFar(), 2),
-    "max_allocated_memory": stats.peakAllocatedBytes,
-    "max_reserved_memory": stats.peakReservedBytes,
-    "epochs": c.epochs,
-    "exclusive_run": c.exclusive_run,
+  const measured: RunMeasurements = {
+    history: state.history,
+    maxAcc: state.maxAcc,
+    trainingSeconds,
+    overheads: ov,
+    hessian,
+    memory: { allocatedBytes: stats.peakAllocatedBytes, reservedBytes: stats.peakReservedBytes },
   };
+  const row = resultsRow(c, parsed.resolved, measured);
   await appendResult(c.results_csv, row);
-  await writeJson(dir, "summary.json", { ...row, history: state.history, adapter: rt.adapterName });
+  await writeJson(
+    dir,
+    "summary.json",
+    summaryRecord(row, measured, {
+      adapter: rt.adapterName,
+      backend: `WebGPU (Deno ${Deno.version.deno})`,
+      history: state.history,
+    }),
+  );
   // The plots are a convenience: a failure is reported, not fatal to a finished run.
   await writeRunPlots(dir).then(
     (p) => io.out(`report: ${p}`),
@@ -416,11 +396,6 @@ export function limitDataset(ds: Dataset, train: number, test: number): Dataset 
     return { ...s, count: n, images: s.images.subarray(0, n * per), labels: s.labels.subarray(0, n) };
   };
   return { ...ds, train: cut(ds.train, train), test: cut(ds.test, test) };
-}
-
-function round(x: number, d: number): number {
-  const f = 10 ** d;
-  return Math.round(x * f) / f;
 }
 
 /** The per-epoch line, in the seed's style plus lr, inner passes and images/s. */

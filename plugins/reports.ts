@@ -1,0 +1,85 @@
+/**
+ * The built-in plugins' `report` and `cost` descriptor fields: how each appears in the results
+ * CSV, written as the seed's `hyperparameters()` and `criteria_parameters()` write it (values
+ * as Python prints them), and its cost per step for `--list`.
+ *
+ * @module
+ */
+import type { OptionValues } from "../src/plugins/options.ts";
+import type { PluginReport } from "../src/plugins/report.ts";
+import { pyFloat } from "../src/plugins/report.ts";
+
+/** Base optimizers (sgd, adamw): the seed writes only the learning rate, `lr=0.05;`. */
+export const BASE_REPORT: PluginReport = { hyperparameters: (o) => `lr=${float("lr")(o)};` };
+
+/** SAM: `rho=0.1;`. */
+export const SAM_REPORT: PluginReport = { hyperparameters: (o) => `rho=${float("rho")(o)};` };
+
+/** VaSSO and its reuse variants: `rho=0.1;theta=0.4;`. */
+export const VASSO_REPORT: PluginReport = {
+  hyperparameters: (o) => `rho=${float("rho")(o)};theta=${float("theta")(o)};`,
+};
+
+/** A `number` option as the seed prints its float flags (Python floats: `1.0`, `0.05`). */
+function float(option: string): (o: OptionValues) => string {
+  return (o) => pyFloat(o.number(option));
+}
+
+/** baseline: empty crt_parameter (the seed writes none for it), nothing in hyperparameters. */
+export const BASELINE_REPORT: PluginReport = { hyperparameters: () => "", crtParameter: () => "" };
+
+/** naive: `k=2`. */
+export const NAIVE_REPORT: PluginReport = {
+  hyperparameters: () => "",
+  crtParameter: (o) => `k=${o.number("crt_k")}`,
+};
+
+/** random: `p=0.5`. */
+export const RANDOM_REPORT: PluginReport = {
+  hyperparameters: () => "",
+  crtParameter: (o) => `p=${float("crt_p")(o)}`,
+};
+
+/** gSAMflat, gSAMsharp: hyperparameters `lam=0.1;z=1.5;`, crt_parameter `z=1.5`. */
+export const GSAM_REPORT: PluginReport = {
+  hyperparameters: (o) => `lam=${float("lam")(o)};z=${float("crt_z")(o)};`,
+  crtParameter: (o) => `z=${float("crt_z")(o)}`,
+};
+
+/** gSAMratio: hyperparameters `lam=0.1;z=1.5;z2=0.5;`, crt_parameter `z=1.5`. */
+export const GSAM_RATIO_REPORT: PluginReport = {
+  hyperparameters: (o) => `lam=${float("lam")(o)};z=${float("crt_z")(o)};z2=${float("z_two")(o)};`,
+  crtParameter: (o) => `z=${float("crt_z")(o)}`,
+};
+
+/**
+ * cosSim: hyperparameters `>0?0` (no `;`, as the seed writes it), crt_parameter `>0?=0`. The
+ * value is written as the seed writes its default, an int `0`; any other value as a float.
+ */
+export const COS_SIM_REPORT: PluginReport = {
+  hyperparameters: (o) => `>0?${cosC(o.number("crt_c"))}`,
+  crtParameter: (o) => `>0?=${cosC(o.number("crt_c"))}`,
+};
+
+function cosC(c: number): string {
+  return c === 0 ? "0" : pyFloat(c);
+}
+
+/** schedule: `s=[100-200]`, nothing in hyperparameters. */
+export const SCHEDULE_REPORT: PluginReport = {
+  hyperparameters: () => "",
+  crtParameter: (o) => `s=${o.string("crt_s")}`,
+};
+
+/** Cost lines (`cost` descriptor field), bwp = backward passes per step relative to SGD. */
+export const COST = {
+  base: "bwp 1: one forward and one backward pass per step",
+  sam: "bwp 2: an inner and an outer forward/backward pass every step",
+  reuse: "bwp 1 + fraction of steps perturbed: 2 passes on perturbed steps, 1 on skipped ones",
+  baseline: "perturbs every step (bwp 2 with any SAM-family optimizer); no work of its own",
+  naive: "bwp 1 + 1/crt_k after the warm-up; no GPU work of its own",
+  random: "bwp about 1 + crt_p; no GPU work of its own",
+  gsam: "data-dependent bwp (first 100 steps perturb); one gradient norm per step, one 8-byte read",
+  cosSim: "data-dependent bwp; one dot product and two norms per step, one copy of g",
+  schedule: "bwp 2 in the scheduled epochs, 1 in the others",
+} as const;

@@ -1,0 +1,131 @@
+/**
+ * The results-CSV row of a finished run, every cell the seed's quantity in the seed's format
+ * (its `training_result_save`, `hyperparameters`, `criteria_parameters` and `train.py`), and the
+ * run's `summary.json`, which keeps what samwise measures beyond the seed's columns.
+ *
+ * | column | value |
+ * | --- | --- |
+ * | optimizer | `--opt` |
+ * | hyperparameters | cumulative, from the plugins' descriptors: `lr=0.05;rho=0.1;theta=0.4;lam=0.1;z=1.5;` |
+ * | criterion | `--crt` (`baseline` when none) |
+ * | crt_parameter | the criterion's short pair (`k=2`, `z=1.5`, `s=[100-200]`, `>0?=0`), empty for baseline |
+ * | top-1 test acc | maximum over epochs of the test top-1 accuracy, % |
+ * | overfitting indicator | last epoch's test loss minus its train loss |
+ * | l1, l5, l1/l5 | top Hessian eigenvalues (empty without `--hessian`) |
+ * | fwp_overhead, bwp_overhead | forward / backward passes per step relative to SGD |
+ * | images/s | mean over epochs of each epoch's training images/s |
+ * | runtime | training time in minutes (all epochs with their evaluation, not the Hessian) |
+ * | max_allocated_memory, max_reserved_memory | peak GPU memory in integer MiB (empty where not measured) |
+ * | epochs | `--epochs` |
+ * | exclusive_run | `True` / `False` |
+ *
+ * Floats are written as Python's `repr` writes them (`1.0`, `0.0563`), as pandas did for the seed.
+ *
+ * @module
+ */
+import type { ResolvedConfig } from "../plugins/resolve.ts";
+import { crtParameterCell, hyperparametersCell, pyFloat } from "../plugins/report.ts";
+import type { ResultRow } from "./results_csv.ts";
+
+/** The per-epoch numbers the row needs (a subset of the trainer's epoch metrics). */
+export interface EpochFigures {
+  train_loss: number;
+  train_acc1: number;
+  test_loss: number;
+  test_acc1: number;
+  images_per_s: number;
+}
+
+/** What a finished run measured, in samwise's own units. */
+export interface RunMeasurements {
+  history: readonly EpochFigures[];
+  /** Maximum test top-1 accuracy over epochs, %. */
+  maxAcc: number;
+  /** Wall-clock seconds of training (epochs and their evaluation, across interruptions). */
+  trainingSeconds: number;
+  overheads: { fwp: number; bwp: number };
+  /** Top Hessian eigenvalues, descending (at least 5), or null when not computed. */
+  hessian: readonly number[] | null;
+  /** Peak GPU memory in bytes, or null where not measured. */
+  memory: { allocatedBytes: number; reservedBytes: number } | null;
+}
+
+/** What the row needs of the configuration besides the resolved plugins. */
+export interface RowConfig {
+  epochs: number;
+  exclusive_run: boolean;
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+const MIB = 1024 ** 2;
+
+/** The seed's `int(bytes / 1024**2)`. */
+export function toMiB(bytes: number): number {
+  return Math.floor(bytes / MIB);
+}
+
+/** Mean of each epoch's images/s, as the seed's `np.mean(images_per_second_list)`. */
+export function meanImagesPerSecond(history: readonly EpochFigures[]): number {
+  return history.reduce((s, m) => s + m.images_per_s, 0) / history.length;
+}
+
+/** The results row (see the module documentation). Throws if no epoch was measured. */
+export function resultsRow(c: RowConfig, cfg: ResolvedConfig, m: RunMeasurements): ResultRow {
+  if (!m.history.length) throw new Error("results row: no finished epoch to report");
+  const last = m.history[m.history.length - 1];
+  const h = m.hessian;
+  const l1 = h ? round(h[0], 4) : null, l5 = h ? round(h[4], 4) : null;
+  return {
+    "optimizer": cfg.optimizer.opt,
+    "hyperparameters": hyperparametersCell(cfg),
+    "criterion": cfg.criterion.descriptor.name,
+    "crt_parameter": crtParameterCell(cfg),
+    "top-1 test acc": pyFloat(round(m.maxAcc, 4)),
+    "overfitting indicator": pyFloat(round(last.test_loss - last.train_loss, 4)),
+    "l1": l1 === null ? "" : pyFloat(l1),
+    "l5": l5 === null ? "" : pyFloat(l5),
+    "l1/l5": l1 === null || l5 === null ? "" : pyFloat(round(l1 / l5, 4)),
+    "fwp_overhead": pyFloat(round(m.overheads.fwp, 4)),
+    "bwp_overhead": pyFloat(round(m.overheads.bwp, 4)),
+    "images/s": pyFloat(round(meanImagesPerSecond(m.history), 2)),
+    "runtime": pyFloat(round(m.trainingSeconds / 60, 2)),
+    "max_allocated_memory": m.memory ? toMiB(m.memory.allocatedBytes) : "",
+    "max_reserved_memory": m.memory ? toMiB(m.memory.reservedBytes) : "",
+    "epochs": c.epochs,
+    "exclusive_run": c.exclusive_run ? "True" : "False",
+  };
+}
+
+/**
+ * The run's `summary.json`: the row's columns as numbers where they are numbers, plus what the
+ * seed's columns do not hold: wall seconds, memory in bytes, the accuracy gap (last train
+ * accuracy minus the maximum test accuracy, the seed's `comp_*.info` difference), adapter and
+ * backend, and the per-epoch history.
+ */
+export function summaryRecord(
+  row: ResultRow,
+  m: RunMeasurements,
+  extra: { adapter: string; backend: string; history: readonly unknown[] },
+): Record<string, unknown> {
+  const cells: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    cells[k] = typeof v === "string" && v !== "" && Number.isFinite(Number(v)) && !/[=;]/.test(v)
+      ? Number(v)
+      : v;
+  }
+  const last = m.history[m.history.length - 1];
+  return {
+    ...cells,
+    wall_seconds: round(m.trainingSeconds, 2),
+    max_allocated_bytes: m.memory?.allocatedBytes ?? null,
+    max_reserved_bytes: m.memory?.reservedBytes ?? null,
+    accuracy_gap: round(last.train_acc1 - m.maxAcc, 4),
+    adapter: extra.adapter,
+    backend: extra.backend,
+    history: extra.history,
+  };
+}
