@@ -23,12 +23,15 @@ export interface ResultPoint {
 }
 
 /**
- * The configuration a row was trained with, e.g. "vassoremu-sgd gSAMflat (z=1.5)". The default
- * criterion (`baseline`, or `none` in older samwise files) is left out.
+ * The configuration a row was trained with, e.g. "vassoremu-sgd gSAMflat (z=1.5)". A plain
+ * optimizer's criterion (`baseline` as the seed writes it, `none` in older samwise files) is left out.
  */
 export function configLabel(row: Record<string, string>): string {
   const parts = [row.optimizer || "?"];
-  if (row.criterion && row.criterion !== "none" && row.criterion !== "baseline") parts.push(row.criterion);
+  const plain = !(row.optimizer ?? "").includes("-");
+  if (row.criterion && row.criterion !== "none" && !(plain && row.criterion === "baseline")) {
+    parts.push(row.criterion);
+  }
   if (row.crt_parameter && row.crt_parameter !== "none") parts.push(`(${row.crt_parameter})`);
   return parts.join(" ");
 }
