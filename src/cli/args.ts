@@ -54,6 +54,26 @@ export interface TrainConfig {
   test_images: number;
   hessian: boolean;
   exclusive_run: boolean;
+  /** The seed's `drop_last` (default true): the last incomplete training batch of an epoch is dropped. */
+  drop_last: boolean;
+  /** The seed's `start_epoch`: the first (0-based) epoch trained, without `--resume`. */
+  start_epoch: number;
+  /** The seed's `--var_delta`: accepted, unused (its variance rule is commented out in the seed). */
+  var_delta: number;
+  /** The seed's `--dataset_nn_combination`: names `NAME_results.csv` and `comp_NAME.info`. */
+  dataset_nn_combination: string | null;
+  /** `comp_NAME.info` for `--dataset_nn_combination NAME`, else null. */
+  comp_info: string | null;
+  /** The seed's `--logging_mode`: samwise always logs epochs and per-step decisions; no effect. */
+  logging_mode: boolean;
+  /** The seed's `--extensive_metrics_mode`: also log every step's training loss (`step_loss` records). */
+  extensive_metrics_mode: boolean;
+  /** The seed's `--performance_scores_mode`: a timing-only run, no per-step records, no default Hessian. */
+  performance_scores_mode: boolean;
+  /** The seed's W&B flags, recorded in config.json; the metrics go to the run directory only. */
+  wandb: boolean;
+  wandb_project: string;
+  wandb_name: string;
   /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
   optim: Record<string, unknown>;
   /** True when no dataset was given and none was found, so the embedded subset is used. */
@@ -182,6 +202,46 @@ export function buildCommand(registry: Registry) {
     )
     .option("--no-hessian", "skip the Hessian eigenvalues")
     .option("--exclusive_run", "mark the results row as measured on an otherwise idle machine", false)
+    .option("--drop_last", "drop the last incomplete training batch of each epoch (the seed's default)", true)
+    .option("--no-drop_last", "keep the last incomplete training batch")
+    .option(
+      "--start_epoch <n>",
+      "first epoch to train (0-based, as the seed's range(start_epoch, epochs)); --resume overrides it",
+      intIn("--start_epoch", 0),
+      0,
+    )
+    .option(
+      "--dataset_nn_combination <name>",
+      "the seed's result naming: append the row to NAME_results.csv and a summary to comp_NAME.info " +
+        "(in the working directory) unless --results_csv is given",
+    )
+    .option(
+      "--var_delta <x>",
+      "accepted for the seed's scripts; no effect (the seed's variance rule is commented out)",
+      numIn("--var_delta", 0),
+      1.0,
+    )
+    .option("--logging_mode", "the seed's logger switch: samwise always logs epochs and per-step decisions")
+    .option(
+      "--extensive_metrics_mode",
+      "also log every step's training loss (step_loss records in log.jsonl)",
+    )
+    .option(
+      "--performance_scores_mode",
+      "timing-only run: no per-step records in log.jsonl and no Hessian unless --hessian",
+    )
+    .option("--wandb", "the seed's W&B switch: W&B is unreachable here; metrics stay in the run directory")
+    .option("--wandb_project <name>", "W&B project (recorded in config.json)", "VASSO")
+    .option("--wandb_name <name>", "W&B run name (recorded in config.json)", "Default")
+    .option(
+      "--num_workers <n>",
+      "ignored (DataLoader threads: no meaning on WebGPU)",
+      intIn("--num_workers", 0),
+      8,
+    )
+    .option("--pin_memory", "ignored (CUDA pinned memory: no meaning on WebGPU)")
+    .option("--dist_url <url>", "ignored (DDP: no meaning on WebGPU)", "env://")
+    .option("--distributed_val", "ignored (DDP evaluation: no meaning on WebGPU)")
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
 
@@ -228,7 +288,12 @@ export interface ParsedArgs {
   registry: Registry;
   /** Set when --help or --version printed something and there is nothing to run. */
   helpText?: string;
+  /** One-line notices for the user (ignored seed flags, W&B), printed before training. */
+  notices: string[];
 }
+
+/** The seed's flags that mean nothing on WebGPU: accepted, and named in one warning line. */
+export const IGNORED_SEED_FLAGS = ["num_workers", "pin_memory", "dist_url", "distributed_val"] as const;
 
 /**
  * Parses and validates a training command line. Loads `--plugin` modules first. Throws
@@ -256,6 +321,7 @@ export async function parseTrainArgs(
         resolved: null as unknown as ResolvedConfig,
         registry,
         helpText,
+        notices: [],
       };
     }
     throw new UsageError(`samwise train: ${String(err.message ?? e).replace(/^error: /, "")}`);
@@ -296,10 +362,14 @@ export async function parseTrainArgs(
   const model = embeddedDefault && !given("model") ? EMBEDDED_DEFAULTS.model : String(o.model);
   const epochs = embeddedDefault && !given("epochs") ? EMBEDDED_DEFAULTS.epochs : Number(o.epochs);
   const batch = embeddedDefault && !given("batch_size") ? EMBEDDED_DEFAULTS.batch_size : Number(o.batch_size);
-  const hessian = o.hessian === undefined
-    ? model === "resnet18" && dataset.startsWith("CIFAR10_")
-    : Boolean(o.hessian);
   const outputDir = String(o.output_dir);
+  const timingOnly = Boolean(o.performance_scores_mode);
+  const hessian = o.hessian === undefined
+    ? model === "resnet18" && dataset.startsWith("CIFAR10_") && !timingOnly
+    : Boolean(o.hessian);
+  const combination = (o.dataset_nn_combination as string | undefined) ?? null;
+  const resultsCsv = (o.results_csv as string | undefined) ??
+    (combination !== null ? `${combination}_results.csv` : `${outputDir}/results.csv`);
   const base: Omit<TrainConfig, "output_name"> = {
     model,
     dataset,
@@ -317,15 +387,36 @@ export async function parseTrainArgs(
     resume: Boolean(o.resume),
     resume_path: (o.resume_path as string | undefined) ?? null,
     log_freq: Number(o.log_freq),
-    results_csv: (o.results_csv as string | undefined) ?? `${outputDir}/results.csv`,
+    results_csv: resultsCsv,
     plugin: o.plugin as string[],
     train_images: Number(o.train_images),
     test_images: Number(o.test_images),
     hessian,
     exclusive_run: Boolean(o.exclusive_run),
+    drop_last: Boolean(o.drop_last),
+    start_epoch: Number(o.start_epoch),
+    var_delta: Number(o.var_delta),
+    dataset_nn_combination: combination,
+    comp_info: combination !== null && !given("results_csv") ? `comp_${combination}.info` : null,
+    logging_mode: Boolean(o.logging_mode),
+    extensive_metrics_mode: Boolean(o.extensive_metrics_mode),
+    performance_scores_mode: timingOnly,
+    wandb: Boolean(o.wandb),
+    wandb_project: String(o.wandb_project),
+    wandb_name: String(o.wandb_name),
     optim: typed,
     embeddedDefault,
   };
+  if (base.start_epoch >= base.epochs) {
+    throw new UsageError(
+      `samwise train: --start_epoch ${base.start_epoch} must be below --epochs ${base.epochs}`,
+    );
+  }
+  if (combination !== null && !/^[^\/\\]+$/.test(combination)) {
+    throw new UsageError(
+      `samwise train: --dataset_nn_combination must be a plain name (it names NAME_results.csv), got "${combination}"`,
+    );
+  }
   if (base.warmup_epoch >= base.epochs && base.warmup_epoch > 0) {
     throw new UsageError(
       `samwise train: --warmup_epoch ${base.warmup_epoch} must be below --epochs ${base.epochs}`,
@@ -340,5 +431,21 @@ export async function parseTrainArgs(
       `samwise train: --output_name must be a plain directory name, got "${config.output_name}"`,
     );
   }
-  return { config, resolved, registry };
+  const notices: string[] = [];
+  const ignored = IGNORED_SEED_FLAGS.filter(given).map((f) => `--${f}`);
+  if (ignored.length) {
+    notices.push(
+      `samwise train: ignoring ${ignored.join(", ")}: CUDA/DataLoader/DDP settings with no meaning on WebGPU`,
+    );
+  }
+  if (config.wandb) {
+    const dir = config.resume && config.resume_path
+      ? config.resume_path
+      : `${outputDir}/${config.output_name}`;
+    notices.push(
+      `samwise train: --wandb: Weights & Biases is unreachable from samwise; the metrics go to ${dir}/log.jsonl ` +
+        `(project "${config.wandb_project}", name "${config.wandb_name}" recorded in config.json)`,
+    );
+  }
+  return { config, resolved, registry, notices };
 }

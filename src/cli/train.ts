@@ -20,6 +20,7 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
       console.log(parsed.helpText.trimEnd());
       return 0;
     }
+    for (const notice of parsed.notices) console.error(notice);
     const c = parsed.config;
     if (c.embeddedDefault) {
       console.log(

@@ -58,6 +58,22 @@ export async function appendResult(path: string, row: ResultRow): Promise<void> 
   });
 }
 
+/**
+ * Appends `text` to the file at `path` (created if missing), as {@link appendResult} does: under
+ * the file's lock, the whole new file written to a temporary and renamed, never half-written.
+ */
+export async function appendText(path: string, text: string): Promise<void> {
+  await withFileLock(path, async () => {
+    let old = "";
+    try {
+      old = await Deno.readTextFile(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    await writeFileAtomic(path, old + text);
+  });
+}
+
 /** Reads a results CSV back as rows of strings keyed by column. */
 export async function readResults(path: string): Promise<Record<string, string>[]> {
   return parse(await Deno.readTextFile(path), { columns: true }) as Record<string, string>[];

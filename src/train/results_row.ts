@@ -129,3 +129,44 @@ export function summaryRecord(
     history: extra.history,
   };
 }
+
+/** Python's `str(datetime.timedelta(seconds=s))`: `H:MM:SS.ffffff`, `1 day, H:MM:SS`. */
+export function formatTimedelta(seconds: number): string {
+  const us = Math.round(seconds * 1e6);
+  const days = Math.floor(us / 86_400e6);
+  const rest = us - days * 86_400e6;
+  const h = Math.floor(rest / 3600e6),
+    m = Math.floor((rest % 3600e6) / 60e6),
+    sec = Math.floor((rest % 60e6) / 1e6);
+  const frac = rest % 1e6;
+  const clock = `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}` +
+    (frac ? `.${String(frac).padStart(6, "0")}` : "");
+  return days ? `${days} day${days === 1 ? "" : "s"}, ${clock}` : clock;
+}
+
+/**
+ * The seed's `comp_NAME.info` entry (its `comp_file_logging`), appended for
+ * `--dataset_nn_combination NAME`. The reuse and overhead lines appear, as in the seed, only for a
+ * criterion with a parameter (not baseline); the reuse line always ends its line (the seed's
+ * lost its newline for criteria other than naive and random).
+ */
+export function compInfoText(
+  c: { optim: Record<string, unknown> },
+  row: ResultRow,
+  m: RunMeasurements,
+): string {
+  const last = m.history[m.history.length - 1];
+  const f4 = (x: number) => x.toFixed(4);
+  const reuse = row.crt_parameter !== "";
+  const lines = [
+    `OPTIMISER: ${String(row.optimizer).split("-")[0]} - theta = ${pyFloat(Number(c.optim.theta))} `,
+    ...(reuse ? [`Reuse method: ${row.criterion} - ${row.crt_parameter} `] : []),
+    `Max Test Accuracy: ${f4(m.maxAcc)}, Last Train Accuracy: ${f4(last.train_acc1)}, ` +
+    `Difference (Train Accuracy - Test Accuracy) = ${f4(last.train_acc1 - m.maxAcc)} `,
+    `Last Test Loss: ${f4(last.test_loss)}, Last Train Loss: ${f4(last.train_loss)}, ` +
+    `Difference (test loss - train loss) = ${f4(last.test_loss - last.train_loss)} `,
+    ...(reuse ? [`Backprop Overhead x SGD: ${m.overheads.bwp.toFixed(2)} `] : []),
+    `Training Time: ${formatTimedelta(m.trainingSeconds)} `,
+  ];
+  return lines.join("\n") + "\n\n";
+}

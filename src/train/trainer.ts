@@ -27,8 +27,8 @@ import { cosineSchedule, type LrSchedule, multiStepSchedule } from "./lr_schedul
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { JsonlLog, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
-import { appendResult, type ResultRow } from "./results_csv.ts";
-import { resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
+import { appendResult, appendText, type ResultRow } from "./results_csv.ts";
+import { compInfoText, resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
 import { hessianSpectrum } from "./hessian.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
 
@@ -131,7 +131,12 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     seed: c.seed,
     registry: parsed.registry,
   });
-  const trainLoader = new Loader(ds.train, { batchSize: c.batch_size, train: true, seed: c.seed });
+  const trainLoader = new Loader(ds.train, {
+    batchSize: c.batch_size,
+    train: true,
+    seed: c.seed,
+    dropLast: c.drop_last,
+  });
   const testLoader = new Loader(ds.test, { batchSize: c.batch_size, train: false, seed: c.seed });
   const nb = trainLoader.batchesPerEpoch;
   if (nb === 0) {
@@ -150,7 +155,8 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     epochSeconds: 0,
     wallSeconds: 0,
   };
-  let startEpoch = 0, startBatch = 0;
+  // The seed's --start_epoch: its loop is range(start_epoch, epochs); a resume overrides it.
+  let startEpoch = c.start_epoch, startBatch = 0;
   const configRecord = { ...c, adapter: rt.adapterName } as unknown as Record<string, unknown>;
 
   if (c.resume) {
@@ -167,7 +173,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     startEpoch = m.epoch;
     startBatch = m.batch;
     await log.truncateAfter((r) =>
-      (r.epoch as number) < startEpoch || ((r.epoch as number) === startEpoch && r.type === "step" &&
+      (r.epoch as number) < startEpoch || ((r.epoch as number) === startEpoch && r.type !== "epoch" &&
         (r.batch as number) < startBatch)
     );
     io.out(`samwise: resuming ${dir} at epoch ${startEpoch + 1}, batch ${startBatch}`);
@@ -224,6 +230,10 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
           );
         }
         lastLoss = v;
+        // --extensive_metrics_mode: the loss is read for the NaN check anyway, so logging it is free.
+        if (c.extensive_metrics_mode) {
+          log.add({ type: "step_loss", epoch, batch: pending.batch, iteration: pending.step, loss: v });
+        }
         pending = null;
       };
       let nextBatch = startBatch;
@@ -246,16 +256,19 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
         hits?.dispose();
         res.inner?.loss.dispose();
         res.inner?.hits?.dispose();
-        log.add({
-          type: "step",
-          epoch,
-          batch: batch.index,
-          iteration: res.iteration,
-          sam: res.sam,
-          fired: res.perturbed,
-          lr: lastLr,
-          ...res.metrics,
-        });
+        // --performance_scores_mode (timing-only): no per-step records.
+        if (!c.performance_scores_mode) {
+          log.add({
+            type: "step",
+            epoch,
+            batch: batch.index,
+            iteration: res.iteration,
+            sam: res.sam,
+            fired: res.perturbed,
+            lr: lastLr,
+            ...res.metrics,
+          });
+        }
         await settle();
         pending = { read, step: res.iteration, batch: batch.index };
         images += batch.size;
@@ -351,6 +364,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   };
   const row = resultsRow(c, parsed.resolved, measured);
   await appendResult(c.results_csv, row);
+  if (c.comp_info) await appendText(c.comp_info, compInfoText(c, row, measured));
   await writeJson(
     dir,
     "summary.json",
