@@ -9,7 +9,8 @@
  */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { DATASET_NAMES, type DatasetName, DEFAULT_DATADIR, defaultDatasetName } from "../data/mod.ts";
-import { isModelName, MODEL_NAMES } from "../models/mod.ts";
+import { isModelName } from "../models/mod.ts";
+import { choicesHelp, listText, unknownModelMessage, WIDERESNET_PATTERN } from "./choices.ts";
 import {
   defaultRegistry,
   listOptions,
@@ -124,19 +125,19 @@ export function buildCommand(registry: Registry) {
     )
     .option(
       "--model <name>",
-      `model: ${MODEL_NAMES.join(", ")} or any wideresnet{depth}x{width}`,
+      `model, one of the Models below (${WIDERESNET_PATTERN} included)`,
       (v: string) => {
-        if (!isModelName(v)) {
-          throw new InvalidArgumentError(
-            `unknown model (known: ${MODEL_NAMES.join(", ")}, wideresnet{6n+4}x{k})`,
-          );
-        }
+        if (!isModelName(v)) throw new InvalidArgumentError(unknownModelMessage(v));
         return v;
       },
       "resnet18",
     )
     .addOption(
-      new Option("--dataset <name>", "dataset (default CIFAR10_cutout when present)").choices(DATASET_NAMES),
+      new Option(
+        "--dataset <name>",
+        "dataset, one of the Datasets below (default CIFAR10_cutout when present)",
+      )
+        .choices(DATASET_NAMES),
     )
     .option(
       "--datadir <dir>",
@@ -242,6 +243,11 @@ export function buildCommand(registry: Registry) {
     .option("--pin_memory", "ignored (CUDA pinned memory: no meaning on WebGPU)")
     .option("--dist_url <url>", "ignored (DDP: no meaning on WebGPU)", "env://")
     .option("--distributed_val", "ignored (DDP evaluation: no meaning on WebGPU)")
+    .option(
+      "--list",
+      "print every optimizer and criterion (built-in and --plugin) with options and cost, and exit",
+    )
+    .addHelpText("after", choicesHelp(registry))
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
 
@@ -328,6 +334,15 @@ export async function parseTrainArgs(
   }
   // Commander keeps underscores in attribute names (--batch_size -> batch_size).
   const o = cmd.opts() as Record<string, unknown>;
+  if (o.list) {
+    return {
+      config: null as unknown as TrainConfig,
+      resolved: null as unknown as ResolvedConfig,
+      registry,
+      helpText: listText(registry) + "\n",
+      notices: [],
+    };
+  }
   const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
 
   // Optimizer and criterion options: validated by the plugin registry (ranges, choices, combos).
