@@ -1,0 +1,23 @@
+// Row-wise softmax of scale * x over the last axis of x[rows, C], numerically stable (the row's
+// maximum is subtracted before exp). One invocation per row, as log_softmax.wgsl.
+struct Params { rows: u32, C: u32, scale: f32, pad0: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let r = gid.y * nw.x * 64u + gid.x;
+  if (r >= p.rows) { return; }
+  let base = r * p.C;
+  var m = -3.4028234663852886e38;
+  for (var j = 0u; j < p.C; j++) { m = max(m, p.scale * x[base + j]); }
+  var s = 0.0;
+  for (var j = 0u; j < p.C; j++) {
+    let e = exp(p.scale * x[base + j] - m);
+    y[base + j] = e;
+    s += e;
+  }
+  let inv = 1.0 / s;
+  for (var j = 0u; j < p.C; j++) { y[base + j] *= inv; }
+}
