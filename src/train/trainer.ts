@@ -140,7 +140,12 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     c.test_images,
   );
   await Deno.mkdir(dir, { recursive: true });
-  const model = createModel(c.model, { inChannels: ds.channels, numClasses: ds.numClasses, seed: c.seed });
+  const model = createModel(c.model, {
+    inChannels: ds.channels,
+    numClasses: ds.numClasses,
+    seed: c.seed,
+    imageSize: [ds.height, ds.width],
+  });
   const engine = createEngine({
     set: model,
     opt: String(c.optim.opt),
