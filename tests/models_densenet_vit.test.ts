@@ -129,24 +129,27 @@ Deno.test("vit refuses images smaller than one patch", () => {
   assertEquals(msg, "vit: images of 8x8 are smaller than one 16x16 patch");
 });
 
-gpuTest("vit initialisation as timm: trunc-normal 0.02 weights, zero biases, unit norms, tiny cls token", async () => {
-  const m = sw.createModel("vit", { numClasses: 10, imageSize: 32, seed: 5 });
-  try {
-    const p = new Map(m.namedParameters());
-    const std = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
-    const qkv = await p.get("blocks.3.attn.qkv.weight")!.data();
-    assert(Math.abs(std(qkv) - 0.02) < 0.001, `qkv std ${std(qkv)}`);
-    assert(qkv.every((v) => Math.abs(v) <= 2), "truncated at +-2");
-    assert((await p.get("blocks.3.mlp.fc1.bias")!.data()).every((v) => v === 0), "zero bias");
-    assert((await p.get("blocks.3.norm2.weight")!.data()).every((v) => v === 1), "unit norm weight");
-    const cls = await p.get("cls_token")!.data();
-    assert(std(cls) > 0 && std(cls) < 1e-5, `cls std ${std(cls)}`);
-    const pos = await p.get("pos_embed")!.data();
-    assert(Math.abs(std(pos) - 0.02) < 0.004, `pos std ${std(pos)}`);
-  } finally {
-    m.dispose();
-  }
-});
+gpuTest(
+  "vit initialisation as timm: trunc-normal 0.02 weights, zero biases, unit norms, tiny cls token",
+  async () => {
+    const m = sw.createModel("vit", { numClasses: 10, imageSize: 32, seed: 5 });
+    try {
+      const p = new Map(m.namedParameters());
+      const std = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
+      const qkv = await p.get("blocks.3.attn.qkv.weight")!.data();
+      assert(Math.abs(std(qkv) - 0.02) < 0.001, `qkv std ${std(qkv)}`);
+      assert(qkv.every((v) => Math.abs(v) <= 2), "truncated at +-2");
+      assert((await p.get("blocks.3.mlp.fc1.bias")!.data()).every((v) => v === 0), "zero bias");
+      assert((await p.get("blocks.3.norm2.weight")!.data()).every((v) => v === 1), "unit norm weight");
+      const cls = await p.get("cls_token")!.data();
+      assert(std(cls) > 0 && std(cls) < 1e-5, `cls std ${std(cls)}`);
+      const pos = await p.get("pos_embed")!.data();
+      assert(Math.abs(std(pos) - 0.02) < 0.004, `pos std ${std(pos)}`);
+    } finally {
+      m.dispose();
+    }
+  },
+);
 
 // ---------------------------------------------------------------- the attention module
 
@@ -154,10 +157,16 @@ gpuTest("vit initialisation as timm: trunc-normal 0.02 weights, zero biases, uni
 function attentionModuleRef(x: Ref, heads: number, w: Float32Array[]): Ref {
   const [B, N, D] = x.shape, d = D / heads, [wq, bq, wp, bp] = w;
   const lin = (v: ArrayLike<number>, W: Float32Array, b: Float32Array, o: number) =>
-    Array.from({ length: o }, (_, r) => b[r] + Array.from(v).reduce((s, vi, i) => s + vi * W[r * v.length + i], 0));
+    Array.from(
+      { length: o },
+      (_, r) => b[r] + Array.from(v).reduce((s, vi, i) => s + vi * W[r * v.length + i], 0),
+    );
   const out = new Float64Array(B * N * D);
   for (let b = 0; b < B; b++) {
-    const qkv = Array.from({ length: N }, (_, n) => lin(x.data.subarray((b * N + n) * D, (b * N + n + 1) * D), wq, bq, 3 * D));
+    const qkv = Array.from(
+      { length: N },
+      (_, n) => lin(x.data.subarray((b * N + n) * D, (b * N + n + 1) * D), wq, bq, 3 * D),
+    );
     const merged = Array.from({ length: N }, () => new Float64Array(D));
     for (let h = 0; h < heads; h++) {
       const at = (n: number, which: number, j: number) => qkv[n][which * D + h * d + j];
@@ -168,7 +177,9 @@ function attentionModuleRef(x: Ref, heads: number, w: Float32Array[]): Ref {
           return dot / Math.sqrt(d);
         });
         const mx = Math.max(...s), e = s.map((v) => Math.exp(v - mx)), z = e.reduce((p, q) => p + q, 0);
-        for (let j = 0; j < d; j++) merged[n][h * d + j] = e.reduce((acc, p, m) => acc + (p / z) * at(m, 2, j), 0);
+        for (let j = 0; j < d; j++) {
+          merged[n][h * d + j] = e.reduce((acc, p, m) => acc + (p / z) * at(m, 2, j), 0);
+        }
       }
     }
     for (let n = 0; n < N; n++) out.set(lin(merged[n], wp, bp, D), (b * N + n) * D);
@@ -207,14 +218,20 @@ async function tinyCifar10(dir: string): Promise<void> {
   const rec = 1 + 3072;
   let seed = 1;
   const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24) & 31;
-  const files = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];
+  const files = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+  ];
   for (const f of [...files, "test_batch.bin"]) {
     // The reader checks the standard 10,000 records per file; repeated records gzip to a few kB.
     const bytes = new Uint8Array(10000 * rec);
     for (let i = 0; i < 10000; i++) {
       const label = i % 10;
       bytes[i * rec] = label;
-      if (i < 16) for (let k = 1; k < rec; k++) bytes[i * rec + k] = label * 20 + noise();
+      if (i < 16) { for (let k = 1; k < rec; k++) bytes[i * rec + k] = label * 20 + noise(); }
     }
     const gz = new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")));
     await Deno.writeFile(`${root}/${f}`, new Uint8Array(await gz.arrayBuffer()));
@@ -231,7 +248,19 @@ async function trainThroughCli(model: string, data: string[], firstNorm: string)
   try {
     const args = [
       ...["--model", model, ...data, "--batch_size", "4", "--train_images", "8", "--test_images", "4"],
-      ...["--epochs", "1", "--lr", "0.01", "--opt", "sgd", "--no-hessian", "--output_dir", out, "--output_name", "run"],
+      ...[
+        "--epochs",
+        "1",
+        "--lr",
+        "0.01",
+        "--opt",
+        "sgd",
+        "--no-hessian",
+        "--output_dir",
+        out,
+        "--output_name",
+        "run",
+      ],
     ];
     assertEquals(await main(args), 0);
     const ep = await epochs(`${out}/run`);
@@ -242,14 +271,22 @@ async function trainThroughCli(model: string, data: string[], firstNorm: string)
     const w = (await readSafetensors(`${out}/run/${manifest.modelFile}`)).tensors.get(firstNorm);
     assert(w, `${firstNorm} missing from the checkpoint`);
     const v = [...w.data].map(Number);
-    assert(Math.max(...v) - Math.min(...v) > 1e-7, `${firstNorm} untouched by the gradient: ${v.slice(0, 4)}`);
+    assert(
+      Math.max(...v) - Math.min(...v) > 1e-7,
+      `${firstNorm} untouched by the gradient: ${v.slice(0, 4)}`,
+    );
   } finally {
     await Deno.remove(out, { recursive: true });
   }
 }
 
 /** Plain gradient steps on one fixed batch: the loss must fall. */
-async function lossFallsOnFixedBatch(model: string, size: number, channels: number, lr: number): Promise<void> {
+async function lossFallsOnFixedBatch(
+  model: string,
+  size: number,
+  channels: number,
+  lr: number,
+): Promise<void> {
   const m = sw.createModel(model, { numClasses: 10, inChannels: channels, imageSize: size, seed: 1 });
   const B = 4;
   const x = sw.tensor(
@@ -279,20 +316,30 @@ async function lossFallsOnFixedBatch(model: string, size: number, channels: numb
   assert(losses[3] < losses[0] - 0.05, `${model}: loss ${losses} did not fall`);
 }
 
-gpuTest("vit: the loss falls on a fixed batch of 1x28x28 images (2 tokens)", () =>
-  lossFallsOnFixedBatch("vit", 28, 1, 0.01));
+gpuTest(
+  "vit: the loss falls on a fixed batch of 1x28x28 images (2 tokens)",
+  () => lossFallsOnFixedBatch("vit", 28, 1, 0.01),
+);
 
-gpuTest("densenet: the loss falls on a fixed batch of 3x32x32 images", () =>
-  lossFallsOnFixedBatch("densenet", 32, 3, 0.05));
+gpuTest(
+  "densenet: the loss falls on a fixed batch of 3x32x32 images",
+  () => lossFallsOnFixedBatch("densenet", 32, 3, 0.05),
+);
 
-gpuTest("vit trains through the CLI on the embedded 1x28x28 subset", () =>
-  trainThroughCli("vit", ["--dataset", "FashionMNIST_subset"], "blocks.0.norm1.weight"));
+gpuTest(
+  "vit trains through the CLI on the embedded 1x28x28 subset",
+  () => trainThroughCli("vit", ["--dataset", "FashionMNIST_subset"], "blocks.0.norm1.weight"),
+);
 
 gpuTest("densenet trains through the CLI on a tiny 3x32x32 CIFAR-10 layout", async () => {
   const data = await Deno.makeTempDir();
   try {
     await tinyCifar10(data);
-    await trainThroughCli("densenet", ["--dataset", "CIFAR10_base", "--datadir", data], "features.norm0.weight");
+    await trainThroughCli(
+      "densenet",
+      ["--dataset", "CIFAR10_base", "--datadir", data],
+      "features.norm0.weight",
+    );
   } finally {
     await Deno.remove(data, { recursive: true });
   }

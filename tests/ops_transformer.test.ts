@@ -57,7 +57,8 @@ function bmm(a: Ref, b: Ref, transB = false): Ref {
       for (let j = 0; j < N; j++) {
         let s = 0;
         for (let k = 0; k < K; k++) {
-          s += a.data[(z * M + i) * K + k] * (transB ? b.data[(z * N + j) * K + k] : b.data[(z * K + k) * N + j]);
+          s += a.data[(z * M + i) * K + k] *
+            (transB ? b.data[(z * N + j) * K + k] : b.data[(z * K + k) * N + j]);
         }
         out[(z * M + i) * N + j] = s;
       }
@@ -104,21 +105,31 @@ function concatRef(xs: Ref[], axis: number): Ref {
 
 // ---------------------------------------------------------------- softmax
 
-gpuTest("softmax over the last axis of a [3, 5, 7] tensor", () =>
-  gradcheck("softmax", [[3, 5, 7]], ([x]) => sw.softmax(x), ([x]) => softmaxRef(x), { range: [-3, 3] }));
+gpuTest(
+  "softmax over the last axis of a [3, 5, 7] tensor",
+  () => gradcheck("softmax", [[3, 5, 7]], ([x]) => sw.softmax(x), ([x]) => softmaxRef(x), { range: [-3, 3] }),
+);
 
-gpuTest("softmax with a fused scale, [4, 9]", () =>
-  gradcheck("softmax scaled", [[4, 9]], ([x]) => sw.softmax(x, 0.37), ([x]) => softmaxRef(x, 0.37), {
-    range: [-5, 5],
-  }));
+gpuTest(
+  "softmax with a fused scale, [4, 9]",
+  () =>
+    gradcheck("softmax scaled", [[4, 9]], ([x]) => sw.softmax(x, 0.37), ([x]) => softmaxRef(x, 0.37), {
+      range: [-5, 5],
+    }),
+);
 
-gpuTest("softmax of a single column is 1 with zero gradient", () =>
-  gradcheck("softmax 1 col", [[5, 1]], ([x]) => sw.softmax(x), ([x]) => softmaxRef(x)));
+gpuTest(
+  "softmax of a single column is 1 with zero gradient",
+  () => gradcheck("softmax 1 col", [[5, 1]], ([x]) => sw.softmax(x), ([x]) => softmaxRef(x)),
+);
 
 gpuTest("softmax is stable on logits near 1e4 (no overflow to NaN)", async () => {
   const y = sw.softmax(sw.tensor([10000, 10001, 10002, -10000, 0, 10000], [2, 3]));
   const got = await y.data();
-  const want = [...softmaxRow(Float64Array.from([0, 1, 2]), 1), ...softmaxRow(Float64Array.from([-10000, 0, 10000]), 1)];
+  const want = [
+    ...softmaxRow(Float64Array.from([0, 1, 2]), 1),
+    ...softmaxRow(Float64Array.from([-10000, 0, 10000]), 1),
+  ];
   got.forEach((v, i) => assert(Math.abs(v - want[i]) < 1e-6, `element ${i}: ${v} vs ${want[i]}`));
   y.dispose();
 });
@@ -144,11 +155,14 @@ gpuTest("gelu is the erf form, not the tanh approximation", async () => {
 
 // ---------------------------------------------------------------- layer norm
 
-gpuTest("layerNorm over the last axis of [5, 7] with weight and bias", () =>
-  gradcheck("layerNorm", [[5, 7], [7], [7]], ([x, w, b]) => sw.layerNorm(x, w, b), layerNormRef, {
-    range: [[-2, 2], [0.5, 1.5], [-1, 1]],
-    gradAtol: 3e-4,
-  }));
+gpuTest(
+  "layerNorm over the last axis of [5, 7] with weight and bias",
+  () =>
+    gradcheck("layerNorm", [[5, 7], [7], [7]], ([x, w, b]) => sw.layerNorm(x, w, b), layerNormRef, {
+      range: [[-2, 2], [0.5, 1.5], [-1, 1]],
+      gradAtol: 3e-4,
+    }),
+);
 
 gpuTest("layerNorm on [2, 3, 9] with timm's eps 1e-6", () =>
   gradcheck(
@@ -159,14 +173,23 @@ gpuTest("layerNorm on [2, 3, 9] with timm's eps 1e-6", () =>
     { range: [[-1, 3], [-1, 1], [-1, 1]], gradAtol: 3e-4 },
   ));
 
-gpuTest("layerNorm of rows with mean 50 >> std (two-pass variance)", () =>
-  gradcheck("layerNorm shifted", [[3, 11], [11], [11]], ([x, w, b]) => sw.layerNorm(x, w, b), layerNormRef, {
-    range: [[50, 51], [0.5, 1.5], [-1, 1]],
-    fwdAtol: 5e-4,
-    gradAtol: 3e-3,
-    gradRtol: 3e-3,
-    eps: 1e-5,
-  }));
+gpuTest(
+  "layerNorm of rows with mean 50 >> std (two-pass variance)",
+  () =>
+    gradcheck(
+      "layerNorm shifted",
+      [[3, 11], [11], [11]],
+      ([x, w, b]) => sw.layerNorm(x, w, b),
+      layerNormRef,
+      {
+        range: [[50, 51], [0.5, 1.5], [-1, 1]],
+        fwdAtol: 5e-4,
+        gradAtol: 3e-3,
+        gradRtol: 3e-3,
+        eps: 1e-5,
+      },
+    ),
+);
 
 gpuTest("layerNorm rejects a weight of the wrong length", () => {
   let msg = "";
@@ -190,13 +213,21 @@ gpuTest("concat along axis 1 of [2,3,5], [2,1,5], [2,4,5]", () =>
 
 gpuTest("concat along axis 0 and the last axis (-1)", async () => {
   await gradcheck("concat axis 0", [[1, 3], [2, 3]], (xs) => sw.concat(xs, 0), (xs) => concatRef(xs, 0));
-  await gradcheck("concat axis -1", [[3, 2, 1], [3, 2, 3]], (xs) => sw.concat(xs, -1), (xs) => concatRef(xs, 2));
+  await gradcheck(
+    "concat axis -1",
+    [[3, 2, 1], [3, 2, 3]],
+    (xs) => sw.concat(xs, -1),
+    (xs) => concatRef(xs, 2),
+  );
 });
 
-gpuTest("concat with a gradient for only some inputs", () =>
-  gradcheck("concat wrt 1", [[3, 2, 2], [3, 5, 2]], (xs) => sw.concat(xs, 1), (xs) => concatRef(xs, 1), {
-    wrt: [1],
-  }));
+gpuTest(
+  "concat with a gradient for only some inputs",
+  () =>
+    gradcheck("concat wrt 1", [[3, 2, 2], [3, 5, 2]], (xs) => sw.concat(xs, 1), (xs) => concatRef(xs, 1), {
+      wrt: [1],
+    }),
+);
 
 gpuTest("concat rejects mismatched shapes off the axis", () => {
   let msg = "";
@@ -209,9 +240,19 @@ gpuTest("concat rejects mismatched shapes off the axis", () => {
 });
 
 gpuTest("narrow: slices along axes 1, 0 and 2", async () => {
-  await gradcheck("narrow axis 1", [[3, 7, 2]], ([x]) => sw.narrow(x, 1, 2, 3), ([x]) => narrowRef(x, 1, 2, 3));
+  await gradcheck(
+    "narrow axis 1",
+    [[3, 7, 2]],
+    ([x]) => sw.narrow(x, 1, 2, 3),
+    ([x]) => narrowRef(x, 1, 2, 3),
+  );
   await gradcheck("narrow axis 0", [[5, 3]], ([x]) => sw.narrow(x, 0, 4, 1), ([x]) => narrowRef(x, 0, 4, 1));
-  await gradcheck("narrow axis 2", [[2, 3, 5]], ([x]) => sw.narrow(x, -1, 0, 1), ([x]) => narrowRef(x, 2, 0, 1));
+  await gradcheck(
+    "narrow axis 2",
+    [[2, 3, 5]],
+    ([x]) => sw.narrow(x, -1, 0, 1),
+    ([x]) => narrowRef(x, 2, 0, 1),
+  );
 });
 
 gpuTest("narrow rejects a slice past the end", () => {

@@ -80,7 +80,9 @@ export class DenseBlock extends Module {
   constructor(numLayers: number, inC: number, growth: number, bottleneck: number) {
     super();
     for (let i = 0; i < numLayers; i++) {
-      this.layers.push(this.addModule(`denselayer${i + 1}`, new DenseLayer(inC + i * growth, growth, bottleneck)));
+      this.layers.push(
+        this.addModule(`denselayer${i + 1}`, new DenseLayer(inC + i * growth, growth, bottleneck)),
+      );
     }
   }
 
@@ -142,7 +144,9 @@ export class DenseNet extends Module {
   /** Logits [N, numClasses] of images [N, C, H, W] (H, W >= 32). */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     if (x.rank === 4 && Math.min(finalSide(x.shape[2]), finalSide(x.shape[3])) < 1) {
-      throw new Error(`densenet: ${x.shape[2]}x${x.shape[3]} images shrink below 1x1 (32x32 and larger work)`);
+      throw new Error(
+        `densenet: ${x.shape[2]}x${x.shape[3]} images shrink below 1x1 (32x32 and larger work)`,
+      );
     }
     return this.classifier.forward(globalAvgPool(relu(this.features.forward(x, opts))));
   }

@@ -19,9 +19,9 @@ export {
   buildModel,
   countParameters,
   createModel,
+  type ImageSize,
   isModelName,
   MODEL_NAMES,
-  type ImageSize,
   type ModelOptions,
 } from "./registry.ts";
 export {

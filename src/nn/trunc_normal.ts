@@ -10,7 +10,9 @@ import type { Initializer } from "./init.ts";
 
 /** N(mean, std^2) truncated to [a, b] (absolute bounds, as PyTorch's trunc_normal_). */
 export function truncNormal(std: number, a = -2, b = 2, mean = 0): Initializer {
-  if (!(std > 0) || !(a < b)) throw new Error(`truncNormal: std ${std} must be > 0 and [${a}, ${b}] non-empty`);
+  if (!(std > 0) || !(a < b)) {
+    throw new Error(`truncNormal: std ${std} must be > 0 and [${a}, ${b}] non-empty`);
+  }
   const lo = (a - mean) / std, hi = (b - mean) / std;
   // Rejection from the standard normal; the bounds used here keep nearly every draw.
   if (hi - lo < 0.5) throw new Error(`truncNormal: [${a}, ${b}] is too narrow for rejection at std ${std}`);

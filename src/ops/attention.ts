@@ -14,10 +14,14 @@ import { softmax } from "./softmax.ts";
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, scale?: number): Tensor {
   if (q.rank !== 3 || k.rank !== 3 || v.rank !== 3) {
-    throw new Error(`attention: q, k, v must be [batch, tokens, dim], got [${q.shape}], [${k.shape}], [${v.shape}]`);
+    throw new Error(
+      `attention: q, k, v must be [batch, tokens, dim], got [${q.shape}], [${k.shape}], [${v.shape}]`,
+    );
   }
   const d = q.shape[2];
-  if (k.shape[2] !== d || k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0] || v.shape[1] !== k.shape[1]) {
+  if (
+    k.shape[2] !== d || k.shape[0] !== q.shape[0] || v.shape[0] !== q.shape[0] || v.shape[1] !== k.shape[1]
+  ) {
     throw new Error(`attention: shapes q [${q.shape}], k [${k.shape}], v [${v.shape}] do not match`);
   }
   const scores = matmul(q, k, false, true);

@@ -15,7 +15,9 @@ import { gridStride, launch } from "./launch.ts";
 
 function normAxis(axis: number, rank: number, what: string): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`${what}: axis ${axis} out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank) {
+    throw new Error(`${what}: axis ${axis} out of range for rank ${rank}`);
+  }
   return a;
 }
 
@@ -24,7 +26,14 @@ function sliceCopy(small: Tensor, big: Tensor, axis: number, offset: number, int
   if (!small.size) return;
   const inner = sizeOf(big.shape.slice(axis + 1));
   const params = new Params().u32(small.size, small.shape[axis], inner, big.shape[axis], offset).bytes();
-  launch(into ? "slice_copy.into" : "slice_copy.from", sliceCopySrc, { INTO: into ? 1 : 0 }, [small, big], params, gridStride(small.size));
+  launch(
+    into ? "slice_copy.into" : "slice_copy.from",
+    sliceCopySrc,
+    { INTO: into ? 1 : 0 },
+    [small, big],
+    params,
+    gridStride(small.size),
+  );
 }
 
 /** Concatenates tensors along `axis` (torch.cat): equal shapes except along that axis. */
@@ -52,7 +61,10 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
 /** The slice [start, start + length) of x along `axis` (torch.narrow), copied. */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
   const a = normAxis(axis, x.rank, "narrow");
-  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > x.shape[a]) {
+  if (
+    !Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 ||
+    start + length > x.shape[a]
+  ) {
     throw new Error(`narrow: [${start}, ${start + length}) is outside axis ${a} of [${x.shape}]`);
   }
   const shape = [...x.shape];

@@ -23,7 +23,14 @@ export function gelu(x: Tensor): Tensor {
 export function geluBackward(g: Tensor, x: Tensor): Tensor {
   const dx = Tensor.empty(x.shape);
   if (dx.size) {
-    launch("gelu_grad", geluSrc, { GRAD: 1 }, [x, g, dx], new Params().u32(x.size).bytes(), gridStride(x.size));
+    launch(
+      "gelu_grad",
+      geluSrc,
+      { GRAD: 1 },
+      [x, g, dx],
+      new Params().u32(x.size).bytes(),
+      gridStride(x.size),
+    );
   }
   return dx;
 }
