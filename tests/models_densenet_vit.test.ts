@@ -4,7 +4,14 @@
 // `deno task train`'s entry point on tiny data.
 import * as sw from "../mod.ts";
 import { main } from "../src/cli/train.ts";
-import { buildModel, countParameters, isModelName, MODEL_NAMES } from "../src/models/mod.ts";
+import {
+  buildModel,
+  countParameters,
+  DENSENET_MIN_SIDE,
+  imageSizeProblem,
+  isModelName,
+  MODEL_NAMES,
+} from "../src/models/mod.ts";
 import { Attention } from "../src/nn/mod.ts";
 import { readResults } from "../src/train/results_csv.ts";
 import { readSafetensors } from "../src/nn/safetensors.ts";
@@ -343,4 +350,50 @@ gpuTest("densenet trains through the CLI on a tiny 3x32x32 CIFAR-10 layout", asy
   } finally {
     await Deno.remove(data, { recursive: true });
   }
+});
+
+gpuTest(
+  "densenet on 28x28 Fashion-MNIST fails before any work: one line naming --model, exit 2",
+  async () => {
+    const out = await Deno.makeTempDir();
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      const code = await main([
+        ...[
+          "--model",
+          "densenet",
+          "--dataset",
+          "FashionMNIST_subset",
+          "--output_dir",
+          out,
+          "--output_name",
+          "r",
+        ],
+      ]);
+      assertEquals(code, 2);
+    } finally {
+      console.error = orig;
+    }
+    assertEquals(errors, [
+      "samwise train: --model densenet: densenet needs images of at least 29x29, got 28x28 " +
+      "(--dataset FashionMNIST_subset)",
+    ]);
+    assertEquals([...Deno.readDirSync(out)].length, 0, "nothing written");
+    await Deno.remove(out, { recursive: true });
+  },
+);
+
+Deno.test("image size limits: densenet from 29x29, vit from one 16x16 patch, others unrestricted", () => {
+  assertEquals(imageSizeProblem("densenet", 29, 29), null);
+  assertEquals(
+    imageSizeProblem("densenet121", 28, 64),
+    "densenet121 needs images of at least 29x29, got 28x64",
+  );
+  assertEquals(imageSizeProblem("vit", 16, 16), null);
+  assertEquals(imageSizeProblem("vit", 15, 32), "vit needs images of at least 16x16, got 15x32");
+  assertEquals(imageSizeProblem("resnet18", 28, 28), null);
+  // The limit is the architecture's: 29 survives the stem, max-pool and three transitions, 28 does not.
+  assertEquals(DENSENET_MIN_SIDE, 29);
 });

@@ -15,7 +15,7 @@
  *
  * Each dense layer concatenates its 32 new channels to the running feature map (torchvision
  * concatenates the list of all earlier maps per layer: the same tensor, built incrementally).
- * Input size: 32x32 or larger (28x28 shrinks to 1x1 before the last transition's 2x2 pooling).
+ * Input size: 29x29 or larger (28x28 shrinks to 1x1 before the last transition's 2x2 pooling).
  * The seed builds densenet121 with 200 classes whatever the dataset; here the dataset's class
  * count is used (the same on TinyImageNet).
  *
@@ -141,7 +141,7 @@ export class DenseNet extends Module {
     this.classifier.bias!.init = init.zeros;
   }
 
-  /** Logits [N, numClasses] of images [N, C, H, W] (H, W >= 32). */
+  /** Logits [N, numClasses] of images [N, C, H, W] (H, W >= 29). */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     if (x.rank === 4 && Math.min(finalSide(x.shape[2]), finalSide(x.shape[3])) < 1) {
       throw new Error(
@@ -159,6 +159,13 @@ function finalSide(n: number): number {
   for (let i = 0; i < 3; i++) s = Math.floor(s / 2);
   return s;
 }
+
+/** The smallest image side DenseNet-121 accepts (29: 28x28 Fashion-MNIST shrinks to nothing). */
+export const DENSENET_MIN_SIDE: number = (() => {
+  let n = 1;
+  while (finalSide(n) < 1) n++;
+  return n;
+})();
 
 /** torchvision's densenet121 (the seed's `densenet`). */
 export const densenet121 = (o: ArchOptions): DenseNet => new DenseNet(o);

@@ -20,6 +20,7 @@ export {
   countParameters,
   createModel,
   type ImageSize,
+  imageSizeProblem,
   isModelName,
   MODEL_NAMES,
   type ModelOptions,
@@ -47,8 +48,17 @@ export {
   DenseLayer,
   DenseNet,
   densenet121,
+  DENSENET_MIN_SIDE,
   type DenseNetOptions,
   NamedSequential,
   Transition,
 } from "./densenet.ts";
-export { Block, Mlp, PatchEmbed, VisionTransformer, type ViTOptions, vitSmallPatch16 } from "./vit.ts";
+export {
+  Block,
+  Mlp,
+  PatchEmbed,
+  VisionTransformer,
+  VIT_PATCH,
+  type ViTOptions,
+  vitSmallPatch16,
+} from "./vit.ts";

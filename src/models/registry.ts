@@ -11,8 +11,8 @@ import type { Module } from "../nn/module.ts";
 import { type ArchOptions, resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { parseWideResNetName, WideResNet } from "./wideresnet.ts";
 import { vgg11bn, vgg13bn, vgg16bn } from "./vgg.ts";
-import { densenet121 } from "./densenet.ts";
-import { vitSmallPatch16 } from "./vit.ts";
+import { densenet121, DENSENET_MIN_SIDE } from "./densenet.ts";
+import { VIT_PATCH, vitSmallPatch16 } from "./vit.ts";
 
 const FIXED: Record<string, (o: ArchOptions) => Module> = {
   resnet18,
@@ -102,6 +102,23 @@ export function buildModel(name: string, opts: ModelOptions = {}): Module {
 /** Builds the model `name` and materialises it: flat parameters initialised from `seed`, buffers, on the GPU. */
 export function createModel(name: string, opts: ModelOptions = {}): Module {
   return buildModel(name, opts).materialize({ seed: opts.seed ?? 0, maxBindingBytes: opts.maxBindingBytes });
+}
+
+/** Smallest image side of the models that have one (the others take any CIFAR or Fashion-MNIST size). */
+const MIN_SIDE: Record<string, number> = {
+  densenet: DENSENET_MIN_SIDE,
+  densenet121: DENSENET_MIN_SIDE,
+  vit: VIT_PATCH,
+};
+
+/**
+ * Why model `name` cannot take images of `height` x `width`, or null if it can: lets the trainer
+ * refuse a model/dataset pair before it creates anything.
+ */
+export function imageSizeProblem(name: string, height: number, width: number): string | null {
+  const min = MIN_SIDE[canonical(name)];
+  if (min === undefined || Math.min(height, width) >= min) return null;
+  return `${canonical(name)} needs images of at least ${min}x${min}, got ${height}x${width}`;
 }
 
 /** Trained parameters of a model (CPU only, nothing allocated). */

@@ -31,6 +31,9 @@ import { Attention, Conv2d, GELU, LayerNorm, Linear, Module, Sequential, tokenLi
 import { init, truncNormal } from "../nn/mod.ts";
 import type { Parameter } from "../nn/mod.ts";
 
+/** Patch side of vit_small_patch16_224, the smallest image side it takes. */
+export const VIT_PATCH = 16;
+
 /** timm's LayerNorm eps in ViT (partial(nn.LayerNorm, eps=1e-6)). */
 const VIT_LN_EPS = 1e-6;
 
@@ -173,5 +176,5 @@ export class VisionTransformer extends Module {
 
 /** timm's vit_small_patch16_224 with `numClasses` classes (the seed's `vit`). */
 export function vitSmallPatch16(o: ViTOptions): VisionTransformer {
-  return new VisionTransformer({ ...o, patch: 16, dim: 384, depth: 12, heads: 6, mlpHidden: 1536 });
+  return new VisionTransformer({ ...o, patch: VIT_PATCH, dim: 384, depth: 12, heads: 6, mlpHidden: 1536 });
 }
