@@ -34,21 +34,21 @@ const tokens = randomTensor([B * N, D]);
 const w = randomTensor([D], 2), b = randomTensor([D], 3);
 gpuBench(
   `layerNorm [${B * N}, ${D}] fwd+bwd`,
-  { unit: "Melem/s", work: (B * N * D) / 1e6 },
+  { unit: "Melem/s", work: (B * N * D) / 1e6, n: 10 },
   fwdBwd(() => sw.layerNorm(tokens, w, b, 1e-6)),
 );
 
 const hidden = randomTensor([B * N, 4 * D], 4);
 gpuBench(
   `gelu [${B * N}, ${4 * D}] fwd+bwd`,
-  { unit: "Melem/s", work: (B * N * 4 * D) / 1e6 },
+  { unit: "Melem/s", work: (B * N * 4 * D) / 1e6, n: 10 },
   fwdBwd(() => sw.gelu(hidden)),
 );
 
 const scores = randomTensor([B * H, N, N], 5);
 gpuBench(
   `softmax [${B * H}, ${N}, ${N}] fwd+bwd`,
-  { unit: "Melem/s", work: (B * H * N * N) / 1e6 },
+  { unit: "Melem/s", work: (B * H * N * N) / 1e6, n: 10 },
   fwdBwd(() => sw.softmax(scores, 0.125)),
 );
 
@@ -59,12 +59,13 @@ const q = randomTensor([B * H, N, D / H], 6),
 gpuBench(`attention ${B * H} heads x ${N} tokens x ${D / H} fwd+bwd`, {
   unit: "GFLOP/s",
   work: (6 * 2 * B * H * N * N * (D / H)) / 1e9,
+  n: 3,
 }, fwdBwd(() => sw.scaledDotProductAttention(q, k, v)));
 
 const parts = [randomTensor([B, 256, 16, 16], 9), randomTensor([B, 32, 16, 16], 10)];
 gpuBench(
   `concat [${B}, 256 + 32, 16, 16] fwd+bwd`,
-  { unit: "Melem/s", work: (B * 288 * 256) / 1e6 },
+  { unit: "Melem/s", work: (B * 288 * 256) / 1e6, n: 10 },
   fwdBwd(() => sw.concat(parts, 1)),
 );
 
