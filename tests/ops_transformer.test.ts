@@ -123,6 +123,14 @@ gpuTest(
   () => gradcheck("softmax 1 col", [[5, 1]], ([x]) => sw.softmax(x), ([x]) => softmaxRef(x)),
 );
 
+gpuTest(
+  "softmax over long rows (150 columns)",
+  () =>
+    gradcheck("softmax long rows", [[2, 3, 150]], ([x]) => sw.softmax(x, 0.8), ([x]) => softmaxRef(x, 0.8), {
+      range: [-4, 4],
+    }),
+);
+
 gpuTest("softmax is stable on logits near 1e4 (no overflow to NaN)", async () => {
   const y = sw.softmax(sw.tensor([10000, 10001, 10002, -10000, 0, 10000], [2, 3]));
   const got = await y.data();
@@ -187,6 +195,21 @@ gpuTest(
         gradAtol: 3e-3,
         gradRtol: 3e-3,
         eps: 1e-5,
+      },
+    ),
+);
+
+gpuTest(
+  "layerNorm over long rows (D 130)",
+  () =>
+    gradcheck(
+      "layerNorm long rows",
+      [[3, 130], [130], [130]],
+      ([x, w, b]) => sw.layerNorm(x, w, b),
+      layerNormRef,
+      {
+        range: [[-2, 2], [0.5, 1.5], [-1, 1]],
+        gradAtol: 3e-4,
       },
     ),
 );
