@@ -1,5 +1,7 @@
 // Row-wise softmax of scale * x over the last axis of x[rows, C], numerically stable (the row's
-// maximum is subtracted before exp). One invocation per row, as log_softmax.wgsl.
+// maximum is subtracted before exp). One invocation per row, as log_softmax.wgsl: a workgroup
+// per row with a shared-memory reduction ran slower under llvmpipe (attention's [48, 197, 197]
+// forward + backward: 754 ms against 433 ms, both with ~245 ms of surrounding ops).
 struct Params { rows: u32, C: u32, scale: f32, pad0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
