@@ -307,3 +307,28 @@ gpuTest("scaledDotProductAttention: [2,8,8] heads (vec4 GEMM shapes), explicit s
     (xs) => attentionRef(xs, 0.6),
     { range: [-1, 1], gradAtol: 2e-4 },
   ));
+
+gpuTest(
+  "scaledDotProductAttention with 5 queries and 7 keys padded to 8 for the vec4 GEMM (exact)",
+  () =>
+    gradcheck(
+      "attention padded",
+      [[2, 5, 4], [2, 7, 4], [2, 7, 8]],
+      ([q, k, v]) => sw.scaledDotProductAttention(q, k, v),
+      attentionRef,
+      { range: [-1.5, 1.5], gradAtol: 2e-4 },
+    ),
+);
+
+gpuTest(
+  "softmax over the first `valid` columns: padding columns get 0 and no gradient",
+  () =>
+    gradcheck("softmax valid", [[3, 8]], ([x]) => sw.softmax(x, 0.5, 5), ([x]) => {
+      const y = rows(x, (r) => {
+        const out = new Float64Array(r.length);
+        out.set(softmaxRow(r.subarray(0, 5), 0.5));
+        return out;
+      });
+      return y;
+    }, { range: [-3, 3] }),
+);

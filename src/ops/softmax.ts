@@ -17,18 +17,23 @@ function rowsOf(x: Tensor, what: string): [number, number] {
   return [C === 0 ? 0 : x.size / C, C];
 }
 
-/** softmax(scale * x) over the last axis of x (any rank). */
-export function softmax(x: Tensor, scale = 1): Tensor {
+/**
+ * softmax(scale * x) over the last axis of x (any rank). With `valid` < the last extent, only the
+ * first `valid` columns take part and the rest get probability 0 (padding columns).
+ */
+export function softmax(x: Tensor, scale = 1, valid?: number): Tensor {
   const [rows, C] = rowsOf(x, "softmax");
+  const v = valid ?? C;
+  if (!Number.isInteger(v) || v < 1 || v > C) throw new Error(`softmax: ${valid} valid columns of ${C}`);
   const out = Tensor.empty(x.shape);
   if (out.size) {
-    const params = new Params().u32(rows, C).f32(scale).bytes();
+    const params = new Params().u32(rows, C).f32(scale).u32(v).bytes();
     launch("softmax", softmaxSrc, {}, [x, out], params, grid(rows, 64));
   }
   return record("softmax", [x], out, { scale });
 }
 
-/** Backward of {@link softmax} given its output y: scale * y * (g - rowsum(g * y)). */
+/** Backward of {@link softmax} given its output y: scale * y * (g - rowsum(g * y)) (0 where y is padding). */
 export function softmaxBackward(g: Tensor, y: Tensor, scale: number): Tensor {
   const [rows, C] = rowsOf(y, "softmaxBackward");
   const dx = Tensor.empty(y.shape);
