@@ -1,7 +1,8 @@
 /**
  * Scaled dot-product attention, softmax(Q K^T * scale) V, over a batch of heads, built from the
  * batched matmul (Q K^T with K transposed in the kernel, no copy) and the row softmax with the
- * scale fused in. Its gradient follows from those ops' rules.
+ * scale fused in. Its gradient follows from those ops' rules. Token counts that are not multiples
+ * of 4 are padded with zero tokens (masked out) so the GEMMs take the vec4 kernel.
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
