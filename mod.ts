@@ -28,6 +28,11 @@ export { batchNorm2d } from "./src/ops/batch_norm.ts";
 export { adaptiveAvgPool2d1, avgPool2d, globalAvgPool, maxPool2d } from "./src/ops/pool.ts";
 export { dropout } from "./src/ops/dropout.ts";
 export { crossEntropy, logSoftmax, nllLoss, topkCorrect } from "./src/ops/loss.ts";
+export { softmax } from "./src/ops/softmax.ts";
+export { gelu } from "./src/ops/gelu.ts";
+export { LAYER_NORM_EPS, layerNorm } from "./src/ops/layer_norm.ts";
+export { concat, narrow } from "./src/ops/concat.ts";
+export { scaledDotProductAttention } from "./src/ops/attention.ts";
 export {
   axpby_,
   axpy_,

@@ -21,6 +21,10 @@ import { conv2dBackwardInput, conv2dBackwardWeight } from "../ops/conv.ts";
 import { batchNorm2dBackward } from "../ops/batch_norm.ts";
 import { avgPool2dBackward, maxPool2dBackward } from "../ops/pool.ts";
 import { dropoutBackward } from "../ops/dropout.ts";
+import { softmaxBackward } from "../ops/softmax.ts";
+import { geluBackward } from "../ops/gelu.ts";
+import { layerNormBackward } from "../ops/layer_norm.ts";
+import { concatBackward, narrowBackward } from "../ops/concat.ts";
 
 /** Lazily computed input gradient. */
 export type GradThunk = (() => Tensor) | null;
@@ -85,6 +89,11 @@ export const RULES: Record<string, Rule> = {
   dropout: (g, _i, _o, { p, seed, salt }) => [() => dropoutBackward(g, p, seed, salt)],
   logSoftmax: (g, _i, out) => [() => logSoftmaxBackward(g, out)],
   nllRows: (g, [logp], _o, { labels, scale }) => [() => nllRowsBackward(g, labels, logp.shape[1], scale)],
+  softmax: (g, _i, out, { scale }) => [() => softmaxBackward(g, out, scale)],
+  gelu: (g, [x]) => [() => geluBackward(g, x)],
+  layerNorm: (g, [x, w], _o, { stats }) => layerNormBackward(g, x, w, stats),
+  concat: (g, inputs, _o, { axis, sizes }) => inputs.map((_, i) => () => concatBackward(g, axis, sizes, i)),
+  narrow: (g, _i, _o, { axis, start, shape }) => [() => narrowBackward(g, axis, start, shape)],
 };
 
 function inversePermutation(perm: readonly number[]): number[] {

@@ -1,7 +1,8 @@
 /**
  * The models of the seed, by its names: `resnet18`, `resnet34`, `resnet50`, `wideresnet28x10`
  * (and any `wideresnet{depth}x{width}`), `vgg11bn`, `vgg13bn`, `vgg16bn`, for CIFAR-sized inputs
- * with any channel count (3x32x32 CIFAR, 1x28x28 Fashion-MNIST).
+ * with any channel count (3x32x32 CIFAR, 1x28x28 Fashion-MNIST); `densenet` (torchvision's
+ * densenet121, 32x32 and larger) and `vit` (timm's vit_small_patch16_224, built for the image size).
  *
  * ```ts
  * import { createModel } from "./src/models/mod.ts";
@@ -18,6 +19,8 @@ export {
   buildModel,
   countParameters,
   createModel,
+  type ImageSize,
+  imageSizeProblem,
   isModelName,
   MODEL_NAMES,
   type ModelOptions,
@@ -40,3 +43,22 @@ export {
   type WideResNetOptions,
 } from "./wideresnet.ts";
 export { VGG, vgg11bn, vgg13bn, vgg16bn, VGG_CONFIGS } from "./vgg.ts";
+export {
+  DenseBlock,
+  DenseLayer,
+  DenseNet,
+  densenet121,
+  DENSENET_MIN_SIDE,
+  type DenseNetOptions,
+  NamedSequential,
+  Transition,
+} from "./densenet.ts";
+export {
+  Block,
+  Mlp,
+  PatchEmbed,
+  VisionTransformer,
+  VIT_PATCH,
+  type ViTOptions,
+  vitSmallPatch16,
+} from "./vit.ts";

@@ -1,7 +1,9 @@
 /**
  * The model registry: the seed's model names, each mapped to a constructor, and `createModel`
  * which builds and materialises one. `wideresnet{depth}x{width}` accepts any valid depth and
- * width; the seed's spelling with an underscore (`vgg16_bn`) is accepted as an alias.
+ * width; the seed's spelling with an underscore (`vgg16_bn`) is accepted as an alias. `densenet`
+ * (alias `densenet121`) is torchvision's densenet121 and `vit` timm's vit_small_patch16_224, built
+ * for `imageSize` (224 by default).
  *
  * @module
  */
@@ -9,6 +11,8 @@ import type { Module } from "../nn/module.ts";
 import { type ArchOptions, resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { parseWideResNetName, WideResNet } from "./wideresnet.ts";
 import { vgg11bn, vgg13bn, vgg16bn } from "./vgg.ts";
+import { densenet121, DENSENET_MIN_SIDE } from "./densenet.ts";
+import { VIT_PATCH, vitSmallPatch16 } from "./vit.ts";
 
 const FIXED: Record<string, (o: ArchOptions) => Module> = {
   resnet18,
@@ -17,7 +21,17 @@ const FIXED: Record<string, (o: ArchOptions) => Module> = {
   vgg11bn,
   vgg13bn,
   vgg16bn,
+  densenet: densenet121,
+  densenet121,
 };
+
+/** Models whose shape depends on the image size (the ViT's position embedding). */
+const SIZED: Record<string, (o: ArchOptions, imageSize: ImageSize) => Module> = {
+  vit: (o, imageSize) => vitSmallPatch16({ ...o, imageSize }),
+};
+
+/** An image side, or [height, width]. */
+export type ImageSize = number | readonly [number, number];
 
 /** Model names for CLI choices (any `wideresnet{depth}x{width}` with depth = 6n + 4 also works). */
 export const MODEL_NAMES: readonly string[] = [
@@ -33,6 +47,8 @@ export const MODEL_NAMES: readonly string[] = [
   "vgg11bn",
   "vgg13bn",
   "vgg16bn",
+  "densenet",
+  "vit",
 ];
 
 /** Options of {@link createModel}. */
@@ -47,6 +63,11 @@ export interface ModelOptions {
   dropRate?: number;
   /** Largest flat parameter buffer in bytes (default: the adapter's binding limit). */
   maxBindingBytes?: number;
+  /**
+   * Input image size, for models built for one (`vit`: its position embedding); 224 by default,
+   * as timm's vit_small_patch16_224. The trainer passes the dataset's.
+   */
+  imageSize?: ImageSize;
 }
 
 const canonical = (name: string) => name.toLowerCase().replace(/_bn$/, "bn");
@@ -54,7 +75,7 @@ const canonical = (name: string) => name.toLowerCase().replace(/_bn$/, "bn");
 /** True if `name` is a known model (see {@link MODEL_NAMES}). */
 export function isModelName(name: string): boolean {
   const n = canonical(name);
-  return n in FIXED || validWide(n);
+  return n in FIXED || n in SIZED || validWide(n);
 }
 
 function validWide(n: string): boolean {
@@ -70,6 +91,7 @@ export function buildModel(name: string, opts: ModelOptions = {}): Module {
   const arch: ArchOptions = { inChannels: opts.inChannels ?? 3, numClasses: opts.numClasses ?? 10 };
   const n = canonical(name);
   if (n in FIXED) return FIXED[n](arch);
+  if (n in SIZED) return SIZED[n](arch, opts.imageSize ?? 224);
   const w = parseWideResNetName(n);
   if (w) return new WideResNet({ ...arch, ...w, dropRate: opts.dropRate });
   throw new Error(
@@ -80,6 +102,23 @@ export function buildModel(name: string, opts: ModelOptions = {}): Module {
 /** Builds the model `name` and materialises it: flat parameters initialised from `seed`, buffers, on the GPU. */
 export function createModel(name: string, opts: ModelOptions = {}): Module {
   return buildModel(name, opts).materialize({ seed: opts.seed ?? 0, maxBindingBytes: opts.maxBindingBytes });
+}
+
+/** Smallest image side of the models that have one (the others take any CIFAR or Fashion-MNIST size). */
+const MIN_SIDE: Record<string, number> = {
+  densenet: DENSENET_MIN_SIDE,
+  densenet121: DENSENET_MIN_SIDE,
+  vit: VIT_PATCH,
+};
+
+/**
+ * Why model `name` cannot take images of `height` x `width`, or null if it can: lets the trainer
+ * refuse a model/dataset pair before it creates anything.
+ */
+export function imageSizeProblem(name: string, height: number, width: number): string | null {
+  const min = MIN_SIDE[canonical(name)];
+  if (min === undefined || Math.min(height, width) >= min) return null;
+  return `${canonical(name)} needs images of at least ${min}x${min}, got ${height}x${width}`;
 }
 
 /** Trained parameters of a model (CPU only, nothing allocated). */

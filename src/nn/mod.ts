@@ -35,6 +35,10 @@ export { ReLU } from "./activation.ts";
 export { AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool, MaxPool2d, type PoolLayerOptions } from "./pooling.ts";
 export { Flatten } from "./flatten.ts";
 export { Dropout } from "./dropout.ts";
+export { LayerNorm } from "./layer_norm.ts";
+export { GELU } from "./gelu.ts";
+export { Attention, tokenLinear } from "./attention.ts";
+export { truncNormal } from "./trunc_normal.ts";
 export {
   decodeSafetensors,
   encodeSafetensors,

@@ -17,8 +17,8 @@ import { noGrad } from "../autograd/tape.ts";
 import { tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
-import { type Dataset, loadDataset, Loader, type Split } from "../data/mod.ts";
-import { createModel } from "../models/mod.ts";
+import { type Dataset, DatasetError, loadDataset, Loader, type Split } from "../data/mod.ts";
+import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine } from "../plugins/mod.ts";
 import type { StepEngine } from "../optim/engine.ts";
@@ -121,8 +121,15 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     c.train_images,
     c.test_images,
   );
+  const sizeProblem = imageSizeProblem(c.model, ds.height, ds.width);
+  if (sizeProblem) throw new DatasetError(`--model ${c.model}: ${sizeProblem} (--dataset ${c.dataset})`);
   await Deno.mkdir(dir, { recursive: true });
-  const model = createModel(c.model, { inChannels: ds.channels, numClasses: ds.numClasses, seed: c.seed });
+  const model = createModel(c.model, {
+    inChannels: ds.channels,
+    numClasses: ds.numClasses,
+    seed: c.seed,
+    imageSize: [ds.height, ds.width],
+  });
   const engine = createEngine({
     set: model,
     opt: String(c.optim.opt),
