@@ -25,6 +25,7 @@ import { type GpuContext, gpuContext } from "./device.ts";
 import { BufferPool, type PoolStats } from "./pool.ts";
 import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
 import { KernelProfiler, type KernelTime } from "./profiler.ts";
+import { chooseKernelFamily, type KernelFamily, kernelsOverride } from "./kernel_family.ts";
 
 /** Usage flags of every tensor buffer: bound as storage, copied to and from. */
 export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -70,6 +71,8 @@ export class Runtime {
   readonly adapterName: string;
   /** Largest byte size one storage binding may have on this device. */
   readonly maxBinding: number;
+  /** Kernel family for this adapter (see kernel_family.ts); `SAMWISE_KERNELS` overrides it. */
+  readonly kernelFamily: KernelFamily;
   /** Recorded dispatches beyond which the batch is submitted on its own. */
   maxBatch = 2048;
 
@@ -85,6 +88,7 @@ export class Runtime {
     this.#timestamps = ctx.timestamps;
     this.device = ctx.device;
     this.adapterName = ctx.description;
+    this.kernelFamily = chooseKernelFamily(ctx.description, kernelsOverride());
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
     this.maxBinding = ctx.device.limits.maxStorageBufferBindingSize;

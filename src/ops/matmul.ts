@@ -4,8 +4,10 @@
  */
 import matmulTemplate from "../../shaders/matmul.wgsl" with { type: "text" };
 import naiveSrc from "../../shaders/matmul_naive.wgsl" with { type: "text" };
+import tiledSrc from "../../shaders/matmul_tiled.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import type { BufferRange } from "../gpu/runtime.ts";
+import type { KernelFamily } from "../gpu/kernel_family.ts";
+import { type BufferRange, runtime } from "../gpu/runtime.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { add } from "./elementwise.ts";
@@ -178,9 +180,24 @@ export function gemmAligned(M: number, N: number, K: number, transA = false): bo
 }
 
 /**
+ * GEMM tunables. `family` forces a kernel family (null: the runtime's choice from the adapter and
+ * `SAMWISE_KERNELS`); tests set it to check both families in one process.
+ */
+export const gemmSettings: { family: KernelFamily | null } = { family: null };
+
+/** Element strides and slice layout shared by the strided kernels (naive and tiled). */
+function stridedParams(g: GemmArgs, transA: boolean, transB: boolean, acc: number): ArrayBuffer {
+  const { M, N, K } = g;
+  return new Params().u32(M, N, K, g.zsum ?? 1)
+    .u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1)
+    .u32(g.strideA ?? 0, g.strideB ?? 0, M * N, acc, g.baseA ?? 0, g.baseB ?? 0, g.baseC ?? 0, 0).bytes();
+}
+
+/**
  * Records C[z] (+)= sum over zsum slices of op(A[s]) x op(B[s]) on raw buffer ranges: the
  * building block of matmul and of convolution (im2col) forward and backward. Uses the
- * register-blocked vec4 kernel when the dimensions allow, the naive kernel otherwise.
+ * register-blocked vec4 kernel when the dimensions allow, the naive kernel otherwise (the cpu
+ * family), or the shared-memory tiled kernel for every shape (the gpu family).
  */
 export function gemm(g: GemmArgs): void {
   const { M, N, K } = g;
@@ -190,6 +207,12 @@ export function gemm(g: GemmArgs): void {
   const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
   const acc = g.accumulate ? 1 : 0;
+  if ((gemmSettings.family ?? runtime().kernelFamily) === "gpu") {
+    // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
+    const groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
+    launch("matmul.tiled", tiledSrc, {}, [g.a, g.b, g.c], stridedParams(g, transA, transB, acc), groups);
+    return;
+  }
   if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
     const { TM, TN4, WG } = TILE;
     const params = new Params().u32(M, N, K, zsum, sa / 4, sb / 4, (M * N) / 4, 0, ba / 4, bb / 4, bc / 4, 0)
@@ -198,9 +221,7 @@ export function gemm(g: GemmArgs): void {
     const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}`;
     launch(name, matmulSource(transA, transB, zsum > 1), { ACCUM: acc }, [g.a, g.b, g.c], params, groups);
   } else {
-    const params = new Params().u32(M, N, K, zsum)
-      .u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1)
-      .u32(sa, sb, M * N, acc, ba, bb, bc, 0).bytes();
+    const params = stridedParams(g, transA, transB, acc);
     launch("matmul.naive", naiveSrc, {}, [g.a, g.b, g.c], params, [
       Math.ceil(N / 16),
       Math.ceil(M / 16),
