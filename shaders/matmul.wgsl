@@ -6,13 +6,18 @@
 // chosen transposes. llvmpipe does not unroll loops over private arrays; the unrolled form ran
 // 1.5x faster (30 vs 20 GFLOP/s at 1024^3).
 //
+// Either operand can instead be an rgba32float 2-D array texture holding the same rows of vec4s
+// (one layer per slice; see matmul_pack.wgsl): under llvmpipe textureLoad is a vectorised gather
+// and ran faster than the storage loads it replaces.
+//
 // Requirements checked by the caller: K % 4 == 0, N % 4 == 0, and M % 4 == 0 when A is transposed.
 //@CONSTANTS
 // ACCUM adds the product to what C holds (gradient accumulation across batch chunks).
 override ACCUM: bool = false;
 
 // Slice s of a batch starts at base + s * stride (vec4 units) in each operand; a stride of 0
-// broadcasts. Invocation z computes C slice z as the sum over zsum consecutive slices s of
+// broadcasts. An operand read through a texture has base 0 and stride 1 (0 to broadcast): its
+// "offset" is the texture layer of the slice. Invocation z computes C slice z as the sum over zsum consecutive slices s of
 // A[s] x B[s], which turns a batched product summed over the batch (a weight gradient) into one pass.
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
@@ -20,8 +25,7 @@ struct Params {
   abase: u32, bbase: u32, cbase: u32, pad1: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
+//@BINDINGS
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
 
 @compute @workgroup_size(8, 8)

@@ -1,5 +1,5 @@
-// gemm() on raw buffer ranges, every kernel path (cpu family: vec4 register-blocked and naive;
-// gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
+// gemm() on raw buffer ranges, every kernel path (cpu family: vec4 register-blocked with storage or
+// texture operands, and naive; gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
 // batch broadcast, zsum, accumulate, bases, both transposes; against a float64 reference.
 import * as sw from "../mod.ts";
 import { gemm, type GemmArgs, gemmSettings } from "../src/ops/matmul.ts";
@@ -49,7 +49,15 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
   return out;
 }
 
-async function check(c: Case, family: "cpu" | "gpu", seed: number): Promise<void> {
+/** Kernel paths: cpu family with storage operands, cpu family with texture operands, gpu family. */
+const PATHS = {
+  cpu: { family: "cpu", textures: "off" },
+  "cpu-tex": { family: "cpu", textures: "on" },
+  gpu: { family: "gpu", textures: "off" },
+} as const;
+
+async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
+  const family = path;
   const r = rng(seed);
   const batch = c.batch ?? 1, zsum = c.zsum ?? 1;
   const nA = (c.baseA ?? 0) + (c.slicesA ?? 1) * c.M * c.K, nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * c.K * c.N;
@@ -75,11 +83,13 @@ async function check(c: Case, family: "cpu" | "gpu", seed: number): Promise<void
     baseC: c.baseC,
     accumulate: c.accumulate,
   };
-  gemmSettings.family = family;
+  gemmSettings.family = PATHS[path].family;
+  gemmSettings.textures = PATHS[path].textures;
   try {
     gemm(args);
   } finally {
     gemmSettings.family = null;
+    gemmSettings.textures = "auto";
   }
   const got = await tc.data();
   const want = reference(c, a, b, c0);
@@ -116,8 +126,8 @@ const cases: Case[] = [
   { M: 16, N: 12, K: 8, transA: true, batch: 2, slicesB: 2, baseB: 96 },
 ];
 
-for (const family of ["cpu", "gpu"] as const) {
-  cases.forEach((c, i) => gpuTest(`gemm ${family} ${JSON.stringify(c)}`, () => check(c, family, 100 + i)));
+for (const path of ["cpu", "cpu-tex", "gpu"] as const) {
+  cases.forEach((c, i) => gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 100 + i)));
 }
 
 Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {
