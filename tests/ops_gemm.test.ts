@@ -116,6 +116,9 @@ const cases: Case[] = [
   { M: 5, N: 8, K: 8, batch: 3, slicesA: 3 }, // B broadcast
   { M: 8, N: 8, K: 4, batch: 3, slicesB: 3 }, // A broadcast (the conv forward shape)
   { M: 7, N: 6, K: 5, batch: 2, slicesA: 2, slicesB: 2 },
+  // Narrow C, many slices: the cpu kernel folds slices into its x lanes (11 slices, 8 per group).
+  { M: 12, N: 4, K: 8, batch: 11, slicesB: 11 },
+  { M: 8, N: 20, K: 12, batch: 3, slicesB: 3, transA: true },
   // zsum (the conv weight gradient: slices summed into one C), with transB and accumulate.
   { M: 8, N: 12, K: 20, zsum: 3, slicesA: 3, slicesB: 3, transB: true },
   { M: 6, N: 10, K: 9, zsum: 2, batch: 2, slicesA: 4, slicesB: 4, accumulate: true },

@@ -111,8 +111,8 @@ export function matmulSource(
   if (!zloop) {
     // A single slice per invocation (zsum = 1): without the slice loop the kernel ran ~10% faster.
     src = src.replace(
-      /for \(var z = 0u; z < p\.zsum; z\+\+\) \{\n\s*let s = gid\.z \* p\.zsum \+ z;/,
-      "{\n    let s = gid.z;",
+      /for \(var z = 0u; z < p\.zsum; z\+\+\) \{\n\s*let s = slice \* p\.zsum \+ z;/,
+      "{\n    let s = slice;",
     );
   }
   generated.set(key, src);
@@ -300,10 +300,11 @@ export function gemm(g: GemmArgs): void {
     const texA = useTexture(layoutA, M, N, K), texB = useTexture(layoutB, M, N, K);
     const ta = texA ? packTexture(g.a, layoutA) : null, tb = texB ? packTexture(g.b, layoutB) : null;
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
+    const cgroups = Math.ceil(N / 4 / TN4);
     const params = new Params().u32(M, N, K, zsum)
-      .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, 0)
-      .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, bc / 4, 0).bytes();
-    const groups = [Math.ceil(N / 4 / TN4 / WG), Math.ceil(M / TM / WG), batch];
+      .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
+      .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, bc / 4, batch).bytes();
+    const groups = [Math.ceil((batch * cgroups) / WG), Math.ceil(M / TM / WG), 1];
     const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}${
       ta ? ".texA" : ""
     }${tb ? ".texB" : ""}`;
