@@ -26,7 +26,11 @@ interface Shape {
   args: Omit<GemmArgs, "a" | "b" | "c">;
   sizes: [number, number, number];
 }
-const shapes: Shape[] = [{ name: "matmul 1024^3", args: { M: 1024, N: 1024, K: 1024 }, sizes: [1 << 20, 1 << 20, 1 << 20] }];
+const shapes: Shape[] = [{
+  name: "matmul 1024^3",
+  args: { M: 1024, N: 1024, K: 1024 },
+  sizes: [1 << 20, 1 << 20, 1 << 20],
+}];
 // [Co, Ci, spatial side]: the four ResNet-18 stages (3x3 convs).
 for (const [co, ci, s] of [[64, 64, 32], [128, 128, 16], [256, 256, 8], [512, 512, 4]]) {
   const K = ci * 9, P = s * s;
@@ -49,22 +53,27 @@ for (const [co, ci, s] of [[64, 64, 32], [128, 128, 16], [256, 256, 8], [512, 51
 
 type Variant = { name: string; set: () => void };
 const variants: Variant[] = [];
-for (const [tm, tn4] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))) {
-  for (const tex of (Deno.env.get("AB_TEX") ?? "off,on").split(",") as ("off" | "on")[]) {
+// AB_TILES: TMxTN4[xWGY] list; AB_TEX: off,on,auto list.
+for (
+  const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
+) {
+  for (const tex of (Deno.env.get("AB_TEX") ?? "off,on").split(",") as ("off" | "on" | "auto")[]) {
     variants.push({
-      name: `cpu ${tm}x${tn4 * 4} tex ${tex}`,
+      name: `cpu ${tm}x${tn4 * 4}/${wgy ?? 8} tex ${tex}`,
       set: () => {
         gemmSettings.family = "cpu";
         gemmSettings.textures = tex;
         TILE.TM = tm;
         TILE.TN4 = tn4;
+        TILE.WGY = wgy ?? 8;
       },
     });
   }
 }
 if (Deno.env.get("AB_GPU")) variants.push({ name: "gpu tiled", set: () => (gemmSettings.family = "gpu") });
 
-const fill = (n: number) => sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), [n]).keep();
+const fill = (n: number) =>
+  sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), [n]).keep();
 for (const sh of shapes.filter((s) => s.name.includes(filter))) {
   const [na, nb, nc] = sh.sizes;
   const a = fill(na), b = fill(nb), c = fill(nc);
@@ -91,9 +100,9 @@ for (const sh of shapes.filter((s) => s.name.includes(filter))) {
     console.log(
       `${sh.name.padEnd(28)} ${v.name.padEnd(18)} wall ${wall.toFixed(1).padStart(7)} ms ${
         (flop / wall / 1e6).toFixed(1).padStart(6)
-      } GFLOP/s  cpu ${cpu.toFixed(0).padStart(5)} ms ${(flop / cpu / 1e6).toFixed(1).padStart(6)} GFLOP/cpu-s  x${
-        (res[0].cpu / cpu).toFixed(2)
-      }`,
+      } GFLOP/s  cpu ${cpu.toFixed(0).padStart(5)} ms ${
+        (flop / cpu / 1e6).toFixed(1).padStart(6)
+      } GFLOP/cpu-s  x${(res[0].cpu / cpu).toFixed(2)}`,
     );
   }
   for (const t of [a, b, c]) t.dispose();

@@ -33,7 +33,7 @@ struct Params {
 //@BINDINGS
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, WGY)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let M4 = p.M / 4u;
   let N4 = p.N / 4u;

@@ -60,7 +60,8 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   const family = path;
   const r = rng(seed);
   const batch = c.batch ?? 1, zsum = c.zsum ?? 1;
-  const nA = (c.baseA ?? 0) + (c.slicesA ?? 1) * c.M * c.K, nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * c.K * c.N;
+  const nA = (c.baseA ?? 0) + (c.slicesA ?? 1) * c.M * c.K,
+    nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * c.K * c.N;
   const nC = (c.baseC ?? 0) + batch * c.M * c.N + 3; // trailing floats must stay untouched
   const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
   const ta = sw.tensor(Float32Array.from(a), [nA]), tb = sw.tensor(Float32Array.from(b), [nB]);
@@ -96,7 +97,10 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   const tol = 1e-5 * c.K * zsum + 1e-5;
   for (let i = 0; i < nC; i++) {
     const err = Math.abs(got[i] - want[i]);
-    assert(err <= tol * (1 + Math.abs(want[i])), `${family} ${JSON.stringify(c)}: C[${i}] = ${got[i]}, want ${want[i]}`);
+    assert(
+      err <= tol * (1 + Math.abs(want[i])),
+      `${family} ${JSON.stringify(c)}: C[${i}] = ${got[i]}, want ${want[i]}`,
+    );
   }
   for (const t of [ta, tb, tc]) t.dispose();
 }

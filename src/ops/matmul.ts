@@ -27,7 +27,7 @@ export interface CpuKernel {
 }
 
 /** The register tile of the cpu family (8 rows x 16 columns; 8x12 measured ~1.2x slower). */
-export const TILE = { TM: 8, TN4: 4, WG: 8 };
+export const TILE = { TM: 8, TN4: 4, WG: 8, WGY: 8 };
 
 const generated = new Map<string, string>();
 
@@ -44,7 +44,7 @@ export function matmulSource(
   kernel: CpuKernel = { TM: TILE.TM, TN4: TILE.TN4, texA: false, texB: false },
 ): string {
   const { TM, TN4, texA, texB } = kernel;
-  const key = `${transA}${transB}${zloop}${TM}${TN4}${texA}${texB}`;
+  const key = `${transA}${transB}${zloop}${TM}${TN4}${texA}${texB}${TILE.WGY}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const TN = TN4 * 4;
@@ -66,7 +66,9 @@ export function matmulSource(
   let a: (i: number, kk: number) => string;
   if (transA) {
     for (let kk = 0; kk < 4; kk++) {
-      for (let q = 0; q < TM / 4; q++) body.push(`let at${kk}_${q} = ${loadA(`rq${q}`, `k4 * 4u + ${kk}u`)};`);
+      for (let q = 0; q < TM / 4; q++) {
+        body.push(`let at${kk}_${q} = ${loadA(`rq${q}`, `k4 * 4u + ${kk}u`)};`);
+      }
     }
     a = (i, kk) => `at${kk}_${Math.floor(i / 4)}[${i % 4}]`;
   } else {
@@ -107,7 +109,7 @@ export function matmulSource(
     .replace("//@DECLARE", decl.join("\n  "))
     .replace("//@BODY", body.join("\n    "))
     .replace("//@STORE", store.join("\n  "))
-    .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;`);
+    .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;\nconst WGY = ${TILE.WGY}u;`);
   if (!zloop) {
     // A single slice per invocation (zsum = 1): without the slice loop the kernel ran ~10% faster.
     src = src.replace(
@@ -242,14 +244,23 @@ function packTexture(src: BufferRange, o: OperandLayout): PooledTexture {
   return tex;
 }
 
+/** Reuse (reads of each element by the GEMM) from which a texture paid for its pack pass. */
+const TEXTURE_MIN_REUSE = 64;
+/** Largest operand read through a texture: pooled textures are memory held besides the buffer pool. */
+const TEXTURE_MAX_BYTES = 16 << 20;
+
 /**
- * Whether the cpu family reads an operand through a texture. The pack pass reads the operand
- * once; the GEMM reads it M/TM (A: N/(4*TN4)) times, so it pays when the other dimension is large.
+ * Whether the cpu family reads an operand through a texture. The pack pass reads and writes the
+ * operand once; the GEMM reads each element `reuse` times (B: once per TM rows of C, A: once per
+ * 4*TN4 columns). Measured (bench/gemm_ab.ts, process CPU time): 1024^3 ran 1.07-1.19x faster with
+ * both operands in textures, the conv input gradient at 576x1024x64 1.05-1.13x, while conv
+ * forward and weight-gradient shapes (reuse 8-16) ran 0.6-0.9x: the pack pass costs more there.
  */
-function useTexture(o: OperandLayout, _M: number, _N: number, _K: number): boolean {
+function useTexture(o: OperandLayout, reuse: number): boolean {
   const mode = gemmSettings.textures;
   if (mode === "off" || !fitsTexture(o)) return false;
-  return mode === "on";
+  if (mode === "on") return true;
+  return reuse >= TEXTURE_MIN_REUSE && o.width * o.height * o.layers * 16 <= TEXTURE_MAX_BYTES;
 }
 
 /** Element strides and slice layout shared by the strided kernels (naive and tiled). */
@@ -297,14 +308,14 @@ export function gemm(g: GemmArgs): void {
       base: bb / 4,
       stride: sb / 4,
     };
-    const texA = useTexture(layoutA, M, N, K), texB = useTexture(layoutB, M, N, K);
+    const texA = useTexture(layoutA, Math.ceil(N / 4 / TN4)), texB = useTexture(layoutB, Math.ceil(M / TM));
     const ta = texA ? packTexture(g.a, layoutA) : null, tb = texB ? packTexture(g.b, layoutB) : null;
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
     const cgroups = Math.ceil(N / 4 / TN4);
     const params = new Params().u32(M, N, K, zsum)
       .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
       .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, bc / 4, batch).bytes();
-    const groups = [Math.ceil((batch * cgroups) / WG), Math.ceil(M / TM / WG), 1];
+    const groups = [Math.ceil((batch * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}${
       ta ? ".texA" : ""
     }${tb ? ".texB" : ""}`;
