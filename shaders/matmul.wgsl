@@ -6,36 +6,46 @@
 // chosen transposes. llvmpipe does not unroll loops over private arrays; the unrolled form ran
 // 1.5x faster (30 vs 20 GFLOP/s at 1024^3).
 //
+// Either operand can instead be an rgba32float 2-D array texture holding the same rows of vec4s
+// (one layer per slice; see matmul_pack.wgsl): under llvmpipe textureLoad is a vectorised gather
+// and ran faster than the storage loads it replaces.
+//
 // Requirements checked by the caller: K % 4 == 0, N % 4 == 0, and M % 4 == 0 when A is transposed.
 //@CONSTANTS
 // ACCUM adds the product to what C holds (gradient accumulation across batch chunks).
 override ACCUM: bool = false;
 
 // Slice s of a batch starts at base + s * stride (vec4 units) in each operand; a stride of 0
-// broadcasts. Invocation z computes C slice z as the sum over zsum consecutive slices s of
-// A[s] x B[s], which turns a batched product summed over the batch (a weight gradient) into one pass.
+// broadcasts. An operand read through a texture has base 0 and stride 1 (0 to broadcast): its
+// "offset" is the texture layer of the slice. C slice z is the sum over zsum consecutive slices s
+// of A[s] x B[s], which turns a batched product summed over the batch (a weight gradient) into
+// one pass.
+//
+// The batch is folded into the x dimension: invocation x covers column group x % cgroups of C
+// slice x / cgroups. With one slice per workgroup column, a narrow C (the 4x4 and 8x8 maps of a
+// ResNet's deep layers: N = 16 is 1 column group) left 7 of the 8 SIMD lanes idle.
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
-  sa: u32, sb: u32, sc: u32, pad0: u32,
-  abase: u32, bbase: u32, cbase: u32, pad1: u32,
+  sa: u32, sb: u32, sc: u32, cgroups: u32,
+  abase: u32, bbase: u32, cbase: u32, batch: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
+//@BINDINGS
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, WGY)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let M4 = p.M / 4u;
   let N4 = p.N / 4u;
   let K4 = p.K / 4u;
-  let col4 = gid.x * TN4;
+  let slice = gid.x / p.cgroups;
+  let col4 = (gid.x % p.cgroups) * TN4;
   let row = gid.y * TM;
-  if (col4 >= N4 || row >= p.M) { return; }
-  let co = p.cbase + gid.z * p.sc;
+  if (slice >= p.batch || row >= p.M) { return; }
+  let co = p.cbase + slice * p.sc;
   //@DECLARE
   for (var z = 0u; z < p.zsum; z++) {
-    let s = gid.z * p.zsum + z;
+    let s = slice * p.zsum + z;
     let ao = p.abase + s * p.sa;
     let bo = p.bbase + s * p.sb;
     for (var k4 = 0u; k4 < K4; k4++) {

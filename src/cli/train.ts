@@ -9,6 +9,7 @@
 import { parseTrainArgs, UsageError } from "./args.ts";
 import { DivergedError, runTraining, type TrainIO } from "../train/trainer.ts";
 import { NoAdapterError } from "../gpu/device.ts";
+import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
 import { OptionError, PluginError } from "../plugins/mod.ts";
 
@@ -35,7 +36,7 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
   } catch (e) {
     if (
       e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
-      e instanceof DatasetError || e instanceof NoAdapterError
+      e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError
     ) {
       console.error(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`);
       return 2;

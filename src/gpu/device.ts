@@ -64,6 +64,9 @@ async function acquire(): Promise<GpuContext> {
       maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
       maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
       maxComputeWorkgroupSizeY: lim.maxComputeWorkgroupSizeY,
+      // GEMM operands read through textures are as large as the matrices.
+      maxTextureDimension2D: lim.maxTextureDimension2D,
+      maxTextureArrayLayers: lim.maxTextureArrayLayers,
     },
   });
   const info = adapter.info;

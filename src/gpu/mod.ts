@@ -16,3 +16,10 @@ export {
 } from "./runtime.ts";
 export { Params } from "./params.ts";
 export { KernelProfiler, type KernelTime } from "./profiler.ts";
+export {
+  chooseKernelFamily,
+  type KernelFamily,
+  KernelFamilyError,
+  KERNELS_ENV,
+  kernelsOverride,
+} from "./kernel_family.ts";

@@ -25,6 +25,8 @@ import { type GpuContext, gpuContext } from "./device.ts";
 import { BufferPool, type PoolStats } from "./pool.ts";
 import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
 import { KernelProfiler, type KernelTime } from "./profiler.ts";
+import { TexturePool } from "./texture_pool.ts";
+import { chooseKernelFamily, type KernelFamily, kernelsOverride } from "./kernel_family.ts";
 
 /** Usage flags of every tensor buffer: bound as storage, copied to and from. */
 export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -48,6 +50,9 @@ export interface BufferRange {
   size: number;
 }
 
+/** What a kernel binding can be: a storage buffer range or a texture view. */
+export type Binding = BufferRange | GPUTextureView;
+
 /** Counters that tests and benchmarks assert on. */
 export interface RuntimeStats extends PoolStats {
   dispatches: number;
@@ -58,7 +63,7 @@ export interface RuntimeStats extends PoolStats {
 }
 
 type Command =
-  | { kind: "dispatch"; kernel: Kernel; buffers: BufferRange[]; params: ArrayBuffer | null; groups: number[] }
+  | { kind: "dispatch"; kernel: Kernel; buffers: Binding[]; params: ArrayBuffer | null; groups: number[] }
   | { kind: "copy"; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
 
 /** See the module documentation. */
@@ -66,10 +71,14 @@ export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  /** Pooled operand textures (see texture_pool.ts). */
+  readonly textures: TexturePool;
   /** Adapter description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
   readonly adapterName: string;
   /** Largest byte size one storage binding may have on this device. */
   readonly maxBinding: number;
+  /** Kernel family for this adapter (see kernel_family.ts); `SAMWISE_KERNELS` overrides it. */
+  readonly kernelFamily: KernelFamily;
   /** Recorded dispatches beyond which the batch is submitted on its own. */
   maxBatch = 2048;
 
@@ -85,8 +94,10 @@ export class Runtime {
     this.#timestamps = ctx.timestamps;
     this.device = ctx.device;
     this.adapterName = ctx.description;
+    this.kernelFamily = chooseKernelFamily(ctx.description, kernelsOverride());
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
+    this.textures = new TexturePool(ctx.device);
     this.maxBinding = ctx.device.limits.maxStorageBufferBindingSize;
     ctx.device.lost.then((info) => {
       this.#lost = `GPU device lost (${info.reason}): ${info.message}`;
@@ -116,10 +127,11 @@ export class Runtime {
   }
 
   /**
-   * Records one dispatch. `buffers` are bound at bindings 1..n of group 0, `params`
+   * Records one dispatch. `buffers` (storage ranges or texture views) are bound at bindings 1..n
+   * of group 0, `params`
    * (at most 256 bytes) at binding 0 as a uniform. Nothing runs until the next flush.
    */
-  dispatch(kernel: Kernel, buffers: BufferRange[], params: ArrayBuffer | null, groups: number[]): void {
+  dispatch(kernel: Kernel, buffers: Binding[], params: ArrayBuffer | null, groups: number[]): void {
     this.#checkAlive();
     if (params && params.byteLength > UNIFORM_SLOT) {
       throw new GpuError(
@@ -132,7 +144,7 @@ export class Runtime {
       }
     }
     for (const b of buffers) {
-      if (b.size > this.maxBinding) {
+      if (!(b instanceof GPUTextureView) && b.size > this.maxBinding) {
         throw new GpuError(
           `kernel ${kernel.name}: a ${b.size}-byte binding exceeds this adapter's ${this.maxBinding}-byte limit`,
         );
@@ -221,7 +233,7 @@ export class Runtime {
       names.add(c.kernel.name);
       const entries: GPUBindGroupEntry[] = c.buffers.map((b, i) => ({
         binding: i + 1,
-        resource: { buffer: b.buffer, offset: b.offset, size: b.size },
+        resource: b instanceof GPUTextureView ? b : { buffer: b.buffer, offset: b.offset, size: b.size },
       }));
       if (c.params) {
         arena!.set(new Uint8Array(c.params), slot * UNIFORM_SLOT);

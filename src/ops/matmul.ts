@@ -4,29 +4,55 @@
  */
 import matmulTemplate from "../../shaders/matmul.wgsl" with { type: "text" };
 import naiveSrc from "../../shaders/matmul_naive.wgsl" with { type: "text" };
+import tiledSrc from "../../shaders/matmul_tiled.wgsl" with { type: "text" };
+import packSrc from "../../shaders/matmul_pack.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import type { BufferRange } from "../gpu/runtime.ts";
+import type { KernelFamily } from "../gpu/kernel_family.ts";
+import { type Binding, type BufferRange, runtime } from "../gpu/runtime.ts";
+import type { PooledTexture } from "../gpu/texture_pool.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { add } from "./elementwise.ts";
-import { launch } from "./launch.ts";
+import { gridStride, launch } from "./launch.ts";
 
-/** Rows and vec4 column groups of C computed per invocation (see shaders/matmul.wgsl). */
-export const TILE = { TM: 8, TN4: 3, WG: 8 };
+/**
+ * One cpu-family kernel variant: TM rows x TN4 vec4 column groups of C per invocation, and which
+ * operands are read through textures (see shaders/matmul.wgsl).
+ */
+export interface CpuKernel {
+  TM: number;
+  TN4: number;
+  texA: boolean;
+  texB: boolean;
+}
+
+/** The register tile of the cpu family (8 rows x 16 columns; 8x12 measured ~1.2x slower). */
+export const TILE = { TM: 8, TN4: 4, WG: 8, WGY: 8 };
 
 const generated = new Map<string, string>();
 
 /**
- * Fills the template's //@ lines with the unrolled body for the given transposes.
- * a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bvec(kk, j) the vec4 of B at
- * depth `4*k4 + kk`, columns `4*(col4 + j)`..+3.
+ * Fills the template's //@ lines with the unrolled body for the given transposes and operand
+ * sources. a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bvec(kk, j) the vec4 of B
+ * at depth `4*k4 + kk`, columns `4*(col4 + j)`..+3. Operands are rows of vec4s: A is [M, K4]
+ * ([K, M4] transposed), B [K, N4] ([N, K4] transposed).
  */
-export function matmulSource(transA: boolean, transB: boolean, zloop = true): string {
-  const key = `${transA}${transB}${zloop}${TILE.TM}${TILE.TN4}`;
+export function matmulSource(
+  transA: boolean,
+  transB: boolean,
+  zloop = true,
+  kernel: CpuKernel = { TM: TILE.TM, TN4: TILE.TN4, texA: false, texB: false },
+): string {
+  const { TM, TN4, texA, texB } = kernel;
+  const key = `${transA}${transB}${zloop}${TM}${TN4}${texA}${texB}${TILE.WGY}`;
   const hit = generated.get(key);
   if (hit) return hit;
-  const { TM, TN4 } = TILE;
   const TN = TN4 * 4;
+  // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its layer.
+  const loadA = (x: string, y: string) =>
+    texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * ${transA ? "M4" : "K4"} + ${x}]`;
+  const loadB = (x: string, y: string) =>
+    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)` : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -41,21 +67,21 @@ export function matmulSource(transA: boolean, transB: boolean, zloop = true): st
   if (transA) {
     for (let kk = 0; kk < 4; kk++) {
       for (let q = 0; q < TM / 4; q++) {
-        body.push(`let at${kk}_${q} = A[ao + (k4 * 4u + ${kk}u) * M4 + rq${q}];`);
+        body.push(`let at${kk}_${q} = ${loadA(`rq${q}`, `k4 * 4u + ${kk}u`)};`);
       }
     }
     a = (i, kk) => `at${kk}_${Math.floor(i / 4)}[${i % 4}]`;
   } else {
-    for (let i = 0; i < TM; i++) body.push(`let a${i} = A[ao + r${i} * K4 + k4];`);
+    for (let i = 0; i < TM; i++) body.push(`let a${i} = ${loadA("k4", `r${i}`)};`);
     a = (i, kk) => `a${i}[${kk}]`;
   }
   let bvec: (kk: number, j: number) => string;
   if (transB) {
-    for (let c = 0; c < TN; c++) body.push(`let bt${c} = B[bo + cc${c} * K4 + k4];`);
+    for (let c = 0; c < TN; c++) body.push(`let bt${c} = ${loadB("k4", `cc${c}`)};`);
     bvec = (kk, j) => `vec4<f32>(${[0, 1, 2, 3].map((u) => `bt${4 * j + u}[${kk}]`).join(", ")})`;
   } else {
     for (let kk = 0; kk < 4; kk++) {
-      for (let j = 0; j < TN4; j++) body.push(`let b${kk}_${j} = B[bo + (k4 * 4u + ${kk}u) * N4 + cj${j}];`);
+      for (let j = 0; j < TN4; j++) body.push(`let b${kk}_${j} = ${loadB(`cj${j}`, `k4 * 4u + ${kk}u`)};`);
     }
     bvec = (kk, j) => `b${kk}_${j}`;
   }
@@ -74,16 +100,21 @@ export function matmulSource(transA: boolean, transB: boolean, zloop = true): st
       );
     }
   }
+  const bind = (n: number, name: string, tex: boolean) =>
+    `@group(0) @binding(${n}) var ${tex ? "" : "<storage, read> "}${name}: ${
+      tex ? "texture_2d_array<f32>" : "array<vec4<f32>>"
+    };`;
   let src = matmulTemplate
+    .replace("//@BINDINGS", [bind(1, "A", texA), bind(2, "B", texB)].join("\n"))
     .replace("//@DECLARE", decl.join("\n  "))
     .replace("//@BODY", body.join("\n    "))
     .replace("//@STORE", store.join("\n  "))
-    .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;`);
+    .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;\nconst WGY = ${TILE.WGY}u;`);
   if (!zloop) {
     // A single slice per invocation (zsum = 1): without the slice loop the kernel ran ~10% faster.
     src = src.replace(
-      /for \(var z = 0u; z < p\.zsum; z\+\+\) \{\n\s*let s = gid\.z \* p\.zsum \+ z;/,
-      "{\n    let s = gid.z;",
+      /for \(var z = 0u; z < p\.zsum; z\+\+\) \{\n\s*let s = slice \* p\.zsum \+ z;/,
+      "{\n    let s = slice;",
     );
   }
   generated.set(key, src);
@@ -178,9 +209,73 @@ export function gemmAligned(M: number, N: number, K: number, transA = false): bo
 }
 
 /**
+ * GEMM tunables. `family` forces a kernel family (null: the runtime's choice from the adapter and
+ * `SAMWISE_KERNELS`); tests set it to check both families in one process.
+ */
+export const gemmSettings: {
+  family: KernelFamily | null;
+  /** cpu family: read operands through textures ("auto": where it measured faster). */
+  textures: "auto" | "on" | "off";
+} = { family: null, textures: "auto" };
+
+/** An operand's layout as rows of vec4s, one slice per layer (see shaders/matmul_pack.wgsl). */
+interface OperandLayout {
+  width: number;
+  height: number;
+  layers: number;
+  base: number;
+  stride: number;
+}
+
+/** True when the operand fits the device's texture limits. */
+function fitsTexture(o: OperandLayout): boolean {
+  const lim = runtime().device.limits;
+  return o.width <= lim.maxTextureDimension2D && o.height <= lim.maxTextureDimension2D &&
+    o.layers <= lim.maxTextureArrayLayers;
+}
+
+/** Records the pack pass of one operand into a pooled texture (released by the caller). */
+function packTexture(src: BufferRange, o: OperandLayout): PooledTexture {
+  const rt = runtime();
+  const tex = rt.textures.acquire(o.width, o.height, o.layers);
+  const params = new Params().u32(o.width, o.height, o.layers, o.base, o.stride).bytes();
+  const kernel = rt.kernel("matmul.pack", packSrc);
+  rt.dispatch(kernel, [src, tex.view], params, gridStride(o.width * o.height * o.layers, 64, 8));
+  return tex;
+}
+
+/** Reuse (reads of each element by the GEMM) from which a texture paid for its pack pass. */
+const TEXTURE_MIN_REUSE = 64;
+/** Largest operand read through a texture: pooled textures are memory held besides the buffer pool. */
+const TEXTURE_MAX_BYTES = 16 << 20;
+
+/**
+ * Whether the cpu family reads an operand through a texture. The pack pass reads and writes the
+ * operand once; the GEMM reads each element `reuse` times (B: once per TM rows of C, A: once per
+ * 4*TN4 columns). Measured (bench/gemm_ab.ts, process CPU time): 1024^3 ran 1.07-1.19x faster with
+ * both operands in textures, the conv input gradient at 576x1024x64 1.05-1.13x, while conv
+ * forward and weight-gradient shapes (reuse 8-16) ran 0.6-0.9x: the pack pass costs more there.
+ */
+function useTexture(o: OperandLayout, reuse: number): boolean {
+  const mode = gemmSettings.textures;
+  if (mode === "off" || !fitsTexture(o)) return false;
+  if (mode === "on") return true;
+  return reuse >= TEXTURE_MIN_REUSE && o.width * o.height * o.layers * 16 <= TEXTURE_MAX_BYTES;
+}
+
+/** Element strides and slice layout shared by the strided kernels (naive and tiled). */
+function stridedParams(g: GemmArgs, transA: boolean, transB: boolean, acc: number): ArrayBuffer {
+  const { M, N, K } = g;
+  return new Params().u32(M, N, K, g.zsum ?? 1)
+    .u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1)
+    .u32(g.strideA ?? 0, g.strideB ?? 0, M * N, acc, g.baseA ?? 0, g.baseB ?? 0, g.baseC ?? 0, 0).bytes();
+}
+
+/**
  * Records C[z] (+)= sum over zsum slices of op(A[s]) x op(B[s]) on raw buffer ranges: the
  * building block of matmul and of convolution (im2col) forward and backward. Uses the
- * register-blocked vec4 kernel when the dimensions allow, the naive kernel otherwise.
+ * register-blocked vec4 kernel when the dimensions allow, the naive kernel otherwise (the cpu
+ * family), or the shared-memory tiled kernel for every shape (the gpu family).
  */
 export function gemm(g: GemmArgs): void {
   const { M, N, K } = g;
@@ -190,17 +285,48 @@ export function gemm(g: GemmArgs): void {
   const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
   const acc = g.accumulate ? 1 : 0;
+  if ((gemmSettings.family ?? runtime().kernelFamily) === "gpu") {
+    // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
+    const groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
+    launch("matmul.tiled", tiledSrc, {}, [g.a, g.b, g.c], stridedParams(g, transA, transB, acc), groups);
+    return;
+  }
   if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
     const { TM, TN4, WG } = TILE;
-    const params = new Params().u32(M, N, K, zsum, sa / 4, sb / 4, (M * N) / 4, 0, ba / 4, bb / 4, bc / 4, 0)
-      .bytes();
-    const groups = [Math.ceil(N / 4 / TN4 / WG), Math.ceil(M / TM / WG), batch];
-    const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}`;
-    launch(name, matmulSource(transA, transB, zsum > 1), { ACCUM: acc }, [g.a, g.b, g.c], params, groups);
-  } else {
+    const slices = batch * zsum;
+    const layoutA: OperandLayout = {
+      width: (transA ? M : K) / 4,
+      height: transA ? K : M,
+      layers: sa ? slices : 1,
+      base: ba / 4,
+      stride: sa / 4,
+    };
+    const layoutB: OperandLayout = {
+      width: (transB ? K : N) / 4,
+      height: transB ? N : K,
+      layers: sb ? slices : 1,
+      base: bb / 4,
+      stride: sb / 4,
+    };
+    const texA = useTexture(layoutA, Math.ceil(N / 4 / TN4)), texB = useTexture(layoutB, Math.ceil(M / TM));
+    const ta = texA ? packTexture(g.a, layoutA) : null, tb = texB ? packTexture(g.b, layoutB) : null;
+    // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
+    const cgroups = Math.ceil(N / 4 / TN4);
     const params = new Params().u32(M, N, K, zsum)
-      .u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1)
-      .u32(sa, sb, M * N, acc, ba, bb, bc, 0).bytes();
+      .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
+      .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, bc / 4, batch).bytes();
+    const groups = [Math.ceil((batch * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
+    const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}${
+      ta ? ".texA" : ""
+    }${tb ? ".texB" : ""}`;
+    const src = matmulSource(transA, transB, zsum > 1, { TM, TN4, texA, texB });
+    const rt = runtime();
+    const bindings: Binding[] = [ta ? ta.view : g.a, tb ? tb.view : g.b, g.c];
+    rt.dispatch(rt.kernel(name, src, { ACCUM: acc }), bindings, params, groups);
+    if (ta) rt.textures.release(ta);
+    if (tb) rt.textures.release(tb);
+  } else {
+    const params = stridedParams(g, transA, transB, acc);
     launch("matmul.naive", naiveSrc, {}, [g.a, g.b, g.c], params, [
       Math.ceil(N / 16),
       Math.ceil(M / 16),

@@ -1,0 +1,109 @@
+// Interleaved A/B of GEMM kernel variants on matmul and ResNet-18 conv GEMM shapes, in one process.
+// The machine is shared, so besides wall time it reports process CPU time (utime + stime from
+// /proc/self/stat, which includes llvmpipe's worker threads): CPU-seconds per GFLOP do not grow
+// when other processes take the cores. Run: deno run -A bench/gemm_ab.ts [rounds=3] [filter]
+import * as sw from "../mod.ts";
+import { gemm, type GemmArgs, gemmSettings, TILE } from "../src/ops/matmul.ts";
+
+await sw.init();
+const rt = sw.runtime();
+const rounds = Number(Deno.args[0] ?? 3);
+const filter = Deno.args[1] ?? "";
+const NB = 8; // images per conv GEMM (a chunk); per-image shapes are ResNet-18 CIFAR's
+
+/** Process CPU milliseconds, or NaN where /proc is missing. */
+function cpuMs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Shape {
+  name: string;
+  args: Omit<GemmArgs, "a" | "b" | "c">;
+  sizes: [number, number, number];
+}
+const shapes: Shape[] = [{
+  name: "matmul 1024^3",
+  args: { M: 1024, N: 1024, K: 1024 },
+  sizes: [1 << 20, 1 << 20, 1 << 20],
+}];
+// [Co, Ci, spatial side]: the four ResNet-18 stages (3x3 convs).
+for (const [co, ci, s] of [[64, 64, 32], [128, 128, 16], [256, 256, 8], [512, 512, 4]]) {
+  const K = ci * 9, P = s * s;
+  shapes.push({
+    name: `conv fwd ${co}x${K}x${P} x${NB}`,
+    args: { M: co, N: P, K, batch: NB, strideB: K * P },
+    sizes: [co * K, NB * K * P, NB * co * P],
+  });
+  shapes.push({
+    name: `conv dx ${K}x${P}x${co} x${NB}`,
+    args: { M: K, N: P, K: co, transA: true, batch: NB, strideB: co * P },
+    sizes: [co * K, NB * co * P, NB * K * P],
+  });
+  shapes.push({
+    name: `conv dW ${co}x${K}x${P} z${NB}`,
+    args: { M: co, N: K, K: P, transB: true, zsum: NB, strideA: co * P, strideB: K * P },
+    sizes: [NB * co * P, NB * K * P, co * K],
+  });
+}
+
+type Variant = { name: string; set: () => void };
+const variants: Variant[] = [];
+// AB_TILES: TMxTN4[xWGY] list; AB_TEX: off,on,auto list.
+for (
+  const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
+) {
+  for (const tex of (Deno.env.get("AB_TEX") ?? "off,on").split(",") as ("off" | "on" | "auto")[]) {
+    variants.push({
+      name: `cpu ${tm}x${tn4 * 4}/${wgy ?? 8} tex ${tex}`,
+      set: () => {
+        gemmSettings.family = "cpu";
+        gemmSettings.textures = tex;
+        TILE.TM = tm;
+        TILE.TN4 = tn4;
+        TILE.WGY = wgy ?? 8;
+      },
+    });
+  }
+}
+if (Deno.env.get("AB_GPU")) variants.push({ name: "gpu tiled", set: () => (gemmSettings.family = "gpu") });
+
+const fill = (n: number) =>
+  sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), [n]).keep();
+for (const sh of shapes.filter((s) => s.name.includes(filter))) {
+  const [na, nb, nc] = sh.sizes;
+  const a = fill(na), b = fill(nb), c = fill(nc);
+  const { M, N, K } = sh.args;
+  const flop = 2 * M * N * K * (sh.args.batch ?? 1) * (sh.args.zsum ?? 1);
+  const reps = Math.max(1, Math.round(2e9 / flop));
+  const run = async () => {
+    for (let r = 0; r < reps; r++) gemm({ ...sh.args, a: a.range, b: b.range, c: c.range });
+    await rt.sync();
+  };
+  const res = variants.map(() => ({ wall: Infinity, cpu: Infinity }));
+  for (const v of variants) (v.set(), await run()); // compile + warm
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, v] of variants.entries()) {
+      v.set();
+      const c0 = cpuMs(), t0 = performance.now();
+      await run();
+      res[i].wall = Math.min(res[i].wall, (performance.now() - t0) / reps);
+      res[i].cpu = Math.min(res[i].cpu, (cpuMs() - c0) / reps);
+    }
+  }
+  for (const [i, v] of variants.entries()) {
+    const { wall, cpu } = res[i];
+    console.log(
+      `${sh.name.padEnd(28)} ${v.name.padEnd(18)} wall ${wall.toFixed(1).padStart(7)} ms ${
+        (flop / wall / 1e6).toFixed(1).padStart(6)
+      } GFLOP/s  cpu ${cpu.toFixed(0).padStart(5)} ms ${
+        (flop / cpu / 1e6).toFixed(1).padStart(6)
+      } GFLOP/cpu-s  x${(res[0].cpu / cpu).toFixed(2)}`,
+    );
+  }
+  for (const t of [a, b, c]) t.dispose();
+}

@@ -1,0 +1,156 @@
+// gemm() on raw buffer ranges, every kernel path (cpu family: vec4 register-blocked with storage or
+// texture operands, and naive; gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
+// batch broadcast, zsum, accumulate, bases, both transposes; against a float64 reference.
+import * as sw from "../mod.ts";
+import { gemm, type GemmArgs, gemmSettings } from "../src/ops/matmul.ts";
+import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
+import { assert } from "./assert.ts";
+import { gpuTest, randArray, rng } from "./harness.ts";
+
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  batch?: number;
+  zsum?: number;
+  /** Slices of A / B in their buffers (1 broadcasts: stride 0). */
+  slicesA?: number;
+  slicesB?: number;
+  baseA?: number;
+  baseB?: number;
+  baseC?: number;
+  accumulate?: boolean;
+}
+
+/** float64 reference of gemm's semantics, C slices packed after baseC. */
+function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array): Float64Array {
+  const { M, N, K } = c;
+  const batch = c.batch ?? 1, zsum = c.zsum ?? 1;
+  const sa = (c.slicesA ?? 1) > 1 ? M * K : 0, sb = (c.slicesB ?? 1) > 1 ? K * N : 0;
+  const ba = c.baseA ?? 0, bb = c.baseB ?? 0, bc = c.baseC ?? 0;
+  const out = Float64Array.from(c0);
+  for (let z = 0; z < batch; z++) {
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let q = 0; q < zsum; q++) {
+          const ao = ba + (z * zsum + q) * sa, bo = bb + (z * zsum + q) * sb;
+          for (let k = 0; k < K; k++) {
+            s += a[ao + (c.transA ? k * M + m : m * K + k)] * b[bo + (c.transB ? n * K + k : k * N + n)];
+          }
+        }
+        const i = bc + z * M * N + m * N + n;
+        out[i] = (c.accumulate ? out[i] : 0) + s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Kernel paths: cpu family with storage operands, cpu family with texture operands, gpu family. */
+const PATHS = {
+  cpu: { family: "cpu", textures: "off" },
+  "cpu-tex": { family: "cpu", textures: "on" },
+  gpu: { family: "gpu", textures: "off" },
+} as const;
+
+async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
+  const family = path;
+  const r = rng(seed);
+  const batch = c.batch ?? 1, zsum = c.zsum ?? 1;
+  const nA = (c.baseA ?? 0) + (c.slicesA ?? 1) * c.M * c.K,
+    nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * c.K * c.N;
+  const nC = (c.baseC ?? 0) + batch * c.M * c.N + 3; // trailing floats must stay untouched
+  const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
+  const ta = sw.tensor(Float32Array.from(a), [nA]), tb = sw.tensor(Float32Array.from(b), [nB]);
+  const tc = sw.tensor(Float32Array.from(c0), [nC]);
+  const args: GemmArgs = {
+    a: ta.range,
+    b: tb.range,
+    c: tc.range,
+    M: c.M,
+    N: c.N,
+    K: c.K,
+    transA: c.transA,
+    transB: c.transB,
+    batch,
+    zsum,
+    strideA: (c.slicesA ?? 1) > 1 ? c.M * c.K : 0,
+    strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N : 0,
+    baseA: c.baseA,
+    baseB: c.baseB,
+    baseC: c.baseC,
+    accumulate: c.accumulate,
+  };
+  gemmSettings.family = PATHS[path].family;
+  gemmSettings.textures = PATHS[path].textures;
+  try {
+    gemm(args);
+  } finally {
+    gemmSettings.family = null;
+    gemmSettings.textures = "auto";
+  }
+  const got = await tc.data();
+  const want = reference(c, a, b, c0);
+  const tol = 1e-5 * c.K * zsum + 1e-5;
+  for (let i = 0; i < nC; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    assert(
+      err <= tol * (1 + Math.abs(want[i])),
+      `${family} ${JSON.stringify(c)}: C[${i}] = ${got[i]}, want ${want[i]}`,
+    );
+  }
+  for (const t of [ta, tb, tc]) t.dispose();
+}
+
+const cases: Case[] = [
+  { M: 1, N: 1, K: 1 },
+  { M: 1, N: 4, K: 4 },
+  { M: 4, N: 1, K: 4 },
+  { M: 3, N: 5, K: 7 },
+  { M: 13, N: 20, K: 8 }, // vec4 kernel, tiles hanging over the M and N edges
+  { M: 67, N: 72, K: 20 }, // past one 64x64 tiled block in both directions, K not a multiple of 16
+  { M: 70, N: 65, K: 33 }, // odd everything: naive on cpu, edges of the tiled kernel on gpu
+  { M: 8, N: 12, K: 16, transA: true },
+  { M: 12, N: 20, K: 8, transB: true },
+  { M: 8, N: 20, K: 12, transA: true, transB: true },
+  { M: 9, N: 7, K: 5, transA: true, transB: true },
+  { M: 5, N: 8, K: 8, batch: 3, slicesA: 3 }, // B broadcast
+  { M: 8, N: 8, K: 4, batch: 3, slicesB: 3 }, // A broadcast (the conv forward shape)
+  { M: 7, N: 6, K: 5, batch: 2, slicesA: 2, slicesB: 2 },
+  // Narrow C, many slices: the cpu kernel folds slices into its x lanes (11 slices, 8 per group).
+  { M: 12, N: 4, K: 8, batch: 11, slicesB: 11 },
+  { M: 8, N: 20, K: 12, batch: 3, slicesB: 3, transA: true },
+  // zsum (the conv weight gradient: slices summed into one C), with transB and accumulate.
+  { M: 8, N: 12, K: 20, zsum: 3, slicesA: 3, slicesB: 3, transB: true },
+  { M: 6, N: 10, K: 9, zsum: 2, batch: 2, slicesA: 4, slicesB: 4, accumulate: true },
+  { M: 8, N: 12, K: 16, zsum: 3, slicesA: 3, slicesB: 3, transB: true, accumulate: true },
+  // bases (chunked conv): multiples of 4 keep the vec4 kernel, odd ones take the strided kernels.
+  { M: 8, N: 8, K: 8, batch: 2, slicesB: 3, baseB: 64, baseC: 128, accumulate: true },
+  { M: 5, N: 6, K: 7, batch: 2, slicesA: 2, baseA: 3, baseB: 1, baseC: 5 },
+  { M: 16, N: 12, K: 8, transA: true, batch: 2, slicesB: 2, baseB: 96 },
+];
+
+for (const path of ["cpu", "cpu-tex", "gpu"] as const) {
+  cases.forEach((c, i) => gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 100 + i)));
+}
+
+Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {
+  assert(chooseKernelFamily("llvmpipe (LLVM 15.0.6, 256 bits)") === "cpu");
+  assert(chooseKernelFamily("SwiftShader Device (Subzero)") === "cpu");
+  assert(chooseKernelFamily("NVIDIA GeForce RTX 4090") === "gpu");
+  assert(chooseKernelFamily("Apple M2", undefined, true) === "cpu");
+  assert(chooseKernelFamily("llvmpipe (LLVM 15.0.6, 256 bits)", "gpu") === "gpu");
+  assert(chooseKernelFamily("NVIDIA GeForce RTX 4090", "cpu") === "cpu");
+  assert(chooseKernelFamily("NVIDIA GeForce RTX 4090", "") === "gpu");
+  let msg = "";
+  try {
+    chooseKernelFamily("llvmpipe", "fast");
+  } catch (e) {
+    assert(e instanceof KernelFamilyError);
+    msg = e.message;
+  }
+  assert(msg === 'samwise: SAMWISE_KERNELS must be "cpu" or "gpu", got "fast"', msg);
+});
