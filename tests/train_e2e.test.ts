@@ -57,6 +57,16 @@ for (const [opt, extra] of families) {
       Number(rows[0]["images/s"]) > 0 && Number(rows[0].max_allocated_memory) > 0,
       "measured columns empty",
     );
+    if (opt === "sgd") {
+      // The seed's schedule: epoch 0 at the base rate, then cosine per epoch, one epoch late
+      // (epoch 2 trains at get_lr(1) = 0.05 * (1 + cos(pi / 3)) / 2).
+      const steps = (await Deno.readTextFile(`${out}/run/log.jsonl`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      ).filter((r) => r.type === "step");
+      assertEquals(steps.length, 45);
+      const want = [0.05, 0.05, 0.0375];
+      for (const r of steps) assert(Math.abs(r.lr - want[r.epoch]) < 1e-9, `lr ${r.lr} at ${r.epoch}/${r.batch}`);
+    }
     const names = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
     for (const f of ["checkpoint.json", "config.json", "log.jsonl", "report.html", "summary.json"]) {
       assert(names.includes(f), `${f} missing from ${names}`);

@@ -37,6 +37,8 @@ export interface TrainConfig {
   epochs: number;
   seed: number;
   lr_scheduler: "CosineLRscheduler" | "MultiStepLRscheduler";
+  /** When the schedule advances: after each epoch as the seed (default), or every iteration. */
+  lr_step: "epoch" | "iteration";
   warmup_epoch: number;
   warmup_init_lr: number;
   eta_min: number;
@@ -135,6 +137,12 @@ export function buildCommand(registry: Registry) {
       new Option("--lr_scheduler <name>", "learning-rate schedule").choices(
         ["CosineLRscheduler", "MultiStepLRscheduler"] as const,
       ).default("CosineLRscheduler" as const),
+    )
+    .addOption(
+      new Option(
+        "--lr_step <when>",
+        "advance the schedule after each epoch as the seed, or every iteration",
+      ).choices(["epoch", "iteration"] as const).default("epoch" as const),
     )
     .option("--warmup_epoch <n>", "linear warm-up epochs (cosine)", intIn("--warmup_epoch", 0), 0)
     .option("--warmup_init_lr <x>", "learning rate at the start of warm-up", numIn("--warmup_init_lr", 0), 0)
@@ -308,6 +316,7 @@ export async function parseTrainArgs(
     epochs,
     seed: Number(o.seed),
     lr_scheduler: o.lr_scheduler as TrainConfig["lr_scheduler"],
+    lr_step: o.lr_step as TrainConfig["lr_step"],
     warmup_epoch: Number(o.warmup_epoch),
     warmup_init_lr: Number(o.warmup_init_lr),
     eta_min: Number(o.eta_min),

@@ -23,7 +23,7 @@ import type { Module } from "../nn/module.ts";
 import { createEngine, listOptions } from "../plugins/mod.ts";
 import type { StepEngine } from "../optim/engine.ts";
 import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
-import { cosineSchedule, type LrSchedule, multiStepSchedule } from "./lr_schedule.ts";
+import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { JsonlLog, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
@@ -85,17 +85,16 @@ interface TrainerState {
 }
 
 function schedule(c: TrainConfig, itersPerEpoch: number): LrSchedule {
-  const lr = Number(c.optim.lr);
-  return c.lr_scheduler === "MultiStepLRscheduler"
-    ? multiStepSchedule(lr, c.milestone, c.gamma)
-    : cosineSchedule({
-      baseLr: lr,
-      epochs: c.epochs,
-      itersPerEpoch,
-      warmupEpochs: c.warmup_epoch,
-      warmupInitLr: c.warmup_init_lr,
-      etaMin: c.eta_min,
-    });
+  return buildSchedule({
+    scheduler: c.lr_scheduler,
+    baseLr: Number(c.optim.lr),
+    epochs: c.epochs,
+    warmupEpoch: c.warmup_epoch,
+    warmupInitLr: c.warmup_init_lr,
+    etaMin: c.eta_min,
+    milestone: c.milestone,
+    gamma: c.gamma,
+  }, c.lr_step, itersPerEpoch);
 }
 
 /** The seed's `hyperparameters` column: lr for plain optimizers, rho for SAM, theta for VaSSO*. */
