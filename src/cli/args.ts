@@ -56,6 +56,8 @@ export interface TrainConfig {
   test_images: number;
   hessian: boolean;
   exclusive_run: boolean;
+  /** A PyTorch state_dict (safetensors) to start from instead of the seeded initialisation. */
+  init_from: string | null;
   /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
   optim: Record<string, unknown>;
   /** True when no dataset was given and none was found, so the embedded subset is used. */
@@ -190,6 +192,10 @@ export function buildCommand(registry: Registry) {
     )
     .option("--no-hessian", "skip the Hessian eigenvalues")
     .option("--exclusive_run", "mark the results row as measured on an otherwise idle machine", false)
+    .option(
+      "--init_from <file.safetensors>",
+      "start from these weights (a PyTorch state_dict saved with safetensors; names and shapes must match)",
+    )
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
 
@@ -294,6 +300,15 @@ export async function parseTrainArgs(
   }
 
   const datadir = String(o.datadir);
+  for (const flag of ["output_dir", "output_name", "datadir", "results_csv", "resume_path", "init_from"]) {
+    if (o[flag] !== undefined && String(o[flag]).trim() === "") {
+      throw new UsageError(`samwise train: --${flag} must not be empty`);
+    }
+  }
+  const datadirStat = await Deno.stat(datadir).catch(() => null);
+  if (datadirStat && !datadirStat.isDirectory) {
+    throw new UsageError(`samwise train: --datadir ${datadir} is a file, not a directory`);
+  }
   let dataset = o.dataset as DatasetName | undefined;
   let embeddedDefault = false;
   if (!dataset) {
@@ -332,6 +347,7 @@ export async function parseTrainArgs(
     test_images: Number(o.test_images),
     hessian,
     exclusive_run: Boolean(o.exclusive_run),
+    init_from: (o.init_from as string | undefined) ?? null,
     optim: typed,
     embeddedDefault,
   };

@@ -1,13 +1,15 @@
 /**
  * `deno task train`: parse and check the command line, then train.
  *
- * Every problem the user can fix (a bad flag, a missing dataset file, a broken plugin) ends
- * in one line on stderr naming the flag or file, and exit code 2; a diverged run exits 3;
- * an interrupted one 130 after writing its checkpoint.
+ * Every problem the user can fix (a bad flag, a missing dataset file, a broken plugin, a run
+ * directory in use, an unwritable output) ends in one line on stderr naming the flag or file,
+ * and exit code 2; a diverged run exits 3; one interrupted by SIGINT (Ctrl-C) or SIGTERM exits
+ * 130 or 143 after writing its checkpoint. Anything else is a samwise bug: one line and exit 1
+ * (the stack trace with `SAMWISE_DEBUG=1`).
  * @module
  */
 import { parseTrainArgs, UsageError } from "./args.ts";
-import { DivergedError, runTraining, type TrainIO } from "../train/trainer.ts";
+import { DivergedError, runTraining, RunSetupError, type TrainIO } from "../train/trainer.ts";
 import { NoAdapterError } from "../gpu/device.ts";
 import { DatasetError } from "../data/mod.ts";
 import { OptionError, PluginError } from "../plugins/mod.ts";
@@ -30,21 +32,29 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
       console.log(`samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}`);
     }
     const res = await runTraining(parsed, { out: (l) => console.log(l), ...io });
-    return res.interrupted ? 130 : 0;
+    if (!res.interrupted) return 0;
+    return res.signal === "SIGTERM" ? 143 : 130;
   } catch (e) {
     if (
       e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
-      e instanceof DatasetError || e instanceof NoAdapterError
+      e instanceof DatasetError || e instanceof NoAdapterError || e instanceof RunSetupError
     ) {
-      console.error(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`);
+      console.error(oneLine(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`));
       return 2;
     }
     if (e instanceof DivergedError) {
-      console.error(`samwise train: ${e.message}`);
+      console.error(oneLine(`samwise train: ${e.message}`));
       return 3;
     }
-    throw e;
+    if (Deno.env.get("SAMWISE_DEBUG")) throw e;
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    console.error(oneLine(`samwise train: internal error: ${msg} (SAMWISE_DEBUG=1 shows the stack)`));
+    return 1;
   }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, " ");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -17,6 +17,10 @@ import { noGrad } from "../autograd/tape.ts";
 import { tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
+import { sumOfSquares } from "../optim/grouped.ts";
+import { loadWeights } from "../nn/weights.ts";
+import { acquireLock, type Lock, LockHeldError } from "../io/lock.ts";
+import { isFile } from "../data/files.ts";
 import { type Dataset, loadDataset, Loader, type Split } from "../data/mod.ts";
 import { createModel } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
@@ -27,7 +31,8 @@ import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { JsonlLog, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
-import { appendResult, type ResultRow } from "./results_csv.ts";
+import { appendResult, checkResultsFile, type ResultRow } from "./results_csv.ts";
+import { DivergedError, firstLine, RunSetupError } from "./errors.ts";
 import { hessianSpectrum } from "./hessian.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
 
@@ -49,13 +54,10 @@ export interface EpochMetrics {
   images_per_s: number;
 }
 
-/** Training stopped because the loss became NaN or infinite. */
-export class DivergedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DivergedError";
-  }
-}
+export { DivergedError, RunSetupError };
+
+/** The lock file in a run directory: one process per run directory (see `src/io/lock.ts`). */
+export const RUN_LOCK = "samwise.lock";
 
 /** What a finished (or interrupted) run returns. */
 export interface RunResult {
@@ -63,6 +65,10 @@ export interface RunResult {
   history: EpochMetrics[];
   row: ResultRow | null;
   interrupted: boolean;
+  /** The signal that interrupted the run, if one did (Ctrl-C is SIGINT). */
+  signal?: "SIGINT" | "SIGTERM";
+  /** True when `--resume` found the run already finished (nothing was done or written). */
+  alreadyFinished?: boolean;
 }
 
 /** Output sinks (stdout lines; stderr progress is the progress bar's own). */
@@ -116,30 +122,157 @@ export function criterionParameterText(parsed: ParsedArgs): string {
   return own.map((o) => `${o.name}=${parsed.config.optim[o.name]}`).join("; ") || "none";
 }
 
-/** Keys of the configuration that must match to resume a run. */
+/**
+ * Options that must match to resume a run: everything that changes what is trained (model, data,
+ * schedule, plugins, and every optimizer and criterion option). Output paths, logging and
+ * `--hessian` may change.
+ */
 const RESUME_KEYS: (keyof TrainConfig)[] = [
   "model",
   "dataset",
+  "train_images",
+  "test_images",
   "batch_size",
   "epochs",
   "seed",
   "lr_scheduler",
+  "lr_step",
+  "warmup_epoch",
+  "warmup_init_lr",
+  "eta_min",
+  "milestone",
+  "gamma",
+  "plugin",
 ];
+
+/** What a checkpoint written before an option existed was trained with. */
+const RESUME_LEGACY: Record<string, unknown> = { lr_step: "iteration", train_images: 0, test_images: 0, plugin: [] };
+
+function show(v: unknown): string {
+  return Array.isArray(v) ? (v.length ? v.join(" ") : "(none)") : String(v);
+}
+
+/**
+ * The options in which `now` differs from the configuration a checkpoint was trained with, as
+ * `--flag now (the run has then)` texts, in flag order; empty if it may be resumed.
+ */
+export function resumeDifferences(saved: Record<string, unknown>, now: TrainConfig): string[] {
+  const out: string[] = [];
+  const cmp = (flag: string, was: unknown, is: unknown) => {
+    if (JSON.stringify(was) !== JSON.stringify(is)) out.push(`--${flag} ${show(is)} (the run has ${show(was)})`);
+  };
+  for (const k of RESUME_KEYS) cmp(k, saved[k] === undefined ? RESUME_LEGACY[k] : saved[k], now[k]);
+  const was = (saved.optim ?? {}) as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(now.optim), ...Object.keys(was)])) cmp(k, was[k], now.optim[k]);
+  return out;
+}
+
+function runDir(c: TrainConfig): string {
+  return c.resume && c.resume_path ? c.resume_path : `${c.output_dir}/${c.output_name}`;
+}
+
+/** Reads and checks the checkpoint to resume; changes nothing on disk. */
+async function openResume(dir: string, c: TrainConfig) {
+  const flag = c.resume_path ? `--resume_path ${dir}` : `--resume (run directory ${dir})`;
+  const st = await Deno.stat(dir).catch(() => null);
+  if (!st) throw new RunSetupError(`${flag}: no such run directory`);
+  if (!st.isDirectory) throw new RunSetupError(`${flag}: not a directory`);
+  let m;
+  try {
+    m = await loadManifest(dir);
+  } catch (e) {
+    throw new RunSetupError(`${flag}: ${firstLine(e)}`);
+  }
+  const diffs = resumeDifferences(m.config ?? {}, c);
+  if (diffs.length) {
+    throw new RunSetupError(`--resume: ${dir} was trained with other options: ${diffs.join("; ")}`);
+  }
+  return m;
+}
+
+/** Checks that need no GPU and write nothing: the results CSV and its directory, `--init_from`. */
+async function checkOutputs(c: TrainConfig): Promise<void> {
+  const csv = c.results_csv;
+  const csvDir = csv.includes("/") ? csv.slice(0, csv.lastIndexOf("/")) || "/" : ".";
+  // The default CSV lives in --output_dir, created below; any other directory must exist.
+  if (csvDir.replace(/\/+$/, "") !== c.output_dir.replace(/\/+$/, "")) {
+    const st = await Deno.stat(csvDir).catch(() => null);
+    if (!st?.isDirectory) throw new RunSetupError(`--results_csv ${csv}: directory ${csvDir} does not exist`);
+  }
+  try {
+    await checkResultsFile(csv);
+  } catch (e) {
+    throw new RunSetupError(`--results_csv ${csv}: ${firstLine(e)}`);
+  }
+  if (c.init_from && !c.resume && !(await isFile(c.init_from))) {
+    throw new RunSetupError(`--init_from ${c.init_from}: no such file`);
+  }
+}
+
+/** Creates the run directory and takes its lock; every failure names the flag. */
+async function lockRunDir(dir: string, c: TrainConfig): Promise<Lock> {
+  const flag = c.resume ? `--resume_path ${dir}` : `--output_dir ${c.output_dir}`;
+  try {
+    if (!c.resume) await Deno.mkdir(dir, { recursive: true });
+    return await acquireLock(`${dir}/${RUN_LOCK}`);
+  } catch (e) {
+    if (e instanceof LockHeldError) {
+      throw new RunSetupError(`run directory ${dir} is in use by process ${e.pid} (lock file ${e.path})`);
+    }
+    throw new RunSetupError(`${flag}: cannot write ${dir} (${firstLine(e)})`);
+  }
+}
 
 /** Trains as configured; see the module documentation. */
 export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunResult> {
   const c = parsed.config;
-  await init();
-  const rt = runtime();
-  const dir = c.resume && c.resume_path ? c.resume_path : `${c.output_dir}/${c.output_name}`;
-  // Data first: a missing or corrupt file should fail before anything is created on disk.
+  const dir = runDir(c);
+  // Everything the user can get wrong is checked first, before any GPU work or any write.
+  const manifest = c.resume ? await openResume(dir, c) : null;
+  if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/summary.json`))) {
+    io.out(`samwise: ${dir} already finished its ${c.epochs} epochs (see its summary.json); nothing to resume`);
+    return { dir, history: [], row: null, interrupted: false, alreadyFinished: true };
+  }
+  await checkOutputs(c);
   const ds = limitDataset(
     await loadDataset(c.dataset, { datadir: c.datadir }),
     c.train_images,
     c.test_images,
   );
-  await Deno.mkdir(dir, { recursive: true });
+  if (c.batch_size > ds.train.count) {
+    throw new RunSetupError(
+      `--batch_size ${c.batch_size} exceeds the ${ds.train.count} training images of ${c.dataset}` +
+        (c.train_images ? ` (--train_images ${c.train_images})` : ""),
+    );
+  }
+  const lock = await lockRunDir(dir, c);
+  try {
+    return await train(parsed, io, dir, ds, manifest, lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function train(
+  parsed: ParsedArgs,
+  io: TrainIO,
+  dir: string,
+  ds: Dataset,
+  manifest: Awaited<ReturnType<typeof loadManifest>> | null,
+  lock: Lock,
+): Promise<RunResult> {
+  const c = parsed.config;
+  await init();
+  const rt = runtime();
   const model = createModel(c.model, { inChannels: ds.channels, numClasses: ds.numClasses, seed: c.seed });
+  if (c.init_from && !manifest) {
+    try {
+      await loadWeights(model, c.init_from);
+    } catch (e) {
+      model.dispose();
+      throw new RunSetupError(`--init_from: ${firstLine(e)}`);
+    }
+  }
   const engine = createEngine({
     set: model,
     opt: String(c.optim.opt),
@@ -151,11 +284,6 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   const trainLoader = new Loader(ds.train, { batchSize: c.batch_size, train: true, seed: c.seed });
   const testLoader = new Loader(ds.test, { batchSize: c.batch_size, train: false, seed: c.seed });
   const nb = trainLoader.batchesPerEpoch;
-  if (nb === 0) {
-    throw new Error(
-      `--batch_size ${c.batch_size} exceeds the ${ds.train.count} training images of ${c.dataset}`,
-    );
-  }
   const lr = schedule(c, nb);
   const log = new JsonlLog(`${dir}/log.jsonl`);
   const state: TrainerState = {
@@ -169,17 +297,24 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   };
   let startEpoch = 0, startBatch = 0;
   const configRecord = { ...c, adapter: rt.adapterName } as unknown as Record<string, unknown>;
-
-  if (c.resume) {
-    const m = await loadManifest(dir);
-    for (const k of RESUME_KEYS) {
-      if (JSON.stringify(m.config[k]) !== JSON.stringify(c[k])) {
-        throw new Error(`--resume: ${dir} was trained with --${k} ${m.config[k]}, not ${c[k]}`);
-      }
+  /** Writes run files, naming the directory when the disk is full or read-only. */
+  const writing = async <T>(what: string, p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      throw new RunSetupError(`cannot write ${what} (${firstLine(e)})`);
     }
-    const loaded = await loadCheckpointTensors(dir, m, model, engine.saveState());
-    engine.loadState(loaded);
-    Object.values(loaded.tensors).flat().forEach((t) => t.dispose());
+  };
+
+  if (manifest) {
+    const m = manifest;
+    try {
+      const loaded = await loadCheckpointTensors(dir, m, model, engine.saveState());
+      engine.loadState(loaded);
+      Object.values(loaded.tensors).flat().forEach((t) => t.dispose());
+    } catch (e) {
+      throw new RunSetupError(`--resume: checkpoint in ${dir} is unusable: ${firstLine(e)}`);
+    }
     Object.assign(state, m.trainer);
     startEpoch = m.epoch;
     startBatch = m.batch;
@@ -189,30 +324,61 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     );
     io.out(`samwise: resuming ${dir} at epoch ${startEpoch + 1}, batch ${startBatch}`);
   } else {
-    await writeJson(dir, "config.json", configRecord);
+    await writing(`${dir}/config.json`, writeJson(dir, "config.json", configRecord));
     await Deno.remove(`${dir}/log.jsonl`).catch(() => {});
   }
 
-  let stop = false;
-  const onSigint = () => {
-    if (stop) Deno.exit(130);
-    stop = true;
-    io.out("samwise: interrupt received: finishing the current step, then writing a checkpoint");
+  /** Where the last good checkpoint stands, for messages: only one that exists is mentioned. */
+  const keptNote = async () => {
+    const m = await loadManifest(dir).catch(() => null);
+    return m
+      ? `the last good checkpoint in ${dir} (epoch ${m.epoch}, batch ${m.batch}) is kept`
+      : `no checkpoint was written`;
   };
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-  } catch { /* no signals on this platform */ }
+  /** Throws DivergedError unless every weight and BatchNorm statistic is finite (one readback). */
+  const assertFinite = async (where: string) => {
+    const ss = noGrad(() => sumOfSquares(model.stateDict().map((e) => e.tensor)));
+    const v = await ss.item();
+    ss.dispose();
+    if (!Number.isFinite(v)) {
+      throw new DivergedError(`weights are not finite ${where} (sum of squares ${v}); ${await keptNote()}`);
+    }
+  };
+
+  let stop = false;
+  let signal: "SIGINT" | "SIGTERM" | undefined;
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    if (stop) {
+      // A second signal: stop now, leaving the last checkpoint as it is.
+      lock.releaseSync();
+      Deno.exit(sig === "SIGINT" ? 130 : 143);
+    }
+    stop = true;
+    signal = sig;
+    io.out(`samwise: ${sig} received: finishing the current step, then writing a checkpoint`);
+  };
+  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+  for (const [sig, h] of Object.entries(handlers)) {
+    try {
+      Deno.addSignalListener(sig as Deno.Signal, h);
+    } catch { /* no such signal on this platform */ }
+  }
 
   const wallSoFar = () => wallBase + (performance.now() - started) / 1000;
-  const checkpoint = (epoch: number, batch: number) => {
+  const checkpoint = async (epoch: number, batch: number) => {
+    // A non-finite model is never written as the last good checkpoint.
+    await assertFinite(batch ? `in epoch ${epoch + 1} after batch ${batch}` : `after epoch ${epoch}`);
     state.wallSeconds = wallSoFar();
-    return saveCheckpoint(dir, model, engine.saveState(), {
-      epoch,
-      batch,
-      engine: {},
-      trainer: state as unknown as Record<string, unknown>,
-      config: configRecord,
-    });
+    await writing(
+      `the checkpoint in ${dir}`,
+      saveCheckpoint(dir, model, engine.saveState(), {
+        epoch,
+        batch,
+        engine: {},
+        trainer: state as unknown as Record<string, unknown>,
+        config: configRecord,
+      }),
+    );
   };
 
   rt.pool.resetPeaks();
@@ -237,7 +403,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
         if (!Number.isFinite(v)) {
           throw new DivergedError(
             `loss is ${v} at step ${pending.step} (epoch ${epoch + 1}, batch ${pending.batch}); ` +
-              `the last good checkpoint in ${dir} is kept`,
+              await keptNote(),
           );
         }
         lastLoss = v;
@@ -305,6 +471,9 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
       }
       startBatch = 0;
       const test = await evaluate(model, testLoader);
+      if (!Number.isFinite(test.loss)) {
+        throw new DivergedError(`test loss is ${test.loss} after epoch ${epoch + 1}; ${await keptNote()}`);
+      }
       const m: EpochMetrics = {
         epoch,
         train_loss: trainSums[0] / images,
@@ -336,9 +505,11 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
       }
     }
   } finally {
-    try {
-      Deno.removeSignalListener("SIGINT", onSigint);
-    } catch { /* ignore */ }
+    for (const [sig, h] of Object.entries(handlers)) {
+      try {
+        Deno.removeSignalListener(sig as Deno.Signal, h);
+      } catch { /* ignore */ }
+    }
     await log.flush();
   }
   if (interrupted) {
@@ -346,15 +517,23 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     model.dispose();
     trainLoader.dispose();
     testLoader.dispose();
-    return { dir, history: state.history, row: null, interrupted };
+    return { dir, history: state.history, row: null, interrupted, signal: signal ?? "SIGINT" };
   }
 
   const last = state.history[state.history.length - 1];
   let l1: number | "" = "", l5: number | "" = "";
+  let hessianError: string | undefined;
   if (c.hessian) {
-    const top = await hessianSpectrum(model, ds, c);
-    [l1, l5] = [top[0], top[4]];
-    io.out(`Hessian top eigenvalues: ${top.map((v) => v.toFixed(4)).join(", ")}`);
+    // The spectrum is an extra: if it fails the run's row is still written, with l1/l5 empty.
+    try {
+      const top = await hessianSpectrum(model, ds, c);
+      if (top.length < 5 || !top.every(Number.isFinite)) throw new Error(`eigenvalues ${top.join(", ")}`);
+      [l1, l5] = [top[0], top[4]];
+      io.out(`Hessian top eigenvalues: ${top.map((v) => v.toFixed(4)).join(", ")}`);
+    } catch (e) {
+      hessianError = firstLine(e);
+      io.out(`samwise: Hessian spectrum failed (${hessianError}); l1, l5 and l1/l5 are left empty`);
+    }
   }
   const stats = rt.stats();
   const ov = engine.overheads();
@@ -377,8 +556,16 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     "epochs": c.epochs,
     "exclusive_run": c.exclusive_run,
   };
-  await appendResult(c.results_csv, row);
-  await writeJson(dir, "summary.json", { ...row, history: state.history, adapter: rt.adapterName });
+  await writing(c.results_csv, appendResult(c.results_csv, row));
+  await writing(
+    `${dir}/summary.json`,
+    writeJson(dir, "summary.json", {
+      ...row,
+      history: state.history,
+      adapter: rt.adapterName,
+      ...(hessianError ? { hessian_error: hessianError } : {}),
+    }),
+  );
   // The plots are a convenience: a failure is reported, not fatal to a finished run.
   await writeRunPlots(dir).then(
     (p) => io.out(`report: ${p}`),
