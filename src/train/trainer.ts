@@ -91,16 +91,20 @@ interface TrainerState {
 }
 
 function schedule(c: TrainConfig, itersPerEpoch: number): LrSchedule {
-  return buildSchedule({
-    scheduler: c.lr_scheduler,
-    baseLr: Number(c.optim.lr),
-    epochs: c.epochs,
-    warmupEpoch: c.warmup_epoch,
-    warmupInitLr: c.warmup_init_lr,
-    etaMin: c.eta_min,
-    milestone: c.milestone,
-    gamma: c.gamma,
-  }, c.lr_step, itersPerEpoch);
+  return buildSchedule(
+    {
+      scheduler: c.lr_scheduler,
+      baseLr: Number(c.optim.lr),
+      epochs: c.epochs,
+      warmupEpoch: c.warmup_epoch,
+      warmupInitLr: c.warmup_init_lr,
+      etaMin: c.eta_min,
+      milestone: c.milestone,
+      gamma: c.gamma,
+    },
+    c.lr_step,
+    itersPerEpoch,
+  );
 }
 
 /** The seed's `hyperparameters` column: lr for plain optimizers, rho for SAM, theta for VaSSO*. */
@@ -146,7 +150,12 @@ const RESUME_KEYS: (keyof TrainConfig)[] = [
 ];
 
 /** What a checkpoint written before an option existed was trained with. */
-const RESUME_LEGACY: Record<string, unknown> = { lr_step: "iteration", train_images: 0, test_images: 0, plugin: [] };
+const RESUME_LEGACY: Record<string, unknown> = {
+  lr_step: "iteration",
+  train_images: 0,
+  test_images: 0,
+  plugin: [],
+};
 
 function show(v: unknown): string {
   return Array.isArray(v) ? (v.length ? v.join(" ") : "(none)") : String(v);
@@ -159,7 +168,9 @@ function show(v: unknown): string {
 export function resumeDifferences(saved: Record<string, unknown>, now: TrainConfig): string[] {
   const out: string[] = [];
   const cmp = (flag: string, was: unknown, is: unknown) => {
-    if (JSON.stringify(was) !== JSON.stringify(is)) out.push(`--${flag} ${show(is)} (the run has ${show(was)})`);
+    if (JSON.stringify(was) !== JSON.stringify(is)) {
+      out.push(`--${flag} ${show(is)} (the run has ${show(was)})`);
+    }
   };
   for (const k of RESUME_KEYS) cmp(k, saved[k] === undefined ? RESUME_LEGACY[k] : saved[k], now[k]);
   const was = (saved.optim ?? {}) as Record<string, unknown>;
@@ -230,7 +241,9 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   // Everything the user can get wrong is checked first, before any GPU work or any write.
   const manifest = c.resume ? await openResume(dir, c) : null;
   if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/summary.json`))) {
-    io.out(`samwise: ${dir} already finished its ${c.epochs} epochs (see its summary.json); nothing to resume`);
+    io.out(
+      `samwise: ${dir} already finished its ${c.epochs} epochs (see its summary.json); nothing to resume`,
+    );
     return { dir, history: [], row: null, interrupted: false, alreadyFinished: true };
   }
   await checkOutputs(c);
@@ -524,16 +537,8 @@ async function train(
   let l1: number | "" = "", l5: number | "" = "";
   let hessianError: string | undefined;
   if (c.hessian) {
-    // The spectrum is an extra: if it fails the run's row is still written, with l1/l5 empty.
-    try {
-      const top = await hessianSpectrum(model, ds, c);
-      if (top.length < 5 || !top.every(Number.isFinite)) throw new Error(`eigenvalues ${top.join(", ")}`);
-      [l1, l5] = [top[0], top[4]];
-      io.out(`Hessian top eigenvalues: ${top.map((v) => v.toFixed(4)).join(", ")}`);
-    } catch (e) {
-      hessianError = firstLine(e);
-      io.out(`samwise: Hessian spectrum failed (${hessianError}); l1, l5 and l1/l5 are left empty`);
-    }
+    const h = await spectrumColumns(() => hessianSpectrum(model, ds, c), io);
+    [l1, l5, hessianError] = [h.l1, h.l5, h.error];
   }
   const stats = rt.stats();
   const ov = engine.overheads();
@@ -584,6 +589,29 @@ async function train(
   trainLoader.dispose();
   testLoader.dispose();
   return { dir, history: state.history, row, interrupted: false };
+}
+
+/**
+ * The l1 and l5 columns from `compute` (the top-5 Hessian eigenvalues). The spectrum is an extra:
+ * if it throws or is not finite, the columns are empty and the failure is printed and returned,
+ * so the run's row is still written.
+ */
+export async function spectrumColumns(
+  compute: () => Promise<number[]>,
+  io: Pick<TrainIO, "out">,
+): Promise<{ l1: number | ""; l5: number | ""; error?: string }> {
+  try {
+    const top = await compute();
+    if (top.length < 5 || !top.every(Number.isFinite)) {
+      throw new Error(`the eigenvalues are not finite: ${top.join(", ")}`);
+    }
+    io.out(`Hessian top eigenvalues: ${top.map((v) => v.toFixed(4)).join(", ")}`);
+    return { l1: top[0], l5: top[4] };
+  } catch (e) {
+    const error = firstLine(e);
+    io.out(`samwise: Hessian spectrum failed (${error}); l1, l5 and l1/l5 are left empty`);
+    return { l1: "", l5: "", error };
+  }
 }
 
 /** Adds a batch's mean loss (times its size) and hit counts into the epoch sums, on the GPU. */
