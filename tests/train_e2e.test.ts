@@ -65,7 +65,9 @@ for (const [opt, extra] of families) {
       ).filter((r) => r.type === "step");
       assertEquals(steps.length, 45);
       const want = [0.05, 0.05, 0.0375];
-      for (const r of steps) assert(Math.abs(r.lr - want[r.epoch]) < 1e-9, `lr ${r.lr} at ${r.epoch}/${r.batch}`);
+      for (const r of steps) {
+        assert(Math.abs(r.lr - want[r.epoch]) < 1e-9, `lr ${r.lr} at ${r.epoch}/${r.batch}`);
+      }
     }
     const names = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
     for (const f of ["checkpoint.json", "config.json", "log.jsonl", "report.html", "summary.json"]) {

@@ -98,11 +98,18 @@ Deno.test("lr --lr_step epoch: the seed's cosine, stepped after each epoch, step
   // get_lr(3) = 0.001 + 0.099 * (1 + cos(pi / 3)) / 2 = 0.07525.
   const want = [0.1, 0.01, 0.055, 0.1, 0.07525];
   const got = perStep(SEED_COSINE, "epoch", 3);
-  got.forEach((epoch, e) => epoch.forEach((lr, i) => assertClose(lr, want[e], 1e-12, `epoch ${e} step ${i}`)));
+  got.forEach((epoch, e) =>
+    epoch.forEach((lr, i) => assertClose(lr, want[e], 1e-12, `epoch ${e} step ${i}`))
+  );
 });
 
 Deno.test("lr --lr_step epoch: the seed's MultiStep decays the epoch after epoch > milestone", () => {
-  const o: SeedScheduleOptions = { ...SEED_COSINE, scheduler: "MultiStepLRscheduler", epochs: 7, warmupEpoch: 0 };
+  const o: SeedScheduleOptions = {
+    ...SEED_COSINE,
+    scheduler: "MultiStepLRscheduler",
+    epochs: 7,
+    warmupEpoch: 0,
+  };
   o.milestone = [2, 4];
   o.gamma = 0.5;
   // get_lr(e) = 0.1 * 0.5^(#milestones m with e > m): get_lr(2) = 0.1, get_lr(3) = 0.05, get_lr(5) = 0.025.
@@ -121,6 +128,10 @@ Deno.test("lr --lr_step iteration keeps the per-iteration schedule without lag",
   assertClose(it[1][0], 0.01 + 0.09 * 5 / 10, 1e-12);
   assertClose(it[2][0], 0.1, 1e-12);
   assert(it[0][1] > it[0][0], "moves within an epoch");
-  const ms = perStep({ ...SEED_COSINE, scheduler: "MultiStepLRscheduler", milestone: [2], gamma: 0.5 }, "iteration", 2);
+  const ms = perStep(
+    { ...SEED_COSINE, scheduler: "MultiStepLRscheduler", milestone: [2], gamma: 0.5 },
+    "iteration",
+    2,
+  );
   assertEquals(ms.map((e) => e[0]), [0.1, 0.1, 0.05, 0.05, 0.05]);
 });

@@ -199,7 +199,16 @@ export function buildCommand(registry: Registry) {
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
 
+  const core = new Set(cmd.options.map((x) => x.long));
   for (const o of listOptions(registry)) {
+    // A plugin may not redefine a core flag: commander would throw a bare error (or shadow it).
+    if (core.has(o.flag) || core.has(`--no-${o.name}`)) {
+      throw new UsageError(
+        `samwise train: option ${o.flag} of plugin ${
+          o.owners.join(", ")
+        } clashes with the core flag ${o.flag}`,
+      );
+    }
     const desc = o.help + (o.rangeText ? ` (range ${o.rangeText})` : "");
     if (o.type === "boolean") {
       cmd.addOption(new Option(`${o.flag}`, desc));

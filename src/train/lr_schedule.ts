@@ -101,12 +101,14 @@ export function seedEpochSchedule(o: SeedScheduleOptions): LrSchedule {
 /** The schedule for `o`, stepped per epoch as the seed or per iteration. */
 export function buildSchedule(o: SeedScheduleOptions, step: LrStep, itersPerEpoch: number): LrSchedule {
   if (step === "epoch") return seedEpochSchedule(o);
-  return o.scheduler === "MultiStepLRscheduler" ? multiStepSchedule(o.baseLr, o.milestone, o.gamma) : cosineSchedule({
-    baseLr: o.baseLr,
-    epochs: o.epochs,
-    itersPerEpoch,
-    warmupEpochs: o.warmupEpoch,
-    warmupInitLr: o.warmupInitLr,
-    etaMin: o.etaMin,
-  });
+  return o.scheduler === "MultiStepLRscheduler"
+    ? multiStepSchedule(o.baseLr, o.milestone, o.gamma)
+    : cosineSchedule({
+      baseLr: o.baseLr,
+      epochs: o.epochs,
+      itersPerEpoch,
+      warmupEpochs: o.warmupEpoch,
+      warmupInitLr: o.warmupInitLr,
+      etaMin: o.etaMin,
+    });
 }

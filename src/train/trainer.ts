@@ -19,6 +19,7 @@ import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
 import { sumOfSquares } from "../optim/grouped.ts";
 import { loadWeights } from "../nn/weights.ts";
+import { readSafetensors } from "../nn/safetensors.ts";
 import { acquireLock, type Lock, LockHeldError } from "../io/lock.ts";
 import { isFile } from "../data/files.ts";
 import { type Dataset, loadDataset, Loader, type Split } from "../data/mod.ts";
@@ -215,8 +216,12 @@ async function checkOutputs(c: TrainConfig): Promise<void> {
   } catch (e) {
     throw new RunSetupError(`--results_csv ${csv}: ${firstLine(e)}`);
   }
-  if (c.init_from && !c.resume && !(await isFile(c.init_from))) {
-    throw new RunSetupError(`--init_from ${c.init_from}: no such file`);
+  if (c.init_from && !c.resume) {
+    if (!(await isFile(c.init_from))) throw new RunSetupError(`--init_from ${c.init_from}: no such file`);
+    // Parse it now, so a corrupt file fails before any GPU work (names and shapes need the model).
+    await readSafetensors(c.init_from).catch((e) => {
+      throw new RunSetupError(`--init_from: ${firstLine(e)}`);
+    });
   }
 }
 
