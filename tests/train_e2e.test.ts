@@ -22,6 +22,20 @@ const TINY = [
   "0.05",
 ];
 
+/** The smallest runs: 64 training images, 2 steps per epoch. */
+const SMALL = [
+  "--model",
+  "wideresnet10x1",
+  "--batch_size",
+  "32",
+  "--train_images",
+  "64",
+  "--test_images",
+  "32",
+  "--epochs",
+  "1",
+];
+
 async function epochs(dir: string): Promise<Record<string, number>[]> {
   const lines = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
   return lines.filter((r) => r.type === "epoch");
@@ -192,6 +206,113 @@ Deno.test({
     assert(text.includes("--resume --resume_path"), text);
     const m = JSON.parse(await Deno.readTextFile(`${out}/int/checkpoint.json`));
     assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
+    await Deno.remove(out, { recursive: true });
+  },
+});
+
+gpuTest(
+  "--lr 1e30: non-finite test loss or weights stop with exit 3, no checkpoint and no results row",
+  async () => {
+    const out = await Deno.makeTempDir();
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      const code = await main([
+        ...SMALL,
+        "--epochs",
+        "2",
+        "--lr",
+        "1e30",
+        "--output_dir",
+        out,
+        "--output_name",
+        "big",
+      ]);
+      assertEquals(code, 3);
+    } finally {
+      console.error = orig;
+    }
+    assertEquals(errors.length, 1, errors.join("|"));
+    assert(/(test loss is|weights are not finite|loss is).* epoch 1/.test(errors[0]), errors[0]);
+    // Nothing was kept, so the message must not claim a checkpoint.
+    assert(errors[0].includes("no checkpoint was written"), errors[0]);
+    const names = [...Deno.readDirSync(`${out}/big`)].map((e) => e.name);
+    assert(!names.includes("checkpoint.json") && !names.includes("samwise.lock"), names.join(","));
+    assert(![...Deno.readDirSync(out)].some((e) => e.name === "results.csv"), "a results row was written");
+    await Deno.remove(out, { recursive: true });
+  },
+);
+
+gpuTest(
+  "--init_from loads a saved state_dict: with lr 0 the trained weights are exactly the loaded ones",
+  async () => {
+    const out = await Deno.makeTempDir();
+    const { createModel } = await import("../src/models/mod.ts");
+    const { saveWeights } = await import("../src/nn/weights.ts");
+    const m = createModel("wideresnet10x1", { inChannels: 1, numClasses: 10, seed: 77 });
+    await saveWeights(m, `${out}/init.safetensors`);
+    m.dispose();
+    const code = await main([
+      ...SMALL,
+      "--lr",
+      "0",
+      "--weight_decay",
+      "0",
+      "--init_from",
+      `${out}/init.safetensors`,
+      "--output_dir",
+      out,
+      "--output_name",
+      "init",
+    ]);
+    assertEquals(code, 0);
+    const init = await readSafetensors(`${out}/init.safetensors`);
+    const manifest = JSON.parse(await Deno.readTextFile(`${out}/init/checkpoint.json`));
+    const trained = await readSafetensors(`${out}/init/${manifest.modelFile}`);
+    let compared = 0;
+    for (const [name, t] of init.tensors) {
+      if (/running_|num_batches/.test(name)) continue; // BatchNorm statistics move in training
+      assertEquals([...trained.tensors.get(name)!.data].map(Number), [...t.data].map(Number), name);
+      compared++;
+    }
+    assert(compared > 10, `${compared} tensors compared`);
+    await Deno.remove(out, { recursive: true });
+  },
+);
+
+Deno.test({
+  name: "SIGTERM is handled like Ctrl-C: checkpoint written, exit 143",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const cli = new URL("../src/cli/train.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, ...SMALL, "--epochs", "20", "--output_dir", out, "--output_name", "term"],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const decoder = new TextDecoder();
+    let text = "";
+    const reader = child.stdout.getReader();
+    while (!text.includes("Epoch:1/20")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    child.kill("SIGTERM");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    const status = await child.status;
+    assertEquals(status.code, 143, text);
+    assert(text.includes("SIGTERM received") && text.includes("--resume --resume_path"), text);
+    const m = JSON.parse(await Deno.readTextFile(`${out}/term/checkpoint.json`));
+    assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
+    assert(!(await Deno.stat(`${out}/term/samwise.lock`).then(() => true, () => false)), "lock left behind");
     await Deno.remove(out, { recursive: true });
   },
 });
