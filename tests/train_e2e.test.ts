@@ -316,3 +316,43 @@ Deno.test({
     await Deno.remove(out, { recursive: true });
   },
 });
+
+gpuTest("a plugin hook that throws: one stderr line, non-zero exit, the last checkpoint kept", async () => {
+  const out = await Deno.makeTempDir();
+  // Throws at the 3rd step, i.e. in epoch 2 (2 steps per epoch), after epoch 1's checkpoint.
+  await Deno.writeTextFile(
+    `${out}/thrower.ts`,
+    `export default { name: "thrower", kind: "criterion", description: "throws at step 3", options: [],
+      create: () => ({ shouldPerturb: (ctx) => { if (ctx.step >= 3) throw new Error("boom at 3"); return true; } }) };\n`,
+  );
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => errors.push(m);
+  let code: number;
+  try {
+    code = await main([
+      ...SMALL,
+      "--epochs",
+      "3",
+      "--plugin",
+      `${out}/thrower.ts`,
+      "--opt",
+      "vassore-sgd",
+      "--crt",
+      "thrower",
+      "--output_dir",
+      out,
+      "--output_name",
+      "throw",
+    ]);
+  } finally {
+    console.error = orig;
+  }
+  assert(code !== 0, "exit 0");
+  assertEquals(errors.length, 1, errors.join("|"));
+  assert(errors[0].includes("boom at 3") && !errors[0].includes("\n"), errors[0]);
+  const m = JSON.parse(await Deno.readTextFile(`${out}/throw/checkpoint.json`));
+  assertEquals([m.epoch, m.batch], [1, 0]);
+  assert(!(await Deno.stat(`${out}/throw/samwise.lock`).then(() => true, () => false)), "lock left behind");
+  await Deno.remove(out, { recursive: true });
+});
