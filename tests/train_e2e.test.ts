@@ -72,6 +72,26 @@ for (const [opt, extra] of families) {
       "measured columns empty",
     );
     if (opt === "sgd") {
+      // Resuming the finished run says so, does nothing and appends no second row.
+      const lines: string[] = [];
+      const again = await main(
+        [
+          ...TINY,
+          "--opt",
+          opt,
+          "--output_dir",
+          out,
+          "--output_name",
+          "run",
+          "--resume",
+          "--resume_path",
+          `${out}/run`,
+        ],
+        { out: (l) => lines.push(l) },
+      );
+      assertEquals(again, 0);
+      assert(lines.some((l) => l.includes("already finished")), lines.join("|"));
+      assertEquals((await readResults(`${out}/results.csv`)).length, 1);
       // The seed's schedule: epoch 0 at the base rate, then cosine per epoch, one epoch late
       // (epoch 2 trains at get_lr(1) = 0.05 * (1 + cos(pi / 3)) / 2).
       const steps = (await Deno.readTextFile(`${out}/run/log.jsonl`)).trim().split("\n").map((l) =>
