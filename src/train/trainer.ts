@@ -207,7 +207,9 @@ async function checkOutputs(c: TrainConfig): Promise<void> {
   const csv = c.results_csv;
   const csvDir = csv.includes("/") ? csv.slice(0, csv.lastIndexOf("/")) || "/" : ".";
   // The default CSV lives in --output_dir, created below; any other directory must exist.
-  if (csvDir.replace(/\/+$/, "") !== c.output_dir.replace(/\/+$/, "")) {
+  const norm = (p: string) => p.replace(/\/+$/, "") || "/";
+  const outDir = norm(c.output_dir), inDir = norm(csvDir);
+  if (inDir !== outDir) {
     const st = await Deno.stat(csvDir).catch(() => null);
     if (!st?.isDirectory) throw new RunSetupError(`--results_csv ${csv}: directory ${csvDir} does not exist`);
   }
