@@ -106,19 +106,20 @@ function held(path: string): Lock {
  * {@link LockHeldError}. Other file-system errors (read-only, full, missing directory) propagate.
  */
 export async function acquireLock(path: string): Promise<Lock> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 20; attempt++) {
     if (await create(path)) return held(path);
     const pid = await lockOwner(path);
     if (pid !== null && pidAlive(pid)) throw new LockHeldError(path, pid);
-    if (pid === null) {
-      // Being written right now by its owner, or an empty leftover: give the owner a moment.
-      const st = await Deno.stat(path).catch(() => null);
-      if (st?.mtime && Date.now() - st.mtime.getTime() < 1000) {
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
+    const st = await Deno.stat(path).catch(() => null);
+    if (!st) continue; // released meanwhile: try again
+    if (pid === null && st.mtime && Date.now() - st.mtime.getTime() < 1000) {
+      // Just created, its owner is about to write its PID: give it a moment.
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
     }
-    await Deno.remove(path).catch(() => {});
+    // Stale. Remove it only if it is still the same dead owner's file (not a fresh lock that
+    // replaced it since we read it).
+    if ((await lockOwner(path)) === pid) await Deno.remove(path).catch(() => {});
   }
   const pid = await lockOwner(path);
   throw new LockHeldError(path, pid ?? -1);
