@@ -348,13 +348,14 @@ async function train(
     await Deno.remove(`${dir}/log.jsonl`).catch(() => {});
   }
 
-  /** Where the last good checkpoint stands, for messages: only one that exists is mentioned. */
-  const keptNote = async () => {
-    const m = await loadManifest(dir).catch(() => null);
-    return m
-      ? `the last good checkpoint in ${dir} (epoch ${m.epoch}, batch ${m.batch}) is kept`
-      : `no checkpoint was written`;
-  };
+  /** This run's last checkpoint (the resumed one, then each written): what messages may mention. */
+  let kept = manifest ? { epoch: manifest.epoch, batch: manifest.batch } : null;
+  const keptNote = () =>
+    Promise.resolve(
+      kept
+        ? `the last good checkpoint in ${dir} (epoch ${kept.epoch}, batch ${kept.batch}) is kept`
+        : `no checkpoint was written`,
+    );
   /** Throws DivergedError unless every weight and BatchNorm statistic is finite (one readback). */
   const assertFinite = async (where: string) => {
     const ss = noGrad(() => sumOfSquares(model.stateDict().map((e) => e.tensor)));
@@ -399,6 +400,7 @@ async function train(
         config: configRecord,
       }),
     );
+    kept = { epoch, batch };
   };
 
   rt.pool.resetPeaks();
