@@ -2,7 +2,7 @@
 import * as sw from "../mod.ts";
 import { topEigenvalues } from "../src/hessian/lanczos.ts";
 import { symmetricEigenvalues, tridiagonalEigenvalues } from "../src/hessian/tridiagonal.ts";
-import { assertClose } from "./assert.ts";
+import { assert, assertClose } from "./assert.ts";
 import { gpuTest, rng } from "./harness.ts";
 
 Deno.test("tridiagonal eigenvalues match a known spectrum", () => {
@@ -67,4 +67,61 @@ gpuTest("Lanczos finds the top-5 eigenvalues of a quadratic loss 0.5 x^T A x", a
   top.forEach((g, i) => assertClose(g, want[i], 2e-3 * Math.abs(want[i]) + 1e-3, `eigenvalue ${i + 1}`));
   const after = [...await x1.data()];
   after.forEach((v, i) => assertClose(v, before[i], 0, "parameters restored"));
+});
+
+gpuTest(
+  "Lanczos on a model split into several parameter groups whose packed size exceeds the binding limit",
+  async () => {
+    const { Linear, ReLU, Sequential } = await import("../src/nn/mod.ts");
+    const { runtime } = await import("../src/gpu/runtime.ts");
+    const net = () => new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 4));
+    // 512-byte groups: the 848 bytes of parameters land in several flat buffers.
+    const grouped = net().materialize({ seed: 3, maxBindingBytes: 512 });
+    const single = net().materialize({ seed: 3 });
+    const r = rng(5);
+    const x = sw.tensor(Float32Array.from({ length: 6 * 8 }, () => r() - 0.5), [6, 8]).keep();
+    const y = sw.tensor([0, 1, 2, 3, 1, 2]).keep();
+    const problem = (m: typeof single) => ({
+      params: m.params,
+      grads: m.grads,
+      computeGrad() {
+        m.zeroGrad();
+        sw.tidy(() => sw.backward(sw.crossEntropy(m.forward(x), y)));
+      },
+    });
+    const rt = runtime() as { maxBinding: number };
+    const limit = rt.maxBinding;
+    try {
+      const want = await topEigenvalues(problem(single), { iterations: 12, k: 5, seed: 2 });
+      assert(grouped.paramGroups.length > 2, `${grouped.paramGroups.length} groups`);
+      const packed = grouped.params.reduce((n, p) => n + p.size * 4, 0);
+      // Below the packed size, above every group and every activation of this tiny net.
+      rt.maxBinding = 640;
+      assert(packed > rt.maxBinding, `packed ${packed} bytes`);
+      const got = await topEigenvalues(problem(grouped), { iterations: 12, k: 5, seed: 2 });
+      got.forEach((g, i) => assertClose(g, want[i], 1e-3 * Math.abs(want[0]) + 1e-4, `eigenvalue ${i + 1}`));
+    } finally {
+      rt.maxBinding = limit;
+      x.dispose();
+      y.dispose();
+      grouped.dispose();
+      single.dispose();
+    }
+  },
+);
+
+Deno.test("a failing or non-finite spectrum leaves l1/l5 empty and names the failure", async () => {
+  const { spectrumColumns } = await import("../src/train/trainer.ts");
+  const lines: string[] = [];
+  const io = { out: (l: string) => lines.push(l) };
+  const fail = await spectrumColumns(
+    () => Promise.reject(new Error("a 145916776-byte binding exceeds it")),
+    io,
+  );
+  assert(fail.l1 === "" && fail.l5 === "" && fail.error!.includes("145916776"), JSON.stringify(fail));
+  const nan = await spectrumColumns(() => Promise.resolve([3, 2, NaN, 1, 0.5]), io);
+  assert(nan.l1 === "" && nan.error !== undefined, JSON.stringify(nan));
+  const ok = await spectrumColumns(() => Promise.resolve([5, 4, 3, 2, 1]), io);
+  assert(ok.l1 === 5 && ok.l5 === 1 && ok.error === undefined, JSON.stringify(ok));
+  assert(lines[0].includes("Hessian spectrum failed") && lines[0].includes("145916776"), lines[0]);
 });

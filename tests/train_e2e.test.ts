@@ -22,6 +22,20 @@ const TINY = [
   "0.05",
 ];
 
+/** The smallest runs: 64 training images, 2 steps per epoch. */
+const SMALL = [
+  "--model",
+  "wideresnet10x1",
+  "--batch_size",
+  "32",
+  "--train_images",
+  "64",
+  "--test_images",
+  "32",
+  "--epochs",
+  "1",
+];
+
 async function epochs(dir: string): Promise<Record<string, number>[]> {
   const lines = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
   return lines.filter((r) => r.type === "epoch");
@@ -57,6 +71,38 @@ for (const [opt, extra] of families) {
       Number(rows[0]["images/s"]) > 0 && Number(rows[0].max_allocated_memory) > 0,
       "measured columns empty",
     );
+    if (opt === "sgd") {
+      // Resuming the finished run says so, does nothing and appends no second row.
+      const lines: string[] = [];
+      const again = await main(
+        [
+          ...TINY,
+          "--opt",
+          opt,
+          "--output_dir",
+          out,
+          "--output_name",
+          "run",
+          "--resume",
+          "--resume_path",
+          `${out}/run`,
+        ],
+        { out: (l) => lines.push(l) },
+      );
+      assertEquals(again, 0);
+      assert(lines.some((l) => l.includes("already finished")), lines.join("|"));
+      assertEquals((await readResults(`${out}/results.csv`)).length, 1);
+      // The seed's schedule: epoch 0 at the base rate, then cosine per epoch, one epoch late
+      // (epoch 2 trains at get_lr(1) = 0.05 * (1 + cos(pi / 3)) / 2).
+      const steps = (await Deno.readTextFile(`${out}/run/log.jsonl`)).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      ).filter((r) => r.type === "step");
+      assertEquals(steps.length, 45);
+      const want = [0.05, 0.05, 0.0375];
+      for (const r of steps) {
+        assert(Math.abs(r.lr - want[r.epoch]) < 1e-9, `lr ${r.lr} at ${r.epoch}/${r.batch}`);
+      }
+    }
     const names = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name).sort();
     for (const f of ["checkpoint.json", "config.json", "log.jsonl", "report.html", "summary.json"]) {
       assert(names.includes(f), `${f} missing from ${names}`);
@@ -182,4 +228,151 @@ Deno.test({
     assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
     await Deno.remove(out, { recursive: true });
   },
+});
+
+gpuTest(
+  "--lr 1e30: non-finite test loss or weights stop with exit 3, no checkpoint and no results row",
+  async () => {
+    const out = await Deno.makeTempDir();
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      const code = await main([
+        ...SMALL,
+        "--epochs",
+        "2",
+        "--lr",
+        "1e30",
+        "--output_dir",
+        out,
+        "--output_name",
+        "big",
+      ]);
+      assertEquals(code, 3);
+    } finally {
+      console.error = orig;
+    }
+    assertEquals(errors.length, 1, errors.join("|"));
+    assert(/(test loss is|weights are not finite|loss is).* epoch 1/.test(errors[0]), errors[0]);
+    // Nothing was kept, so the message must not claim a checkpoint.
+    assert(errors[0].includes("no checkpoint was written"), errors[0]);
+    const names = [...Deno.readDirSync(`${out}/big`)].map((e) => e.name);
+    assert(!names.includes("checkpoint.json") && !names.includes("samwise.lock"), names.join(","));
+    assert(![...Deno.readDirSync(out)].some((e) => e.name === "results.csv"), "a results row was written");
+    await Deno.remove(out, { recursive: true });
+  },
+);
+
+gpuTest(
+  "--init_from loads a saved state_dict: with lr 0 the trained weights are exactly the loaded ones",
+  async () => {
+    const out = await Deno.makeTempDir();
+    const { createModel } = await import("../src/models/mod.ts");
+    const { saveWeights } = await import("../src/nn/weights.ts");
+    const m = createModel("wideresnet10x1", { inChannels: 1, numClasses: 10, seed: 77 });
+    await saveWeights(m, `${out}/init.safetensors`);
+    m.dispose();
+    const code = await main([
+      ...SMALL,
+      "--lr",
+      "0",
+      "--weight_decay",
+      "0",
+      "--init_from",
+      `${out}/init.safetensors`,
+      "--output_dir",
+      out,
+      "--output_name",
+      "init",
+    ]);
+    assertEquals(code, 0);
+    const init = await readSafetensors(`${out}/init.safetensors`);
+    const manifest = JSON.parse(await Deno.readTextFile(`${out}/init/checkpoint.json`));
+    const trained = await readSafetensors(`${out}/init/${manifest.modelFile}`);
+    let compared = 0;
+    for (const [name, t] of init.tensors) {
+      if (/running_|num_batches/.test(name)) continue; // BatchNorm statistics move in training
+      assertEquals([...trained.tensors.get(name)!.data].map(Number), [...t.data].map(Number), name);
+      compared++;
+    }
+    assert(compared > 10, `${compared} tensors compared`);
+    await Deno.remove(out, { recursive: true });
+  },
+);
+
+Deno.test({
+  name: "SIGTERM is handled like Ctrl-C: checkpoint written, exit 143",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    const cli = new URL("../src/cli/train.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, ...SMALL, "--epochs", "20", "--output_dir", out, "--output_name", "term"],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const decoder = new TextDecoder();
+    let text = "";
+    const reader = child.stdout.getReader();
+    while (!text.includes("Epoch:1/20")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    child.kill("SIGTERM");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    const status = await child.status;
+    assertEquals(status.code, 143, text);
+    assert(text.includes("SIGTERM received") && text.includes("--resume --resume_path"), text);
+    const m = JSON.parse(await Deno.readTextFile(`${out}/term/checkpoint.json`));
+    assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
+    assert(!(await Deno.stat(`${out}/term/samwise.lock`).then(() => true, () => false)), "lock left behind");
+    await Deno.remove(out, { recursive: true });
+  },
+});
+
+gpuTest("a plugin hook that throws: one stderr line, non-zero exit, the last checkpoint kept", async () => {
+  const out = await Deno.makeTempDir();
+  // Throws at the 3rd step, i.e. in epoch 2 (2 steps per epoch), after epoch 1's checkpoint.
+  await Deno.writeTextFile(
+    `${out}/thrower.ts`,
+    `export default { name: "thrower", kind: "criterion", description: "throws at step 3", options: [],
+      create: () => ({ shouldPerturb: (ctx) => { if (ctx.step >= 3) throw new Error("boom at 3"); return true; } }) };\n`,
+  );
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => errors.push(m);
+  let code: number;
+  try {
+    code = await main([
+      ...SMALL,
+      "--epochs",
+      "3",
+      "--plugin",
+      `${out}/thrower.ts`,
+      "--opt",
+      "vassore-sgd",
+      "--crt",
+      "thrower",
+      "--output_dir",
+      out,
+      "--output_name",
+      "throw",
+    ]);
+  } finally {
+    console.error = orig;
+  }
+  assert(code !== 0, "exit 0");
+  assertEquals(errors.length, 1, errors.join("|"));
+  assert(errors[0].includes("boom at 3") && !errors[0].includes("\n"), errors[0]);
+  const m = JSON.parse(await Deno.readTextFile(`${out}/throw/checkpoint.json`));
+  assertEquals([m.epoch, m.batch], [1, 0]);
+  assert(!(await Deno.stat(`${out}/throw/samwise.lock`).then(() => true, () => false)), "lock left behind");
+  await Deno.remove(out, { recursive: true });
 });

@@ -38,6 +38,8 @@ export interface TrainConfig {
   epochs: number;
   seed: number;
   lr_scheduler: "CosineLRscheduler" | "MultiStepLRscheduler";
+  /** When the schedule advances: after each epoch as the seed (default), or every iteration. */
+  lr_step: "epoch" | "iteration";
   warmup_epoch: number;
   warmup_init_lr: number;
   eta_min: number;
@@ -75,6 +77,8 @@ export interface TrainConfig {
   wandb: boolean;
   wandb_project: string;
   wandb_name: string;
+  /** A PyTorch state_dict (safetensors) to start from instead of the seeded initialisation. */
+  init_from: string | null;
   /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
   optim: Record<string, unknown>;
   /** True when no dataset was given and none was found, so the embedded subset is used. */
@@ -156,6 +160,12 @@ export function buildCommand(registry: Registry) {
       new Option("--lr_scheduler <name>", "learning-rate schedule").choices(
         ["CosineLRscheduler", "MultiStepLRscheduler"] as const,
       ).default("CosineLRscheduler" as const),
+    )
+    .addOption(
+      new Option(
+        "--lr_step <when>",
+        "advance the schedule after each epoch as the seed, or every iteration",
+      ).choices(["epoch", "iteration"] as const).default("epoch" as const),
     )
     .option("--warmup_epoch <n>", "linear warm-up epochs (cosine)", intIn("--warmup_epoch", 0), 0)
     .option("--warmup_init_lr <x>", "learning rate at the start of warm-up", numIn("--warmup_init_lr", 0), 0)
@@ -247,11 +257,24 @@ export function buildCommand(registry: Registry) {
       "--list",
       "print every optimizer and criterion (built-in and --plugin) with options and cost, and exit",
     )
+    .option(
+      "--init_from <file.safetensors>",
+      "start from these weights (a PyTorch state_dict saved with safetensors; names and shapes must match)",
+    )
     .addHelpText("after", choicesHelp(registry))
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
 
+  const core = new Set(cmd.options.map((x) => x.long));
   for (const o of listOptions(registry)) {
+    // A plugin may not redefine a core flag: commander would throw a bare error (or shadow it).
+    if (core.has(o.flag) || core.has(`--no-${o.name}`)) {
+      throw new UsageError(
+        `samwise train: option ${o.flag} of plugin ${
+          o.owners.join(", ")
+        } clashes with the core flag ${o.flag}`,
+      );
+    }
     const desc = o.help + (o.rangeText ? ` (range ${o.rangeText})` : "");
     if (o.type === "boolean") {
       cmd.addOption(new Option(`${o.flag}`, desc));
@@ -367,6 +390,15 @@ export async function parseTrainArgs(
   }
 
   const datadir = String(o.datadir);
+  for (const flag of ["output_dir", "output_name", "datadir", "results_csv", "resume_path", "init_from"]) {
+    if (o[flag] !== undefined && String(o[flag]).trim() === "") {
+      throw new UsageError(`samwise train: --${flag} must not be empty`);
+    }
+  }
+  const datadirStat = await Deno.stat(datadir).catch(() => null);
+  if (datadirStat && !datadirStat.isDirectory) {
+    throw new UsageError(`samwise train: --datadir ${datadir} is a file, not a directory`);
+  }
   let dataset = o.dataset as DatasetName | undefined;
   let embeddedDefault = false;
   if (!dataset) {
@@ -393,6 +425,7 @@ export async function parseTrainArgs(
     epochs,
     seed: Number(o.seed),
     lr_scheduler: o.lr_scheduler as TrainConfig["lr_scheduler"],
+    lr_step: o.lr_step as TrainConfig["lr_step"],
     warmup_epoch: Number(o.warmup_epoch),
     warmup_init_lr: Number(o.warmup_init_lr),
     eta_min: Number(o.eta_min),
@@ -419,6 +452,7 @@ export async function parseTrainArgs(
     wandb: Boolean(o.wandb),
     wandb_project: String(o.wandb_project),
     wandb_name: String(o.wandb_name),
+    init_from: (o.init_from as string | undefined) ?? null,
     optim: typed,
     embeddedDefault,
   };

@@ -1,21 +1,81 @@
 /**
  * `deno task train`: parse and check the command line, then train.
  *
- * Every problem the user can fix (a bad flag, a missing dataset file, a broken plugin) ends
- * in one line on stderr naming the flag or file, and exit code 2; a diverged run exits 3;
- * an interrupted one 130 after writing its checkpoint.
+ * Every problem the user can fix (a bad flag, a missing dataset file, a broken plugin, a run
+ * directory in use, an unwritable output) ends in one line on stderr naming the flag or file,
+ * and exit code 2; a diverged run exits 3; one interrupted by SIGINT (Ctrl-C) or SIGTERM exits
+ * 130 or 143 after writing its checkpoint. Anything else is a samwise bug: one line and exit 1
+ * (the stack trace with `SAMWISE_DEBUG=1`).
+ *
+ * URL plugins: Deno imports remote modules only from hosts granted `--allow-import`. When a
+ * `--plugin` URL's host is not granted, this process loads nothing and re-runs itself once as a
+ * child with the same read/write/env/net permissions plus `--allow-import=<those hosts>` only
+ * (which is why `deno task train` has `--allow-run=deno`; the child gets no run permission).
  * @module
  */
-import { parseTrainArgs, UsageError } from "./args.ts";
-import { DivergedError, runTraining, type TrainIO } from "../train/trainer.ts";
+import { fileURLToPath } from "node:url";
+import { parseTrainArgs, pluginArgs, UsageError } from "./args.ts";
+import { DivergedError, RunSetupError, runTraining, type TrainIO } from "../train/trainer.ts";
 import { NoAdapterError } from "../gpu/device.ts";
 import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
 import { OptionError, PluginError } from "../plugins/mod.ts";
 
+/** Hosts of `--plugin` URLs in `argv` that this process may not import from. */
+export function hostsNeedingImport(argv: readonly string[]): string[] {
+  const hosts = new Set<string>();
+  for (const spec of pluginArgs(argv)) {
+    if (!/^https?:\/\//i.test(spec)) continue;
+    let host: string;
+    try {
+      host = new URL(spec).host;
+    } catch {
+      continue; // reported by the plugin loader, naming the flag
+    }
+    if (Deno.permissions.querySync({ name: "import", host }).state !== "granted") hosts.add(host);
+  }
+  return [...hosts];
+}
+
+/** Re-runs this CLI with import access to `hosts` added; returns the child's exit code. */
+async function rerunWithImport(argv: readonly string[], hosts: string[]): Promise<number> {
+  const allow = (["read", "write", "env", "net"] as const)
+    .filter((name) => Deno.permissions.querySync({ name }).state === "granted")
+    .map((name) => `--allow-${name}`);
+  const child = new Deno.Command("deno", {
+    args: ["run", ...allow, `--allow-import=${hosts.join(",")}`, fileURLToPath(import.meta.url), ...argv],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { SAMWISE_IMPORT_RERUN: "1" },
+  }).spawn();
+  // Ctrl-C reaches the child through the terminal's process group; SIGTERM is sent to us alone.
+  const forward = () => child.kill("SIGTERM");
+  const ignore = () => {};
+  Deno.addSignalListener("SIGTERM", forward);
+  Deno.addSignalListener("SIGINT", ignore);
+  try {
+    return (await child.status).code;
+  } finally {
+    Deno.removeSignalListener("SIGTERM", forward);
+    Deno.removeSignalListener("SIGINT", ignore);
+  }
+}
+
 /** Runs the CLI with `argv`; returns the exit code. */
 export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<number> {
   try {
+    const hosts = hostsNeedingImport(argv);
+    if (hosts.length && !Deno.env.get("SAMWISE_IMPORT_RERUN")) {
+      if (Deno.permissions.querySync({ name: "run", command: "deno" }).state === "granted") {
+        return await rerunWithImport(argv, hosts);
+      }
+      throw new UsageError(
+        `samwise train: --plugin from ${hosts.join(", ")} needs import access: run with --allow-import=${
+          hosts.join(",")
+        } (deno task train grants it itself)`,
+      );
+    }
     const parsed = await parseTrainArgs(argv);
     if (parsed.helpText !== undefined) {
       console.log(parsed.helpText.trimEnd());
@@ -32,21 +92,30 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
       console.log(`samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}`);
     }
     const res = await runTraining(parsed, { out: (l) => console.log(l), ...io });
-    return res.interrupted ? 130 : 0;
+    if (!res.interrupted) return 0;
+    return res.signal === "SIGTERM" ? 143 : 130;
   } catch (e) {
     if (
       e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
-      e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError
+      e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError ||
+      e instanceof RunSetupError
     ) {
-      console.error(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`);
+      console.error(oneLine(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`));
       return 2;
     }
     if (e instanceof DivergedError) {
-      console.error(`samwise train: ${e.message}`);
+      console.error(oneLine(`samwise train: ${e.message}`));
       return 3;
     }
-    throw e;
+    if (Deno.env.get("SAMWISE_DEBUG")) throw e;
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    console.error(oneLine(`samwise train: internal error: ${msg} (SAMWISE_DEBUG=1 shows the stack)`));
+    return 1;
   }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, " ");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -119,12 +119,22 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
 /**
  * The dataset a run uses when none is named: the seed's default, `CIFAR10_base`, if its
  * files are in `datadir`, and otherwise the embedded `FashionMNIST_subset`, so that a
- * fresh machine trains with no download.
+ * fresh machine trains with no download. A `cifar-10-batches-bin/` that lacks some of its files
+ * throws a {@link DatasetError} naming the first missing one instead of falling back silently.
  */
 export async function defaultDatasetName(opts: { datadir?: string } = {}): Promise<DatasetName> {
   const dir = join(opts.datadir ?? DEFAULT_DATADIR, CIFAR10_DIR);
-  for (const f of [...CIFAR10_FILES.train, CIFAR10_FILES.test]) {
-    if (!(await isFile(join(dir, f)))) return "FashionMNIST_subset";
+  const files = [...CIFAR10_FILES.train, CIFAR10_FILES.test];
+  const present: boolean[] = [];
+  for (const f of files) present.push(await isFile(join(dir, f)));
+  if (present.every(Boolean)) return "CIFAR10_base";
+  // Part of a CIFAR-10 layout is a broken download, not a request for the embedded subset.
+  if (present.some(Boolean) || (await Deno.stat(dir).catch(() => null))?.isDirectory) {
+    const missing = files.filter((_, i) => !present[i]);
+    throw new DatasetError(
+      `${join(dir, missing[0])}: file not found (${missing.length} of the ${files.length} CIFAR-10 files ` +
+        `are missing from ${dir}; get cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html)`,
+    );
   }
-  return "CIFAR10_base";
+  return "FashionMNIST_subset";
 }

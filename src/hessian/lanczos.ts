@@ -11,7 +11,9 @@
  *
  * @module
  */
-import { axpby_, axpy_, copy_, dot, scale_ } from "../ops/multi_tensor.ts";
+// The group-aware ops: a model too big for one binding is several flat buffers, and the plain
+// multi-tensor reductions would pack it into one (which may exceed the binding limit).
+import { axpby_, axpy_, copy_, dot, scale_ } from "../optim/grouped.ts";
 import { write_ } from "../ops/elementwise.ts";
 import { noGrad } from "../autograd/tape.ts";
 import { stateLike } from "../optim/layout.ts";

@@ -31,34 +31,3 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw e;
   }
 }
-
-/**
- * Runs `fn` while holding an exclusive lock file `path + ".lock"` (created with O_EXCL), so
- * processes appending to one results file take turns. A lock older than `staleMs` is
- * assumed to belong to a dead process and is broken.
- */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, staleMs = 60_000): Promise<T> {
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + 5 * staleMs;
-  for (;;) {
-    try {
-      const f = await Deno.open(lock, { write: true, createNew: true });
-      await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
-      f.close();
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const st = await Deno.stat(lock).catch(() => null);
-      if (st?.mtime && Date.now() - st.mtime.getTime() > staleMs) await Deno.remove(lock).catch(() => {});
-      if (Date.now() > deadline) {
-        throw new Error(`could not lock ${path}: ${lock} is held by another process`);
-      }
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await Deno.remove(lock).catch(() => {});
-  }
-}

@@ -4,7 +4,8 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
-import { withFileLock, writeFileAtomic } from "../io/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { withFileLock } from "../io/lock.ts";
 
 /** Column names and order of the results CSV, exactly as the seed writes them. */
 export const RESULT_COLUMNS = [
@@ -30,6 +31,32 @@ export const RESULT_COLUMNS = [
 /** One row: every column, as strings or numbers (empty string where not measured). */
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | boolean>;
 
+/** Throws (naming the file) unless `text` starts with the seed's header. */
+function checkHeader(path: string, text: string): void {
+  let header: string[] = [];
+  try {
+    header = (parse(text.split("\n")[0], { relaxColumnCount: true }) as string[][])[0] ?? [];
+  } catch { /* not CSV at all: reported as other columns */ }
+  if (header.join(",") !== RESULT_COLUMNS.join(",")) {
+    throw new Error(`results file ${path} has other columns (${header.slice(0, 3).join(", ")}, ...)`);
+  }
+}
+
+/**
+ * Checks, before a run starts, that a row can be appended to `path` at its end: an existing file
+ * must have the seed's columns (a directory there is refused too). Throws an Error naming the file.
+ */
+export async function checkResultsFile(path: string): Promise<void> {
+  let text = "";
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw new Error(`results file ${path} cannot be read (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (text) checkHeader(path, text);
+}
+
 /**
  * Appends `row` to the CSV at `path` (creating it with a header). Concurrent runs take
  * turns through a lock file and each writes the whole file to a temporary and renames it,
@@ -45,10 +72,7 @@ export async function appendResult(path: string, row: ResultRow): Promise<void> 
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     if (text) {
-      const header = (parse(text.split("\n")[0], { relaxColumnCount: true }) as string[][])[0] ?? [];
-      if (header.join(",") !== RESULT_COLUMNS.join(",")) {
-        throw new Error(`results file ${path} has other columns (${header.slice(0, 3).join(", ")}, ...)`);
-      }
+      checkHeader(path, text);
       if (!text.endsWith("\n")) text += "\n";
     } else {
       text = stringify([RESULT_COLUMNS as unknown as string[]]);

@@ -17,18 +17,24 @@ import { noGrad } from "../autograd/tape.ts";
 import { tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
+import { sumOfSquares } from "../optim/grouped.ts";
+import { loadWeights } from "../nn/weights.ts";
+import { readSafetensors } from "../nn/safetensors.ts";
+import { acquireLock, type Lock, LockHeldError } from "../io/lock.ts";
+import { isFile } from "../data/files.ts";
 import { type Dataset, DatasetError, loadDataset, Loader, type Split } from "../data/mod.ts";
 import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine } from "../plugins/mod.ts";
 import type { StepEngine } from "../optim/engine.ts";
 import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
-import { cosineSchedule, type LrSchedule, multiStepSchedule } from "./lr_schedule.ts";
+import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
 import { JsonlLog, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
-import { appendResult, appendText, type ResultRow } from "./results_csv.ts";
+import { appendResult, appendText, checkResultsFile, type ResultRow } from "./results_csv.ts";
 import { compInfoText, resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
+import { DivergedError, firstLine, RunSetupError } from "./errors.ts";
 import { hessianSpectrum } from "./hessian.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
 
@@ -50,13 +56,10 @@ export interface EpochMetrics {
   images_per_s: number;
 }
 
-/** Training stopped because the loss became NaN or infinite. */
-export class DivergedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DivergedError";
-  }
-}
+export { DivergedError, RunSetupError };
+
+/** The lock file in a run directory: one process per run directory (see `src/io/lock.ts`). */
+export const RUN_LOCK = "samwise.lock";
 
 /** What a finished (or interrupted) run returns. */
 export interface RunResult {
@@ -64,6 +67,10 @@ export interface RunResult {
   history: EpochMetrics[];
   row: ResultRow | null;
   interrupted: boolean;
+  /** The signal that interrupted the run, if one did (Ctrl-C is SIGINT). */
+  signal?: "SIGINT" | "SIGTERM";
+  /** True when `--resume` found the run already finished (nothing was done or written). */
+  alreadyFinished?: boolean;
 }
 
 /** Output sinks (stdout lines; stderr progress is the progress bar's own). */
@@ -86,36 +93,149 @@ interface TrainerState {
 }
 
 function schedule(c: TrainConfig, itersPerEpoch: number): LrSchedule {
-  const lr = Number(c.optim.lr);
-  return c.lr_scheduler === "MultiStepLRscheduler"
-    ? multiStepSchedule(lr, c.milestone, c.gamma)
-    : cosineSchedule({
-      baseLr: lr,
+  return buildSchedule(
+    {
+      scheduler: c.lr_scheduler,
+      baseLr: Number(c.optim.lr),
       epochs: c.epochs,
-      itersPerEpoch,
-      warmupEpochs: c.warmup_epoch,
+      warmupEpoch: c.warmup_epoch,
       warmupInitLr: c.warmup_init_lr,
       etaMin: c.eta_min,
-    });
+      milestone: c.milestone,
+      gamma: c.gamma,
+    },
+    c.lr_step,
+    itersPerEpoch,
+  );
 }
 
-/** Keys of the configuration that must match to resume a run. */
+/**
+ * Options that must match to resume a run: everything that changes what is trained (model, data,
+ * schedule, plugins, and every optimizer and criterion option). Output paths, logging and
+ * `--hessian` may change.
+ */
 const RESUME_KEYS: (keyof TrainConfig)[] = [
   "model",
   "dataset",
+  "train_images",
+  "test_images",
   "batch_size",
   "epochs",
   "seed",
   "lr_scheduler",
+  "lr_step",
+  "warmup_epoch",
+  "warmup_init_lr",
+  "eta_min",
+  "milestone",
+  "gamma",
+  "plugin",
 ];
+
+/** What a checkpoint written before an option existed was trained with. */
+const RESUME_LEGACY: Record<string, unknown> = {
+  lr_step: "iteration",
+  train_images: 0,
+  test_images: 0,
+  plugin: [],
+};
+
+function show(v: unknown): string {
+  return Array.isArray(v) ? (v.length ? v.join(" ") : "(none)") : String(v);
+}
+
+/**
+ * The options in which `now` differs from the configuration a checkpoint was trained with, as
+ * `--flag now (the run has then)` texts, in flag order; empty if it may be resumed.
+ */
+export function resumeDifferences(saved: Record<string, unknown>, now: TrainConfig): string[] {
+  const out: string[] = [];
+  const cmp = (flag: string, was: unknown, is: unknown) => {
+    if (JSON.stringify(was) !== JSON.stringify(is)) {
+      out.push(`--${flag} ${show(is)} (the run has ${show(was)})`);
+    }
+  };
+  for (const k of RESUME_KEYS) cmp(k, saved[k] === undefined ? RESUME_LEGACY[k] : saved[k], now[k]);
+  const was = (saved.optim ?? {}) as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(now.optim), ...Object.keys(was)])) cmp(k, was[k], now.optim[k]);
+  return out;
+}
+
+function runDir(c: TrainConfig): string {
+  return c.resume && c.resume_path ? c.resume_path : `${c.output_dir}/${c.output_name}`;
+}
+
+/** Reads and checks the checkpoint to resume; changes nothing on disk. */
+async function openResume(dir: string, c: TrainConfig) {
+  const flag = c.resume_path ? `--resume_path ${dir}` : `--resume (run directory ${dir})`;
+  const st = await Deno.stat(dir).catch(() => null);
+  if (!st) throw new RunSetupError(`${flag}: no such run directory`);
+  if (!st.isDirectory) throw new RunSetupError(`${flag}: not a directory`);
+  let m;
+  try {
+    m = await loadManifest(dir);
+  } catch (e) {
+    throw new RunSetupError(`${flag}: ${firstLine(e)}`);
+  }
+  const diffs = resumeDifferences(m.config ?? {}, c);
+  if (diffs.length) {
+    throw new RunSetupError(`--resume: ${dir} was trained with other options: ${diffs.join("; ")}`);
+  }
+  return m;
+}
+
+/** Checks that need no GPU and write nothing: the results CSV and its directory, `--init_from`. */
+async function checkOutputs(c: TrainConfig): Promise<void> {
+  const csv = c.results_csv;
+  const csvDir = csv.includes("/") ? csv.slice(0, csv.lastIndexOf("/")) || "/" : ".";
+  // The default CSV lives in --output_dir, created below; any other directory must exist.
+  const norm = (p: string) => p.replace(/\/+$/, "") || "/";
+  const outDir = norm(c.output_dir), inDir = norm(csvDir);
+  if (inDir !== outDir) {
+    const st = await Deno.stat(csvDir).catch(() => null);
+    if (!st?.isDirectory) throw new RunSetupError(`--results_csv ${csv}: directory ${csvDir} does not exist`);
+  }
+  try {
+    await checkResultsFile(csv);
+  } catch (e) {
+    throw new RunSetupError(`--results_csv ${csv}: ${firstLine(e)}`);
+  }
+  if (c.init_from && !c.resume) {
+    if (!(await isFile(c.init_from))) throw new RunSetupError(`--init_from ${c.init_from}: no such file`);
+    // Parse it now, so a corrupt file fails before any GPU work (names and shapes need the model).
+    await readSafetensors(c.init_from).catch((e) => {
+      throw new RunSetupError(`--init_from: ${firstLine(e)}`);
+    });
+  }
+}
+
+/** Creates the run directory and takes its lock; every failure names the flag. */
+async function lockRunDir(dir: string, c: TrainConfig): Promise<Lock> {
+  const flag = c.resume ? `--resume_path ${dir}` : `--output_dir ${c.output_dir}`;
+  try {
+    if (!c.resume) await Deno.mkdir(dir, { recursive: true });
+    return await acquireLock(`${dir}/${RUN_LOCK}`);
+  } catch (e) {
+    if (e instanceof LockHeldError) {
+      throw new RunSetupError(`run directory ${dir} is in use by process ${e.pid} (lock file ${e.path})`);
+    }
+    throw new RunSetupError(`${flag}: cannot write ${dir} (${firstLine(e)})`);
+  }
+}
 
 /** Trains as configured; see the module documentation. */
 export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunResult> {
   const c = parsed.config;
-  await init();
-  const rt = runtime();
-  const dir = c.resume && c.resume_path ? c.resume_path : `${c.output_dir}/${c.output_name}`;
-  // Data first: a missing or corrupt file should fail before anything is created on disk.
+  const dir = runDir(c);
+  // Everything the user can get wrong is checked first, before any GPU work or any write.
+  const manifest = c.resume ? await openResume(dir, c) : null;
+  if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/summary.json`))) {
+    io.out(
+      `samwise: ${dir} already finished its ${c.epochs} epochs (see its summary.json); nothing to resume`,
+    );
+    return { dir, history: [], row: null, interrupted: false, alreadyFinished: true };
+  }
+  await checkOutputs(c);
   const ds = limitDataset(
     await loadDataset(c.dataset, { datadir: c.datadir }),
     c.train_images,
@@ -123,13 +243,45 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   );
   const sizeProblem = imageSizeProblem(c.model, ds.height, ds.width);
   if (sizeProblem) throw new DatasetError(`--model ${c.model}: ${sizeProblem} (--dataset ${c.dataset})`);
-  await Deno.mkdir(dir, { recursive: true });
+  if (c.batch_size > ds.train.count) {
+    throw new RunSetupError(
+      `--batch_size ${c.batch_size} exceeds the ${ds.train.count} training images of ${c.dataset}` +
+        (c.train_images ? ` (--train_images ${c.train_images})` : ""),
+    );
+  }
+  const lock = await lockRunDir(dir, c);
+  try {
+    return await train(parsed, io, dir, ds, manifest, lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function train(
+  parsed: ParsedArgs,
+  io: TrainIO,
+  dir: string,
+  ds: Dataset,
+  manifest: Awaited<ReturnType<typeof loadManifest>> | null,
+  lock: Lock,
+): Promise<RunResult> {
+  const c = parsed.config;
+  await init();
+  const rt = runtime();
   const model = createModel(c.model, {
     inChannels: ds.channels,
     numClasses: ds.numClasses,
     seed: c.seed,
     imageSize: [ds.height, ds.width],
   });
+  if (c.init_from && !manifest) {
+    try {
+      await loadWeights(model, c.init_from);
+    } catch (e) {
+      model.dispose();
+      throw new RunSetupError(`--init_from: ${firstLine(e)}`);
+    }
+  }
   const engine = createEngine({
     set: model,
     opt: String(c.optim.opt),
@@ -146,11 +298,6 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   });
   const testLoader = new Loader(ds.test, { batchSize: c.batch_size, train: false, seed: c.seed });
   const nb = trainLoader.batchesPerEpoch;
-  if (nb === 0) {
-    throw new Error(
-      `--batch_size ${c.batch_size} exceeds the ${ds.train.count} training images of ${c.dataset}`,
-    );
-  }
   const lr = schedule(c, nb);
   const log = new JsonlLog(`${dir}/log.jsonl`);
   const state: TrainerState = {
@@ -165,17 +312,24 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   // The seed's --start_epoch: its loop is range(start_epoch, epochs); a resume overrides it.
   let startEpoch = c.start_epoch, startBatch = 0;
   const configRecord = { ...c, adapter: rt.adapterName } as unknown as Record<string, unknown>;
-
-  if (c.resume) {
-    const m = await loadManifest(dir);
-    for (const k of RESUME_KEYS) {
-      if (JSON.stringify(m.config[k]) !== JSON.stringify(c[k])) {
-        throw new Error(`--resume: ${dir} was trained with --${k} ${m.config[k]}, not ${c[k]}`);
-      }
+  /** Writes run files, naming the directory when the disk is full or read-only. */
+  const writing = async <T>(what: string, p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      throw new RunSetupError(`cannot write ${what} (${firstLine(e)})`);
     }
-    const loaded = await loadCheckpointTensors(dir, m, model, engine.saveState());
-    engine.loadState(loaded);
-    Object.values(loaded.tensors).flat().forEach((t) => t.dispose());
+  };
+
+  if (manifest) {
+    const m = manifest;
+    try {
+      const loaded = await loadCheckpointTensors(dir, m, model, engine.saveState());
+      engine.loadState(loaded);
+      Object.values(loaded.tensors).flat().forEach((t) => t.dispose());
+    } catch (e) {
+      throw new RunSetupError(`--resume: checkpoint in ${dir} is unusable: ${firstLine(e)}`);
+    }
     Object.assign(state, m.trainer);
     startEpoch = m.epoch;
     startBatch = m.batch;
@@ -185,30 +339,63 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     );
     io.out(`samwise: resuming ${dir} at epoch ${startEpoch + 1}, batch ${startBatch}`);
   } else {
-    await writeJson(dir, "config.json", configRecord);
+    await writing(`${dir}/config.json`, writeJson(dir, "config.json", configRecord));
     await Deno.remove(`${dir}/log.jsonl`).catch(() => {});
   }
 
-  let stop = false;
-  const onSigint = () => {
-    if (stop) Deno.exit(130);
-    stop = true;
-    io.out("samwise: interrupt received: finishing the current step, then writing a checkpoint");
+  /** This run's last checkpoint (the resumed one, then each written): what messages may mention. */
+  let kept = manifest ? { epoch: manifest.epoch, batch: manifest.batch } : null;
+  const keptNote = () =>
+    Promise.resolve(
+      kept
+        ? `the last good checkpoint in ${dir} (epoch ${kept.epoch}, batch ${kept.batch}) is kept`
+        : `no checkpoint was written`,
+    );
+  /** Throws DivergedError unless every weight and BatchNorm statistic is finite (one readback). */
+  const assertFinite = async (where: string) => {
+    const ss = noGrad(() => sumOfSquares(model.stateDict().map((e) => e.tensor)));
+    const v = await ss.item();
+    ss.dispose();
+    if (!Number.isFinite(v)) {
+      throw new DivergedError(`weights are not finite ${where} (sum of squares ${v}); ${await keptNote()}`);
+    }
   };
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-  } catch { /* no signals on this platform */ }
+
+  let stop = false;
+  let signal: "SIGINT" | "SIGTERM" | undefined;
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    if (stop) {
+      // A second signal: stop now, leaving the last checkpoint as it is.
+      lock.releaseSync();
+      Deno.exit(sig === "SIGINT" ? 130 : 143);
+    }
+    stop = true;
+    signal = sig;
+    io.out(`samwise: ${sig} received: finishing the current step, then writing a checkpoint`);
+  };
+  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+  for (const [sig, h] of Object.entries(handlers)) {
+    try {
+      Deno.addSignalListener(sig as Deno.Signal, h);
+    } catch { /* no such signal on this platform */ }
+  }
 
   const wallSoFar = () => wallBase + (performance.now() - started) / 1000;
-  const checkpoint = (epoch: number, batch: number) => {
+  const checkpoint = async (epoch: number, batch: number) => {
+    // A non-finite model is never written as the last good checkpoint.
+    await assertFinite(batch ? `in epoch ${epoch + 1} after batch ${batch}` : `after epoch ${epoch}`);
     state.wallSeconds = wallSoFar();
-    return saveCheckpoint(dir, model, engine.saveState(), {
-      epoch,
-      batch,
-      engine: {},
-      trainer: state as unknown as Record<string, unknown>,
-      config: configRecord,
-    });
+    await writing(
+      `the checkpoint in ${dir}`,
+      saveCheckpoint(dir, model, engine.saveState(), {
+        epoch,
+        batch,
+        engine: {},
+        trainer: state as unknown as Record<string, unknown>,
+        config: configRecord,
+      }),
+    );
+    kept = { epoch, batch };
   };
 
   rt.pool.resetPeaks();
@@ -233,7 +420,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
         if (!Number.isFinite(v)) {
           throw new DivergedError(
             `loss is ${v} at step ${pending.step} (epoch ${epoch + 1}, batch ${pending.batch}); ` +
-              `the last good checkpoint in ${dir} is kept`,
+              await keptNote(),
           );
         }
         lastLoss = v;
@@ -308,6 +495,9 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
       }
       startBatch = 0;
       const test = await evaluate(model, testLoader);
+      if (!Number.isFinite(test.loss)) {
+        throw new DivergedError(`test loss is ${test.loss} after epoch ${epoch + 1}; ${await keptNote()}`);
+      }
       const m: EpochMetrics = {
         epoch,
         train_loss: trainSums[0] / images,
@@ -339,9 +529,11 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
       }
     }
   } finally {
-    try {
-      Deno.removeSignalListener("SIGINT", onSigint);
-    } catch { /* ignore */ }
+    for (const [sig, h] of Object.entries(handlers)) {
+      try {
+        Deno.removeSignalListener(sig as Deno.Signal, h);
+      } catch { /* ignore */ }
+    }
     await log.flush();
   }
   if (interrupted) {
@@ -349,15 +541,16 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     model.dispose();
     trainLoader.dispose();
     testLoader.dispose();
-    return { dir, history: state.history, row: null, interrupted };
+    return { dir, history: state.history, row: null, interrupted, signal: signal ?? "SIGINT" };
   }
 
   // The seed's runtime is the training time: epochs with their evaluation, not the Hessian.
   const trainingSeconds = wallSoFar();
   let hessian: number[] | null = null;
+  let hessianError: string | undefined;
   if (c.hessian) {
-    hessian = await hessianSpectrum(model, ds, c);
-    io.out(`Hessian top eigenvalues: ${hessian.map((v) => v.toFixed(4)).join(", ")}`);
+    const h = await spectrumColumns(() => hessianSpectrum(model, ds, c), io);
+    [hessian, hessianError] = [h.top, h.error];
   }
   const stats = rt.stats();
   const ov = engine.overheads();
@@ -370,15 +563,17 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     memory: { allocatedBytes: stats.peakAllocatedBytes, reservedBytes: stats.peakReservedBytes },
   };
   const row = resultsRow(c, parsed.resolved, measured);
-  await appendResult(c.results_csv, row);
-  if (c.comp_info) await appendText(c.comp_info, compInfoText(c, row, measured));
-  await writeJson(
-    dir,
-    "summary.json",
-    summaryRecord(row, measured, {
-      adapter: rt.adapterName,
-      backend: `WebGPU (Deno ${Deno.version.deno})`,
-      history: state.history,
+  await writing(c.results_csv, appendResult(c.results_csv, row));
+  if (c.comp_info) await writing(c.comp_info, appendText(c.comp_info, compInfoText(c, row, measured)));
+  await writing(
+    `${dir}/summary.json`,
+    writeJson(dir, "summary.json", {
+      ...summaryRecord(row, measured, {
+        adapter: rt.adapterName,
+        backend: `WebGPU (Deno ${Deno.version.deno})`,
+        history: state.history,
+      }),
+      ...(hessianError ? { hessian_error: hessianError } : {}),
     }),
   );
   // The plots are a convenience: a failure is reported, not fatal to a finished run.
@@ -399,6 +594,29 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   trainLoader.dispose();
   testLoader.dispose();
   return { dir, history: state.history, row, interrupted: false };
+}
+
+/**
+ * The l1 and l5 columns from `compute` (the top-5 Hessian eigenvalues). The spectrum is an extra:
+ * if it throws or is not finite, the columns are empty and the failure is printed and returned,
+ * so the run's row is still written.
+ */
+export async function spectrumColumns(
+  compute: () => Promise<number[]>,
+  io: Pick<TrainIO, "out">,
+): Promise<{ l1: number | ""; l5: number | ""; top: number[] | null; error?: string }> {
+  try {
+    const top = await compute();
+    if (top.length < 5 || !top.every(Number.isFinite)) {
+      throw new Error(`the eigenvalues are not finite: ${top.join(", ")}`);
+    }
+    io.out(`Hessian top eigenvalues: ${top.map((v) => v.toFixed(4)).join(", ")}`);
+    return { l1: top[0], l5: top[4], top };
+  } catch (e) {
+    const error = firstLine(e);
+    io.out(`samwise: Hessian spectrum failed (${error}); l1, l5 and l1/l5 are left empty`);
+    return { l1: "", l5: "", top: null, error };
+  }
 }
 
 /** Adds a batch's mean loss (times its size) and hit counts into the epoch sums, on the GPU. */
