@@ -21,6 +21,7 @@ import { conv2dBackwardInput, conv2dBackwardWeight } from "../ops/conv.ts";
 import { batchNorm2dBackward } from "../ops/batch_norm.ts";
 import { avgPool2dBackward, maxPool2dBackward } from "../ops/pool.ts";
 import { dropoutBackward } from "../ops/dropout.ts";
+import { sliceChannels } from "../ops/pad_channels.ts";
 
 /** Lazily computed input gradient. */
 export type GradThunk = (() => Tensor) | null;
@@ -82,6 +83,8 @@ export const RULES: Record<string, Rule> = {
   batchNorm2d: (g, [x, w], _o, { stats, geom, batch }) => batchNorm2dBackward(g, x, w, stats, geom, batch),
   maxPool2d: (g, _i, _o, { geom, argmax }) => [() => maxPool2dBackward(g, argmax, geom)],
   avgPool2d: (g, _i, _o, { geom }) => [() => avgPool2dBackward(g, geom)],
+  padChannels: (g, [x], _o, { axis }) => [() => sliceChannels(g, x.shape[axis], axis)],
+  addPadded: (g, [, narrow], _o, { axis }) => [() => g, () => sliceChannels(g, narrow.shape[axis], axis)],
   dropout: (g, _i, _o, { p, seed, salt }) => [() => dropoutBackward(g, p, seed, salt)],
   logSoftmax: (g, _i, out) => [() => logSoftmaxBackward(g, out)],
   nllRows: (g, [logp], _o, { labels, scale }) => [() => nllRowsBackward(g, labels, logp.shape[1], scale)],

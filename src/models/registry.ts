@@ -8,7 +8,8 @@
 import type { Module } from "../nn/module.ts";
 import { type ArchOptions, resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { parseWideResNetName, WideResNet } from "./wideresnet.ts";
-import { vgg11bn, vgg13bn, vgg16bn } from "./vgg.ts";
+import { vgg11bn, vgg13bn, vgg16bn, vgg19bn } from "./vgg.ts";
+import { pyramidnet110 } from "./pyramidnet.ts";
 
 const FIXED: Record<string, (o: ArchOptions) => Module> = {
   resnet18,
@@ -17,6 +18,8 @@ const FIXED: Record<string, (o: ArchOptions) => Module> = {
   vgg11bn,
   vgg13bn,
   vgg16bn,
+  vgg19bn,
+  pyramidnet110,
 };
 
 /** Model names for CLI choices (any `wideresnet{depth}x{width}` with depth = 6n + 4 also works). */
@@ -33,6 +36,8 @@ export const MODEL_NAMES: readonly string[] = [
   "vgg11bn",
   "vgg13bn",
   "vgg16bn",
+  "vgg19bn",
+  "pyramidnet110",
 ];
 
 /** Options of {@link createModel}. */
