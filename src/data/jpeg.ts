@@ -3,7 +3,7 @@
  * The worker pool (`jpeg_pool.ts`) runs this off the main thread.
  * @module
  */
-import jpeg from "npm:jpeg-js@0.4.4";
+import jpeg from "jpeg-js";
 
 /**
  * Decodes `bytes` (the JPEG file `file`) into `out` as 3 x height x width planar RGB uint8.
