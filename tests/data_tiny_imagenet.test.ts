@@ -260,3 +260,35 @@ gpuTest("TinyImageNet batches on the GPU: the seed's recipe, as the CPU referenc
     await Deno.remove(datadir, { recursive: true });
   }
 });
+
+gpuTest("deno task train --dataset TinyImageNet --decoded_cache: trains; a bad layout exits 2", async () => {
+  const { main } = await import("../src/cli/train.ts");
+  const datadir = await makeTree({ layout: "download" });
+  const out = await Deno.makeTempDir();
+  try {
+    const args = ["--dataset", "TinyImageNet", "--datadir", datadir, "--model", "wideresnet10x1"];
+    const run = [
+      "--batch_size",
+      "2",
+      "--epochs",
+      "1",
+      "--output_dir",
+      out,
+      "--decoded_cache",
+      join(out, "cache"),
+    ];
+    assertEquals(await main([...args, ...run, "--output_name", "run"]), 0);
+    assertEquals([...Deno.readDirSync(join(out, "cache"))].length, 2, "decoded cache written");
+    const config = JSON.parse(await Deno.readTextFile(join(out, "run", "config.json")));
+    assertEquals(config.dataset, "TinyImageNet");
+    const empty = await Deno.makeTempDir();
+    try {
+      assertEquals(await main(["--dataset", "TinyImageNet", "--datadir", empty, "--output_dir", out]), 2);
+    } finally {
+      await Deno.remove(empty, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(datadir, { recursive: true });
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -135,7 +135,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   const dir = c.resume && c.resume_path ? c.resume_path : `${c.output_dir}/${c.output_name}`;
   // Data first: a missing or corrupt file should fail before anything is created on disk.
   const ds = limitDataset(
-    await loadDataset(c.dataset, { datadir: c.datadir }),
+    await loadDataset(c.dataset, { datadir: c.datadir, decodedCache: c.decoded_cache ?? undefined }),
     c.train_images,
     c.test_images,
   );
