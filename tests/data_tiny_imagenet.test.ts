@@ -12,7 +12,9 @@ import {
   loadDataset,
   Loader,
   readTinyImageNet,
+  trainRecipe,
 } from "../src/data/mod.ts";
+import { StreamedImages } from "../src/data/streamed_images.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
 
@@ -290,5 +292,48 @@ gpuTest("deno task train --dataset TinyImageNet --decoded_cache: trains; a bad l
   } finally {
     await Deno.remove(datadir, { recursive: true });
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+gpuTest("a split past the resident cap is streamed batch by batch, with the same batches", async () => {
+  const count = 37, C = 3, H = 9, W = 7;
+  const images = Uint8Array.from({ length: count * C * H * W }, (_, i) => Math.imul(i, 2654435761) >>> 24);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % 5);
+  const set = { count, channels: C, height: H, width: W, images, labels, numClasses: 5 };
+  const spec = { ...trainRecipe("CIFAR10_cutout"), cutout: 4 };
+  const resident = new Loader(set, { batchSize: 8, train: true, seed: 11, augment: spec });
+  const streamed = new Loader(set, {
+    batchSize: 8,
+    train: true,
+    seed: 11,
+    augment: spec,
+    maxResidentBytes: 1000,
+  });
+  try {
+    assert(
+      streamed.images instanceof StreamedImages && !(resident.images instanceof StreamedImages),
+      "modes",
+    );
+    for (const epoch of [0, 2]) {
+      const a: Float32Array[] = [], b: Float32Array[] = [], ya: number[] = [], yb: number[] = [];
+      for await (const batch of resident.epoch(epoch)) {
+        a.push(await batch.x.data());
+        ya.push(...await batch.y.data());
+      }
+      for await (const batch of streamed.epoch(epoch)) {
+        b.push(await batch.x.data());
+        yb.push(...await batch.y.data());
+      }
+      assertEquals(b.length, 4, "4 full batches of 8");
+      assertEquals(yb, ya, `epoch ${epoch} labels`);
+      b.forEach((x, k) => assert(x.every((v, i) => v === a[k][i]), `epoch ${epoch} batch ${k} differs`));
+      const want = augmentCpu(set, streamed.order(epoch).subarray(0, 32), spec, 11, epoch).x;
+      const got = b.flatMap((x) => [...x]);
+      const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0);
+      assert(worst < 1e-4, `epoch ${epoch}: streamed batches differ from the CPU reference by ${worst}`);
+    }
+  } finally {
+    resident.dispose();
+    streamed.dispose();
   }
 });

@@ -68,7 +68,8 @@ export {
 export { decodeJpegRgb, encodeJpegRgb } from "./jpeg.ts";
 export { decodeJpegFiles, type DecodeOptions, defaultWorkers } from "./jpeg_pool.ts";
 export { GpuImages } from "./gpu_images.ts";
-export { type AugmentArgs, augmentBatch, type AugmentedBatch } from "./augment.ts";
+export { StreamedImages } from "./streamed_images.ts";
+export { type AugmentArgs, augmentBatch, type AugmentedBatch, type AugmentSource } from "./augment.ts";
 export { augmentCpu, type ImageDraws, imageDraws } from "./reference.ts";
 export { type Batch, Loader, type LoaderOptions, type LoaderSource } from "./loader.ts";
 export { pcg4d, permutation } from "./rng.ts";
