@@ -161,6 +161,7 @@ Deno.test("TinyImageNet decoded cache: a second read decodes nothing; a changed 
     await Deno.utime(victim, st.atime!, st.mtime!);
     const second = await readTinyImageNet(datadir, { decodedCache: cache });
     assertEquals([second.train.cached, second.test.cached], [true, true]);
+    assertEquals(second.train.images.byteOffset % 16, 0, "cached pixels aligned behind the header");
     assertEquals(meanAbsDiff(second.train.images, first.train.images), 0, "cached pixels");
     assertEquals([...second.train.labels], [...first.train.labels]);
     // A new modification time invalidates the train entry: decoding runs and finds the bad file.

@@ -15,6 +15,12 @@ export interface DecodeOptions {
   chunk?: number;
 }
 
+/** Options of one {@link decodeJpegFiles} call. */
+export interface DecodeCallOptions extends DecodeOptions {
+  /** Where to decode to (files x 3 x height x width bytes); default: a new array. */
+  out?: Uint8Array;
+}
+
 /** Default worker count: one per core, at most 8. */
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
@@ -28,10 +34,13 @@ export async function decodeJpegFiles(
   files: readonly string[],
   height: number,
   width: number,
-  opts: DecodeOptions = {},
+  opts: DecodeCallOptions = {},
 ): Promise<Uint8Array> {
   const per = 3 * height * width;
-  const out = new Uint8Array(files.length * per);
+  const out = opts.out ?? new Uint8Array(files.length * per);
+  if (out.length !== files.length * per) {
+    throw new Error(`decodeJpegFiles: out has ${out.length} bytes for ${files.length} images of ${per}`);
+  }
   if (files.length === 0) return out;
   const chunk = Math.max(1, opts.chunk ?? 64);
   const jobs = Math.ceil(files.length / chunk);

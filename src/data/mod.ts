@@ -66,7 +66,7 @@ export {
   type TinyImageNetOptions,
 } from "./tiny_imagenet.ts";
 export { decodeJpegRgb, encodeJpegRgb } from "./jpeg.ts";
-export { decodeJpegFiles, type DecodeOptions, defaultWorkers } from "./jpeg_pool.ts";
+export { type DecodeCallOptions, decodeJpegFiles, type DecodeOptions, defaultWorkers } from "./jpeg_pool.ts";
 export { GpuImages } from "./gpu_images.ts";
 export { StreamedImages } from "./streamed_images.ts";
 export { type AugmentArgs, augmentBatch, type AugmentedBatch, type AugmentSource } from "./augment.ts";

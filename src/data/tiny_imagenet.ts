@@ -226,14 +226,14 @@ async function readCache(path: string, key: string, count: number, per: number):
   return bytes.subarray(start);
 }
 
-async function writeCache(path: string, key: string, count: number, pixels: Uint8Array): Promise<void> {
-  const head = new TextEncoder().encode(`${MAGIC}${JSON.stringify({ key, count, channels: 3 })}\n`);
-  const bytes = new Uint8Array(head.length + pixels.length);
-  bytes.set(head);
-  bytes.set(pixels, head.length);
-  await writeFileAtomic(path, bytes);
+/**
+ * A cache file's header: magic, then the key and count as one JSON line, padded with spaces
+ * to a multiple of 16 bytes so the pixels behind it stay aligned for uploads.
+ */
+function cacheHeader(key: string, count: number): Uint8Array {
+  const line = `${MAGIC}${JSON.stringify({ key, count, channels: 3 })}`;
+  return new TextEncoder().encode(line.padEnd(Math.ceil((line.length + 1) / 16) * 16 - 1) + "\n");
 }
-
 /** Options of {@link readTinyImageNet}. */
 export interface TinyImageNetOptions extends DecodeOptions {
   /** Directory of the decoded cache (created if missing); none when absent. */
@@ -278,13 +278,17 @@ async function decodeSplit(
     const hit = await readCache(path, key, count, per);
     if (hit) return set(hit, true);
   }
-  const images = await decodeJpegFiles(split.files, S, S, opts);
-  if (path) {
-    try {
-      await writeCache(path, key, count, images);
-    } catch (e) {
-      throw new DatasetError(`--decoded_cache ${path}: cannot write (${(e as Error).message})`);
-    }
+  if (!path) return set(await decodeJpegFiles(split.files, S, S, opts), false);
+  // Decode straight behind the header, so writing the cache needs no second copy of the pixels.
+  const head = cacheHeader(key, count);
+  const file = new Uint8Array(head.length + count * per);
+  file.set(head);
+  const images = file.subarray(head.length);
+  await decodeJpegFiles(split.files, S, S, { ...opts, out: images });
+  try {
+    await writeFileAtomic(path, file);
+  } catch (e) {
+    throw new DatasetError(`--decoded_cache ${path}: cannot write (${(e as Error).message})`);
   }
   return set(images, false);
 }
