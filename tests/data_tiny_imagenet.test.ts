@@ -284,6 +284,12 @@ gpuTest("deno task train --dataset TinyImageNet --decoded_cache: trains; a bad l
     assertEquals([...Deno.readDirSync(join(out, "cache"))].length, 2, "decoded cache written");
     const config = JSON.parse(await Deno.readTextFile(join(out, "run", "config.json")));
     assertEquals(config.dataset, "TinyImageNet");
+    // The seed's VGG classifier needs 1x1 features: 64x64 images are refused before training.
+    assertEquals(await main([...args.slice(0, 4), "--model", "vgg11bn", ...run, "--output_name", "vgg"]), 2);
+    assert(
+      !(await Deno.stat(join(out, "vgg")).then(() => true, () => false)),
+      "nothing created for the refused run",
+    );
     const empty = await Deno.makeTempDir();
     try {
       assertEquals(await main(["--dataset", "TinyImageNet", "--datadir", empty, "--output_dir", out]), 2);

@@ -2,7 +2,14 @@
 // names as PyTorch gives them, forward + backward at tiny inputs (3-channel and 1x28x28),
 // WRN-28-10 split into flat groups below the binding limit, safetensors round trips.
 import * as sw from "../mod.ts";
-import { buildModel, countParameters, createModel, isModelName, MODEL_NAMES } from "../src/models/mod.ts";
+import {
+  buildModel,
+  countParameters,
+  createModel,
+  isModelName,
+  MODEL_NAMES,
+  modelInputError,
+} from "../src/models/mod.ts";
 import { loadWeights, type Module, readSafetensors, readStateDict, saveWeights } from "../src/nn/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
@@ -162,6 +169,17 @@ Deno.test("name/shape tables: the seed's VGGs (features, classifier.0/3/6)", () 
   ]);
   checkTable("vgg16bn", 13 * 7 + 6, 13 * 4 + 6, [["features.40.weight", [512, 512, 3, 3]]]);
   checkTable("vgg13bn", 10 * 7 + 6, 10 * 4 + 6, [["features.31.weight", [512, 512, 3, 3]]]);
+});
+
+Deno.test("modelInputError: the seed's VGG takes 32x32 and 28x28 images, not 64x64", () => {
+  assertEquals(modelInputError("vgg16bn", 32, 32), null);
+  assertEquals(modelInputError("vgg19_bn", 28, 28), null);
+  assertEquals(modelInputError("pyramidnet110", 64, 64), null);
+  assertEquals(modelInputError("resnet18", 64, 64), null);
+  assertEquals(
+    modelInputError("vgg11bn", 64, 64),
+    "the seed's VGG classifier takes 512x1x1 features (32x32 or 28x28 images), 64x64 images give 512x2x2",
+  );
 });
 
 Deno.test("name/shape table: the seed's pyramidnet110 (bottlenecks, additive widening)", () => {

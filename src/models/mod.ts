@@ -20,6 +20,7 @@ export {
   createModel,
   isModelName,
   MODEL_NAMES,
+  modelInputError,
   type ModelOptions,
 } from "./registry.ts";
 export {

@@ -8,7 +8,7 @@
 import type { Module } from "../nn/module.ts";
 import { type ArchOptions, resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { parseWideResNetName, WideResNet } from "./wideresnet.ts";
-import { vgg11bn, vgg13bn, vgg16bn, vgg19bn } from "./vgg.ts";
+import { VGG, vgg11bn, vgg13bn, vgg16bn, vgg19bn } from "./vgg.ts";
 import { pyramidnet110 } from "./pyramidnet.ts";
 
 const FIXED: Record<string, (o: ArchOptions) => Module> = {
@@ -90,4 +90,19 @@ export function createModel(name: string, opts: ModelOptions = {}): Module {
 /** Trained parameters of a model (CPU only, nothing allocated). */
 export function countParameters(name: string, opts: ModelOptions = {}): number {
   return buildModel(name, opts).parameterCount();
+}
+
+/**
+ * Why model `name` cannot take `height` x `width` images, or null (CPU only): the seed's VGG
+ * classifier needs a 1x1 feature map, so e.g. 64x64 TinyImageNet images are refused before
+ * training rather than at the first forward pass.
+ */
+export function modelInputError(
+  name: string,
+  height: number,
+  width: number,
+  opts: ModelOptions = {},
+): string | null {
+  const m = buildModel(name, opts);
+  return m instanceof VGG ? m.inputError(height, width) : null;
 }

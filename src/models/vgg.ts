@@ -109,6 +109,21 @@ export class VGG extends Module {
     );
   }
 
+  /** Side of the feature map for an input side `n`: each ceil-mode 2x2 pool halves it, rounding up. */
+  featureSize(n: number): number {
+    let size = n;
+    for (const [, m] of this.features.namedChildren()) if (m instanceof MaxPool2d) size = Math.ceil(size / 2);
+    return size;
+  }
+
+  /** Why `height` x `width` inputs cannot be classified (the feature map is not 1x1), or null. */
+  inputError(height: number, width: number): string | null {
+    const h = this.featureSize(height), w = this.featureSize(width);
+    if (h === 1 && w === 1) return null;
+    return `the seed's VGG classifier takes ${this.featureChannels}x1x1 features (32x32 or 28x28 images), ` +
+      `${height}x${width} images give ${this.featureChannels}x${h}x${w}`;
+  }
+
   /** Logits [N, numClasses] of images [N, inChannels, H, W] whose feature map ends at 1x1. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     const f = this.features.forward(x, opts);

@@ -17,8 +17,8 @@ import { noGrad } from "../autograd/tape.ts";
 import { tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
-import { type Dataset, loadDataset, Loader, type Split } from "../data/mod.ts";
-import { createModel } from "../models/mod.ts";
+import { type Dataset, DatasetError, loadDataset, Loader, type Split } from "../data/mod.ts";
+import { createModel, modelInputError } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine, listOptions } from "../plugins/mod.ts";
 import type { StepEngine } from "../optim/engine.ts";
@@ -139,6 +139,8 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     c.train_images,
     c.test_images,
   );
+  const inputError = modelInputError(c.model, ds.height, ds.width);
+  if (inputError) throw new DatasetError(`--model ${c.model} with --dataset ${c.dataset}: ${inputError}`);
   await Deno.mkdir(dir, { recursive: true });
   const model = createModel(c.model, { inChannels: ds.channels, numClasses: ds.numClasses, seed: c.seed });
   const engine = createEngine({
