@@ -8,6 +8,10 @@
 // The dataset is split over up to four storage buffers ("shards", each within the
 // adapter's binding limit: CIFAR's 150 MB training set exceeds a 128 MiB binding); each
 // holds `per_shard` whole images packed four bytes per u32, little-endian.
+//
+// `gathered` = 1: a split too large for the shards is streamed instead; shard0 then holds just
+// this batch's images, in batch order, and image b of the batch is read from position b. The
+// random draws and the label still key on the dataset index, so the batch is the same.
 
 struct Params {
   count: u32,       // images in this batch
@@ -24,6 +28,7 @@ struct Params {
   p_cutout: f32,
   mean: vec4<f32>,  // per channel, pixel / 255 (byte offset 48)
   stdev: vec4<f32>, // (`std` is reserved in WGSL)
+  gathered: u32,    // byte offset 80
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -103,9 +108,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   }
 
   let image_bytes = p.channels * hw;
+  let src = select(img, b, p.gathered != 0u);
   for (var c = 0u; c < p.channels; c++) {
     var v = 0.0;
-    if (inside) { v = f32(pixel(img, c * hw + u32(sy) * p.width + u32(sx), image_bytes)); }
+    if (inside) { v = f32(pixel(src, c * hw + u32(sy) * p.width + u32(sx), image_bytes)); }
     var z = (v / 255.0 - p.mean[c]) / p.stdev[c];
     if (zeroed) { z = 0.0; }
     out_x[((b * p.channels + c) * p.height + y) * p.width + x] = z;

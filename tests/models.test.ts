@@ -2,7 +2,14 @@
 // names as PyTorch gives them, forward + backward at tiny inputs (3-channel and 1x28x28),
 // WRN-28-10 split into flat groups below the binding limit, safetensors round trips.
 import * as sw from "../mod.ts";
-import { buildModel, countParameters, createModel, isModelName, MODEL_NAMES } from "../src/models/mod.ts";
+import {
+  buildModel,
+  countParameters,
+  createModel,
+  imageSizeProblem,
+  isModelName,
+  MODEL_NAMES,
+} from "../src/models/mod.ts";
 import { loadWeights, type Module, readSafetensors, readStateDict, saveWeights } from "../src/nn/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
@@ -54,10 +61,13 @@ Deno.test("parameter counts equal the PyTorch definitions", () => {
     ["wideresnet28x10", 10, 36_479_194],
     ["wideresnet28x10", 100, 36_536_884],
     ["wideresnet16x4", 10, 2_748_890],
-    // CIFAR VGG with BN and one Linear(512, classes)
-    ["vgg11bn", 10, 9_231_114],
-    ["vgg13bn", 10, 9_416_010],
-    ["vgg16bn", 10, 14_728_266],
+    // The seed's VGGs with BN: classifier 512 -> 4096 -> 4096 -> classes
+    ["vgg11bn", 10, 28_149_514],
+    ["vgg13bn", 10, 28_334_410],
+    ["vgg16bn", 10, 33_646_666],
+    ["vgg19bn", 10, 38_958_922],
+    // The seed's PyramidNet(110, 48, classes), bottleneck blocks (its default)
+    ["pyramidnet110", 10, 1_153_458],
   ];
   for (const [name, classes, n] of want) {
     assertEquals(countParameters(name, { numClasses: classes }), n, `${name} (${classes} classes)`);
@@ -66,7 +76,7 @@ Deno.test("parameter counts equal the PyTorch definitions", () => {
   assertEquals(countParameters("resnet18", { inChannels: 1 }), 11_173_962 - 2 * 64 * 9);
   for (const name of MODEL_NAMES) assert(isModelName(name), name);
   assert(
-    isModelName("wideresnet22x3") && isModelName("vgg16_bn"),
+    isModelName("wideresnet22x3") && isModelName("vgg16_bn") && isModelName("vgg19_bn"),
     "general WRN names and the seed's aliases",
   );
   assert(!isModelName("wideresnet27x10") && !isModelName("resnet19"), "invalid names");
@@ -118,7 +128,84 @@ Deno.test("state-dict names are PyTorch's", () => {
   for (const n of ["features.0.weight", "features.0.bias", "features.1.running_mean", "features.4.weight"]) {
     assert(vgg.includes(n), `vgg11bn has ${n}`);
   }
-  assert(vgg.includes("classifier.weight") && vgg.includes("classifier.bias"), "vgg classifier");
+  for (const n of ["classifier.0.weight", "classifier.3.bias", "classifier.6.weight"]) {
+    assert(vgg.includes(n), `vgg11bn has ${n}`);
+  }
+});
+
+/** name -> shape of every parameter and buffer of an unmaterialised model. */
+const shapes = (m: Module) =>
+  new Map([...m.namedParameterSlots(), ...m.namedBufferSlots()].map(([n, s]) => [n, [...s.shape]]));
+
+/** Checks a model's state-dict size and some entries' shapes against its PyTorch definition. */
+function checkTable(model: string, entries: number, params: number, table: [string, number[]][]): void {
+  const m = buildModel(model);
+  const all = shapes(m);
+  assertEquals(all.size, entries, `${model}: state-dict entries`);
+  assertEquals(m.namedParameterSlots().length, params, `${model}: parameter tensors`);
+  for (const [name, shape] of table) assertEquals(all.get(name), shape, `${model}: ${name}`);
+}
+
+Deno.test("name/shape tables: the seed's VGGs (features, classifier.0/3/6)", () => {
+  // vgg19_bn: 16 convs (weight, bias) and 16 BNs (weight, bias + 3 buffers), 3 Linears.
+  checkTable("vgg19bn", 16 * 2 + 16 * 5 + 3 * 2, 16 * 2 + 16 * 2 + 3 * 2, [
+    ["features.0.weight", [64, 3, 3, 3]],
+    ["features.1.running_var", [64]],
+    ["features.1.num_batches_tracked", []],
+    ["features.3.weight", [64, 64, 3, 3]],
+    ["features.7.weight", [128, 64, 3, 3]], // after the first max-pool at index 6
+    ["features.49.weight", [512, 512, 3, 3]], // the last conv; 50 BN, 51 ReLU, 52 max-pool
+    ["features.50.bias", [512]],
+    ["classifier.0.weight", [4096, 512]],
+    ["classifier.0.bias", [4096]],
+    ["classifier.3.weight", [4096, 4096]],
+    ["classifier.6.weight", [10, 4096]],
+    ["classifier.6.bias", [10]],
+  ]);
+  checkTable("vgg11bn", 8 * 7 + 6, 8 * 4 + 6, [
+    ["features.4.weight", [128, 64, 3, 3]],
+    ["features.25.weight", [512, 512, 3, 3]],
+    ["classifier.0.weight", [4096, 512]],
+  ]);
+  checkTable("vgg16bn", 13 * 7 + 6, 13 * 4 + 6, [["features.40.weight", [512, 512, 3, 3]]]);
+  checkTable("vgg13bn", 10 * 7 + 6, 10 * 4 + 6, [["features.31.weight", [512, 512, 3, 3]]]);
+});
+
+Deno.test("imageSizeProblem: the seed's VGG takes 32x32 and 28x28 images, not 64x64", () => {
+  assertEquals(imageSizeProblem("vgg16bn", 32, 32), null);
+  assertEquals(imageSizeProblem("vgg19_bn", 28, 28), null);
+  assertEquals(imageSizeProblem("pyramidnet110", 64, 64), null);
+  assertEquals(imageSizeProblem("resnet18", 64, 64), null);
+  assertEquals(
+    imageSizeProblem("vgg11bn", 64, 64),
+    "the seed's VGG classifier takes 512x1x1 features (32x32 or 28x28 images), 64x64 images give 512x2x2",
+  );
+});
+
+Deno.test("name/shape table: the seed's pyramidnet110 (bottlenecks, additive widening)", () => {
+  // 1 + 36 * 3 convs, 1 + 36 * 4 + 1 BNs, fc: 403 parameter tensors, 438 BN buffers.
+  const bns = 1 + 36 * 4 + 1;
+  checkTable("pyramidnet110", 109 + bns * 2 + 2 + bns * 3, 109 + bns * 2 + 2, [
+    ["conv1.weight", [16, 3, 3, 3]],
+    ["bn1.running_mean", [16]],
+    ["layer1.0.bn1.weight", [16]],
+    ["layer1.0.conv1.weight", [17, 16, 1, 1]],
+    ["layer1.0.conv2.weight", [17, 17, 3, 3]],
+    ["layer1.0.conv3.weight", [68, 17, 1, 1]],
+    ["layer1.0.bn4.num_batches_tracked", []],
+    ["layer1.1.conv1.weight", [19, 68, 1, 1]],
+    ["layer1.11.conv3.weight", [128, 32, 1, 1]],
+    ["layer2.0.bn1.weight", [128]],
+    ["layer2.0.conv1.weight", [33, 128, 1, 1]],
+    ["layer2.0.conv3.weight", [132, 33, 1, 1]],
+    ["layer3.0.bn1.weight", [192]],
+    ["layer3.11.conv1.weight", [64, 252, 1, 1]],
+    ["layer3.11.bn4.running_var", [256]],
+    ["bn_final.weight", [256]],
+    ["fc.weight", [10, 256]],
+    ["fc.bias", [10]],
+  ]);
+  assert(!shapes(buildModel("pyramidnet110")).has("layer1.12.bn1.weight"), "12 blocks per stage");
 });
 
 gpuTest("resnet18: state dict in PyTorch's order; forward + backward at 2x3x16x16", async () => {

@@ -56,3 +56,49 @@ gpuTest("topkCorrect counts top-1 and top-5 hits, ties broken by index", async (
   const counts = sw.topkCorrect(sw.tensor(x, [R, C]), sw.tensor(y, [R]));
   assertEquals([...await counts.data()], [top1, top5]);
 });
+
+gpuTest(
+  "topkCorrect: a NaN label logit is never a hit; NaN elsewhere outranks; Inf and ties by index",
+  async () => {
+    const C = 6, nan = NaN, inf = Infinity;
+    const rows: [number[], number][] = [
+      [[nan, nan, nan, nan, nan, nan], 0], // all NaN: no hit (was counted top-1 and top-5)
+      [[nan, nan, nan, nan, nan, nan], 3],
+      [[1, nan, 2, 0, 0, 0], 1], // NaN label logit beside finite ones: no hit
+      [[1, 9, nan, 0, 0, 0], 1], // another class is NaN: ranks above the label (top-5, not top-1)
+      [[inf, inf, inf, inf, inf, inf], 0], // all +Inf: ties by index, label 0 is top-1
+      [[inf, inf, inf, inf, inf, inf], 5], // ... label 5 has rank 5: no hit
+      [[-inf, -inf, -inf, -inf, -inf, -inf], 2], // rank 2: top-5 only
+      [[0, inf, 3, -inf, 1, 2], 1], // +Inf label: top-1
+      [[0, -inf, 3, -inf, 1, 2], 3], // -Inf label tied with index 1: rank 5, no hit
+      [[2, 2, 2, 1, 1, 1], 1], // finite tie with a smaller index: top-5 only
+    ];
+    const x = Float32Array.from(rows.flatMap(([v]) => v));
+    const y = Float32Array.from(rows.map(([, l]) => l));
+    // Per-row flags from one-row calls, so each expectation is checked on its own.
+    const want: [number, number][] = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [0, 0],
+      [
+        0,
+        1,
+      ],
+    ];
+    for (let i = 0; i < rows.length; i++) {
+      const got = sw.topkCorrect(
+        sw.tensor(x.subarray(i * C, (i + 1) * C), [1, C]),
+        sw.tensor(y.subarray(i, i + 1)),
+      );
+      assertEquals([...await got.data()], want[i], `row ${i}: [${rows[i][0]}] label ${rows[i][1]}`);
+    }
+    const all = sw.topkCorrect(sw.tensor(x, [rows.length, C]), sw.tensor(y, [rows.length]));
+    assertEquals([...await all.data()], [2, 5], "counts over the batch");
+  },
+);

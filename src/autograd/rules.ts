@@ -25,6 +25,7 @@ import { softmaxBackward } from "../ops/softmax.ts";
 import { geluBackward } from "../ops/gelu.ts";
 import { layerNormBackward } from "../ops/layer_norm.ts";
 import { concatBackward, narrowBackward } from "../ops/concat.ts";
+import { sliceChannels } from "../ops/pad_channels.ts";
 
 /** Lazily computed input gradient. */
 export type GradThunk = (() => Tensor) | null;
@@ -86,6 +87,8 @@ export const RULES: Record<string, Rule> = {
   batchNorm2d: (g, [x, w], _o, { stats, geom, batch }) => batchNorm2dBackward(g, x, w, stats, geom, batch),
   maxPool2d: (g, _i, _o, { geom, argmax }) => [() => maxPool2dBackward(g, argmax, geom)],
   avgPool2d: (g, _i, _o, { geom }) => [() => avgPool2dBackward(g, geom)],
+  padChannels: (g, [x], _o, { axis }) => [() => sliceChannels(g, x.shape[axis], axis)],
+  addPadded: (g, [, narrow], _o, { axis }) => [() => g, () => sliceChannels(g, narrow.shape[axis], axis)],
   dropout: (g, _i, _o, { p, seed, salt }) => [() => dropoutBackward(g, p, seed, salt)],
   logSoftmax: (g, _i, out) => [() => logSoftmaxBackward(g, out)],
   nllRows: (g, [logp], _o, { labels, scale }) => [() => nllRowsBackward(g, labels, logp.shape[1], scale)],

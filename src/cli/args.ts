@@ -55,6 +55,8 @@ export interface TrainConfig {
   /** Use only the first N training / test images (0: all), for quick runs. */
   train_images: number;
   test_images: number;
+  /** TinyImageNet: directory of the decoded-image cache (null: decode every run). */
+  decoded_cache: string | null;
   hessian: boolean;
   exclusive_run: boolean;
   /** The seed's `drop_last` (default true): the last incomplete training batch of an epoch is dropped. */
@@ -145,7 +147,7 @@ export function buildCommand(registry: Registry) {
     )
     .option(
       "--datadir <dir>",
-      "directory holding cifar-10-batches-bin/, cifar-100-binary/ or idx files",
+      "directory holding cifar-10-batches-bin/, cifar-100-binary/, tiny-imagenet-200/ or idx files",
       DEFAULT_DATADIR,
     )
     .option("--batch_size <n>", "images per step", intIn("--batch_size", 1), 128)
@@ -207,6 +209,10 @@ export function buildCommand(registry: Registry) {
       0,
     )
     .option("--test_images <n>", "use only the first n test images (0: all)", intIn("--test_images", 0), 0)
+    .option(
+      "--decoded_cache <dir>",
+      "TinyImageNet: keep decoded images in <dir>, so later runs read them instead of decoding the JPEGs",
+    )
     .option(
       "--hessian",
       "report the top Hessian eigenvalues l1, l5 at the end (default: resnet18 on CIFAR-10)",
@@ -439,6 +445,7 @@ export async function parseTrainArgs(
     plugin: o.plugin as string[],
     train_images: Number(o.train_images),
     test_images: Number(o.test_images),
+    decoded_cache: (o.decoded_cache as string | undefined) ?? null,
     hessian,
     exclusive_run: Boolean(o.exclusive_run),
     drop_last: Boolean(o.drop_last),

@@ -10,13 +10,21 @@ import { grid, launch } from "../ops/launch.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { DatasetError } from "./errors.ts";
 import type { GpuImages } from "./gpu_images.ts";
+
+/**
+ * Where a batch's pixels come from: a split resident on the GPU, or (`gathered`) one buffer
+ * holding only this batch's images in batch order, for splits streamed batch by batch.
+ */
+export type AugmentSource =
+  & Pick<GpuImages, "channels" | "height" | "width" | "perShard" | "shardBindings" | "labels">
+  & { gathered?: boolean };
 import { seedU32 } from "./rng.ts";
 import { type AugmentSpec, checkSpec } from "./spec.ts";
 
 /** What {@link augmentBatch} augments. */
 export interface AugmentArgs {
-  /** The split, resident on the GPU. */
-  images: GpuImages;
+  /** The split, resident on the GPU, or this batch's images gathered (see {@link AugmentSource}). */
+  images: AugmentSource;
   /** u32 dataset indices (e.g. the epoch's shuffled order); the batch is `order[start .. start + count)`. */
   order: BufferRange;
   start: number;
@@ -62,6 +70,7 @@ export function augmentBatch(a: AugmentArgs): AugmentedBatch {
     .f32(spec.flip, spec.cutoutP) // byte 48 follows: mean is a 16-byte-aligned vec4
     .f32(...vec4(spec.mean))
     .f32(...vec4(spec.std.map((s, i) => i < C ? s : 1)))
+    .u32(images.gathered ? 1 : 0)
     .bytes();
   launch(
     "data.augment",

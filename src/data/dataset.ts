@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { DatasetError } from "./errors.ts";
 import { CIFAR10_DIR, CIFAR10_FILES, readCifar10, readCifar100, type TrainTest } from "./cifar.ts";
 import { FASHION_DEFAULT_DIR, readFashionMnist } from "./fashion.ts";
+import { readTinyImageNet } from "./tiny_imagenet.ts";
 import { isFile } from "./files.ts";
 import { checkImageSet, type ImageSet } from "./image_set.ts";
 import { DATASET_NAMES, datasetInfo, type DatasetName, isDatasetName, trainRecipe } from "./names.ts";
@@ -40,7 +41,7 @@ export interface Dataset {
 export interface LoadOptions {
   /**
    * Directory with the standard layouts: `cifar-10-batches-bin/`, `cifar-100-binary/`,
-   * and Fashion-MNIST's idx files (directly, or in `fashion-mnist/`). Default: `data`
+   * `tiny-imagenet-200/`, and Fashion-MNIST's idx files (directly, or in `fashion-mnist/`). Default: `data`
    * for CIFAR; Fashion-MNIST is also looked for in {@link FASHION_DEFAULT_DIR}.
    */
   datadir?: string;
@@ -48,6 +49,12 @@ export interface LoadOptions {
   flip?: boolean;
   /** Require the standard image counts (default true; tests turn it off for tiny files). */
   checkCounts?: boolean;
+  /** TinyImageNet: directory of the decoded-image cache (none by default). */
+  decodedCache?: string;
+  /** TinyImageNet: JPEG decoding workers (default: the cores, at most 8). */
+  workers?: number;
+  /** Notes about the files found (e.g. TinyImageNet's flat val/); default: printed to stderr. */
+  onNote?: (note: string) => void;
 }
 
 /** The default `--datadir`. */
@@ -81,6 +88,13 @@ async function readFamily(name: DatasetName, opts: LoadOptions): Promise<TrainTe
         expect: checkCounts ? { train: 60000, test: 10000 } : undefined,
       });
     }
+    case "tiny_imagenet":
+      // Any ImageFolder tree in the layout is accepted, as the seed's ImageFolder does.
+      return await readTinyImageNet(datadir, {
+        decodedCache: opts.decodedCache,
+        workers: opts.workers,
+        onNote: opts.onNote,
+      });
     case "fashion_subset":
       return await readFashionMnist([SUBSET_DIR], {
         expect: SUBSET_COUNTS,

@@ -51,6 +51,14 @@ export class GpuImages {
     this.labels = labels;
   }
 
+  /** True if {@link upload} can hold `set` (whole images per shard, at most {@link MAX_SHARDS} shards). */
+  static fits(set: ImageSet, opts: UploadOptions = {}): boolean {
+    const per = imageBytes(set);
+    const limit = Math.floor(Math.min(runtime().maxBinding, opts.maxShardBytes ?? Infinity) / 4) * 4;
+    const perShard = Math.min(set.count, Math.floor(limit / per));
+    return perShard >= 1 && Math.ceil(set.count / perShard) <= MAX_SHARDS;
+  }
+
   /**
    * Uploads `set`'s pixels and labels (one `writeBuffer` per shard, plus one for the
    * labels). Like every upload, this submits any GPU work recorded before it.
@@ -62,7 +70,7 @@ export class GpuImages {
     const per = imageBytes(set);
     const limit = Math.floor(Math.min(rt.maxBinding, opts.maxShardBytes ?? Infinity) / 4) * 4;
     const perShard = Math.min(set.count, Math.floor(limit / per));
-    if (perShard < 1 || Math.ceil(set.count / perShard) > MAX_SHARDS) {
+    if (!GpuImages.fits(set, opts)) {
       throw new DatasetError(
         `upload: ${set.count} images of ${per} bytes do not fit ${MAX_SHARDS} bindings of ${limit} bytes`,
       );

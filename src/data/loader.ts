@@ -18,6 +18,8 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { augmentBatch } from "./augment.ts";
 import { DatasetError } from "./errors.ts";
 import { GpuImages } from "./gpu_images.ts";
+import { imageBytes } from "./image_set.ts";
+import { StreamedImages } from "./streamed_images.ts";
 import type { ImageSet } from "./image_set.ts";
 import { permutation } from "./rng.ts";
 import { type AugmentSpec, checkSpec, normalizeOnly } from "./spec.ts";
@@ -43,6 +45,12 @@ export interface LoaderOptions {
   dropLast?: boolean;
   /** Shuffle every epoch (default: `train`). */
   shuffle?: boolean;
+  /**
+   * Most pixel bytes kept resident on the GPU (default: no cap besides what the augmentation
+   * kernel's four shard bindings hold). A split past either is streamed: each batch's images are
+   * uploaded when the batch is recorded (`streamed_images.ts`), the batches the same as resident.
+   */
+  maxResidentBytes?: number;
 }
 
 /** One batch of a {@link Loader} epoch. */
@@ -57,8 +65,11 @@ export interface Batch {
   index: number;
 }
 
-/** What a loader can be built from: a split in memory (uploaded by the loader) or on the GPU. */
-export type LoaderSource = (ImageSet & { augment?: AugmentSpec }) | GpuImages;
+/**
+ * What a loader can be built from: a split in memory (uploaded or streamed by the loader), or
+ * one already on the GPU or streamed (which stays the caller's).
+ */
+export type LoaderSource = (ImageSet & { augment?: AugmentSpec }) | GpuImages | StreamedImages;
 
 /**
  * Iterates a split in batches; see the module documentation.
@@ -69,8 +80,8 @@ export type LoaderSource = (ImageSet & { augment?: AugmentSpec }) | GpuImages;
  * longer. (The tensors are `keep`-ed, so a `tidy` scope around the step leaves them alone.)
  */
 export class Loader {
-  /** The split on the GPU. */
-  readonly images: GpuImages;
+  /** The split on the GPU, or streamed to it batch by batch when it is too large. */
+  readonly images: GpuImages | StreamedImages;
   /** Images per batch. */
   readonly batchSize: number;
   /** Training mode (see {@link LoaderOptions.train}). */
@@ -85,7 +96,7 @@ export class Loader {
   readonly shuffle: boolean;
   #owned: boolean;
 
-  /** Uploads `split` (once, unless it is already a {@link GpuImages}, which stays the caller's). */
+  /** Uploads `split` once, or streams it when too large; a given GpuImages / StreamedImages stays the caller's. */
   constructor(split: LoaderSource, opts: LoaderOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
       throw new DatasetError(`loader: batchSize must be a positive integer, got ${opts.batchSize}`);
@@ -99,8 +110,13 @@ export class Loader {
     this.seed = opts.seed ?? 0;
     this.dropLast = opts.dropLast ?? opts.train;
     this.shuffle = opts.shuffle ?? opts.train;
-    this.#owned = !(split instanceof GpuImages);
-    this.images = split instanceof GpuImages ? split : GpuImages.upload(split);
+    this.#owned = !(split instanceof GpuImages || split instanceof StreamedImages);
+    if (split instanceof GpuImages || split instanceof StreamedImages) this.images = split;
+    else {
+      const resident = GpuImages.fits(split) &&
+        split.count * imageBytes(split) <= (opts.maxResidentBytes ?? Infinity);
+      this.images = resident ? GpuImages.upload(split) : new StreamedImages(split);
+    }
   }
 
   /** Images in the split. */
@@ -138,12 +154,12 @@ export class Loader {
     const range: BufferRange = { buffer, offset: 0, size: order.byteLength };
     const nb = this.batchesPerEpoch;
     let current: Batch | null = null;
-    let next: Batch | null = startBatch < nb ? this.#record(range, startBatch, epoch) : null;
+    let next: Batch | null = startBatch < nb ? this.#record(range, order, startBatch, epoch) : null;
     try {
       for (let i = startBatch; i < nb; i++) {
         current = next;
         // Record batch i + 1 before handing out batch i: it joins the step's submit.
-        next = i + 1 < nb ? this.#record(range, i + 1, epoch) : null;
+        next = i + 1 < nb ? this.#record(range, order, i + 1, epoch) : null;
         yield current!;
         release(current);
         current = null;
@@ -162,11 +178,15 @@ export class Loader {
     if (this.#owned) this.images.dispose();
   }
 
-  #record(order: BufferRange, index: number, epoch: number): Batch {
+  #record(order: BufferRange, cpuOrder: Uint32Array, index: number, epoch: number): Batch {
     const start = index * this.batchSize;
     const size = Math.min(this.batchSize, this.images.count - start);
+    const streamed = this.images instanceof StreamedImages ? this.images : null;
+    const source = streamed
+      ? streamed.gather(cpuOrder.subarray(start, start + size))
+      : this.images as GpuImages;
     const { x, y } = augmentBatch({
-      images: this.images,
+      images: source,
       order,
       start,
       count: size,
@@ -174,6 +194,7 @@ export class Loader {
       seed: this.seed,
       epoch,
     });
+    streamed?.release(source);
     return { x: x.keep(), y: y.keep(), size, index };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Data: CIFAR-10/100 and Fashion-MNIST readers, the seed's augmentation on the GPU, and a
+ * Data: CIFAR-10/100, Fashion-MNIST and Tiny ImageNet (JPEG, decoded in workers) readers, the seed's augmentation on the GPU, and a
  * batch loader; plus an embedded Fashion-MNIST subset so training works with no download.
  *
  * ```ts
@@ -37,6 +37,8 @@ export {
   FASHION_CUTOUT,
   FASHION_MEAN,
   FASHION_STD,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
   isDatasetName,
   trainRecipe,
 } from "./names.ts";
@@ -54,8 +56,20 @@ export {
 } from "./cifar.ts";
 export { FASHION_DEFAULT_DIR, FASHION_FILES, readFashionMnist } from "./fashion.ts";
 export { encodeIdx, parseIdx } from "./idx.ts";
+export {
+  listTinyImageNet,
+  readTinyImageNet,
+  TINY_IMAGENET_DIR,
+  TINY_IMAGENET_LAYOUT,
+  TINY_IMAGENET_SIZE,
+  type TinyImageNetFiles,
+  type TinyImageNetOptions,
+} from "./tiny_imagenet.ts";
+export { decodeJpegRgb, encodeJpegRgb } from "./jpeg.ts";
+export { type DecodeCallOptions, decodeJpegFiles, type DecodeOptions, defaultWorkers } from "./jpeg_pool.ts";
 export { GpuImages } from "./gpu_images.ts";
-export { type AugmentArgs, augmentBatch, type AugmentedBatch } from "./augment.ts";
+export { StreamedImages } from "./streamed_images.ts";
+export { type AugmentArgs, augmentBatch, type AugmentedBatch, type AugmentSource } from "./augment.ts";
 export { augmentCpu, type ImageDraws, imageDraws } from "./reference.ts";
 export { type Batch, Loader, type LoaderOptions, type LoaderSource } from "./loader.ts";
 export { pcg4d, permutation } from "./rng.ts";

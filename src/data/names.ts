@@ -8,6 +8,8 @@ import type { AugmentSpec } from "./spec.ts";
  * Every dataset name, as a CLI offers them. The CIFAR names are the seed's; `_cutout`
  * adds the seed's cutout to the training augmentation. `FashionMNIST_subset` is the
  * 6,000/1,000-image subset shipped in the repository (see `data/fashion-mnist-subset/`).
+ * `TinyImageNet` is the seed's: 200 classes of 64x64 JPEGs in ImageFolder layout
+ * (`src/data/tiny_imagenet.ts`).
  */
 export const DATASET_NAMES = [
   "CIFAR10_base",
@@ -18,13 +20,14 @@ export const DATASET_NAMES = [
   "FashionMNIST_cutout",
   "FashionMNIST_subset",
   "FashionMNIST_subset_cutout",
+  "TinyImageNet",
 ] as const;
 
 /** One of {@link DATASET_NAMES}. */
 export type DatasetName = typeof DATASET_NAMES[number];
 
 /** Where a dataset's files come from. */
-export type DatasetFamily = "cifar10" | "cifar100" | "fashion" | "fashion_subset";
+export type DatasetFamily = "cifar10" | "cifar100" | "fashion" | "fashion_subset" | "tiny_imagenet";
 
 /** True if `name` is one of {@link DATASET_NAMES}. */
 export function isDatasetName(name: string): name is DatasetName {
@@ -47,6 +50,11 @@ export const FASHION_MEAN: readonly number[] = [0.2860405969804586];
 /** See {@link FASHION_MEAN}. */
 export const FASHION_STD: readonly number[] = [0.3530242445185261];
 
+/** ImageNet's normalisation, the seed's for TinyImageNet: mean, in pixel / 255. */
+export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+/** ImageNet's normalisation: standard deviation, in pixel / 255. */
+export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
+
 /** The seed's cutout on 32x32 CIFAR images: 16x16 with probability 0.5. */
 export const CIFAR_CUTOUT = 16;
 /**
@@ -67,7 +75,9 @@ export interface DatasetInfo {
 /** Family and cutout flag of `name`. */
 export function datasetInfo(name: DatasetName): DatasetInfo {
   const cutout = name.endsWith("_cutout");
-  const family: DatasetFamily = name.startsWith("CIFAR100")
+  const family: DatasetFamily = name === "TinyImageNet"
+    ? "tiny_imagenet"
+    : name.startsWith("CIFAR100")
     ? "cifar100"
     : name.startsWith("CIFAR10")
     ? "cifar10"
@@ -83,9 +93,21 @@ export function datasetInfo(name: DatasetName): DatasetInfo {
  * same 4-pixel padding (a one-pixel-in-seven shift, as CIFAR's is one in eight), no flip
  * unless `flip` is set (flipping turns some garments' asymmetric details around; the
  * seed has no Fashion-MNIST recipe), and cutout 14 with p = 0.5 for `_cutout`.
+ * TinyImageNet: the seed's RandomCrop(64) without padding (on 64x64 images the identity, so no
+ * crop), flip p = 0.5, ImageNet's mean and std.
  */
 export function trainRecipe(name: DatasetName, flip?: boolean): AugmentSpec {
   const { family, cutout } = datasetInfo(name);
+  if (family === "tiny_imagenet") {
+    return {
+      mean: IMAGENET_MEAN,
+      std: IMAGENET_STD,
+      pad: 0,
+      flip: (flip ?? true) ? 0.5 : 0,
+      cutout: 0,
+      cutoutP: 0,
+    };
+  }
   const cifar = family === "cifar10" || family === "cifar100";
   return {
     mean: cifar ? CIFAR_MEAN : FASHION_MEAN,

@@ -1,8 +1,9 @@
 /**
  * The models of the seed, by its names: `resnet18`, `resnet34`, `resnet50`, `wideresnet28x10`
- * (and any `wideresnet{depth}x{width}`), `vgg11bn`, `vgg13bn`, `vgg16bn`, for CIFAR-sized inputs
- * with any channel count (3x32x32 CIFAR, 1x28x28 Fashion-MNIST); `densenet` (torchvision's
- * densenet121, 32x32 and larger) and `vit` (timm's vit_small_patch16_224, built for the image size).
+ * (and any `wideresnet{depth}x{width}`), `vgg11bn`, `vgg13bn`, `vgg16bn`, `vgg19bn`, `pyramidnet110`,
+ * for CIFAR-sized inputs with any channel count (3x32x32 CIFAR, 1x28x28 Fashion-MNIST); `densenet`
+ * (torchvision's densenet121, 29x29 and larger) and `vit` (timm's vit_small_patch16_224, built for the
+ * image size).
  *
  * ```ts
  * import { createModel } from "./src/models/mod.ts";
@@ -42,7 +43,15 @@ export {
   WideResNet,
   type WideResNetOptions,
 } from "./wideresnet.ts";
-export { VGG, vgg11bn, vgg13bn, vgg16bn, VGG_CONFIGS } from "./vgg.ts";
+export { VGG, vgg11bn, vgg13bn, vgg16bn, vgg19bn, VGG_CONFIGS, VGG_HIDDEN } from "./vgg.ts";
+export {
+  PyramidBasicBlock,
+  PyramidBottleneck,
+  PyramidNet,
+  pyramidnet110,
+  type PyramidNetOptions,
+  roundHalfEven,
+} from "./pyramidnet.ts";
 export {
   DenseBlock,
   DenseLayer,

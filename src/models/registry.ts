@@ -10,7 +10,8 @@
 import type { Module } from "../nn/module.ts";
 import { type ArchOptions, resnet18, resnet34, resnet50 } from "./resnet.ts";
 import { parseWideResNetName, WideResNet } from "./wideresnet.ts";
-import { vgg11bn, vgg13bn, vgg16bn } from "./vgg.ts";
+import { VGG, vgg11bn, vgg13bn, vgg16bn, vgg19bn } from "./vgg.ts";
+import { pyramidnet110 } from "./pyramidnet.ts";
 import { densenet121, DENSENET_MIN_SIDE } from "./densenet.ts";
 import { VIT_PATCH, vitSmallPatch16 } from "./vit.ts";
 
@@ -21,6 +22,8 @@ const FIXED: Record<string, (o: ArchOptions) => Module> = {
   vgg11bn,
   vgg13bn,
   vgg16bn,
+  vgg19bn,
+  pyramidnet110,
   densenet: densenet121,
   densenet121,
 };
@@ -47,6 +50,8 @@ export const MODEL_NAMES: readonly string[] = [
   "vgg11bn",
   "vgg13bn",
   "vgg16bn",
+  "vgg19bn",
+  "pyramidnet110",
   "densenet",
   "vit",
 ];
@@ -117,8 +122,13 @@ const MIN_SIDE: Record<string, number> = {
  */
 export function imageSizeProblem(name: string, height: number, width: number): string | null {
   const min = MIN_SIDE[canonical(name)];
-  if (min === undefined || Math.min(height, width) >= min) return null;
-  return `${canonical(name)} needs images of at least ${min}x${min}, got ${height}x${width}`;
+  if (min !== undefined && Math.min(height, width) < min) {
+    return `${canonical(name)} needs images of at least ${min}x${min}, got ${height}x${width}`;
+  }
+  // The seed's VGG classifier needs a 1x1 feature map, so e.g. 64x64 TinyImageNet images are
+  // refused before training rather than at the first forward pass.
+  const m = canonical(name).startsWith("vgg") ? buildModel(name) : null;
+  return m instanceof VGG ? m.inputError(height, width) : null;
 }
 
 /** Trained parameters of a model (CPU only, nothing allocated). */

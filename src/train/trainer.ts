@@ -237,7 +237,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
   }
   await checkOutputs(c);
   const ds = limitDataset(
-    await loadDataset(c.dataset, { datadir: c.datadir }),
+    await loadDataset(c.dataset, { datadir: c.datadir, decodedCache: c.decoded_cache ?? undefined }),
     c.train_images,
     c.test_images,
   );
