@@ -54,6 +54,8 @@ export interface TrainConfig {
   test_images: number;
   hessian: boolean;
   exclusive_run: boolean;
+  /** `--adapter i`: which GPU to run on (0: WebGPU's default); see `selectAdapter` in src/gpu/device.ts. */
+  adapter_index: number;
   /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
   optim: Record<string, unknown>;
   /** True when no dataset was given and none was found, so the embedded subset is used. */
@@ -182,6 +184,7 @@ export function buildCommand(registry: Registry) {
     )
     .option("--no-hessian", "skip the Hessian eigenvalues")
     .option("--exclusive_run", "mark the results row as measured on an otherwise idle machine", false)
+    .option("--adapter <i>", "GPU index to run on (0: WebGPU's default adapter)", intIn("--adapter", 0), 0)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
 
@@ -323,6 +326,7 @@ export async function parseTrainArgs(
     test_images: Number(o.test_images),
     hessian,
     exclusive_run: Boolean(o.exclusive_run),
+    adapter_index: Number(o.adapter),
     optim: typed,
     embeddedDefault,
   };

@@ -8,7 +8,7 @@
  */
 import { parseTrainArgs, UsageError } from "./args.ts";
 import { DivergedError, runTraining, type TrainIO } from "../train/trainer.ts";
-import { NoAdapterError } from "../gpu/device.ts";
+import { AdapterIndexError, gpuContext, NoAdapterError } from "../gpu/device.ts";
 import { DatasetError } from "../data/mod.ts";
 import { OptionError, PluginError } from "../plugins/mod.ts";
 
@@ -21,20 +21,23 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
       return 0;
     }
     const c = parsed.config;
+    // The adapter first: the opening line names the backend (Vulkan and GL both call Mesa "llvmpipe").
+    const gpu = await gpuContext(c.adapter_index);
+    const on = ` on ${gpu.backend.name} (${gpu.backend.evidence}), adapter "${gpu.description}"`;
     if (c.embeddedDefault) {
       console.log(
         `samwise: no --dataset given and no CIFAR-10 under ${c.datadir}: training ${c.model} on the embedded ` +
-          `Fashion-MNIST subset (6,000 train / 1,000 test images) for ${c.epochs} epochs with ${c.optim.opt}`,
+          `Fashion-MNIST subset (6,000 train / 1,000 test images) for ${c.epochs} epochs with ${c.optim.opt}${on}`,
       );
     } else {
-      console.log(`samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}`);
+      console.log(`samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}${on}`);
     }
     const res = await runTraining(parsed, { out: (l) => console.log(l), ...io });
     return res.interrupted ? 130 : 0;
   } catch (e) {
     if (
       e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
-      e instanceof DatasetError || e instanceof NoAdapterError
+      e instanceof DatasetError || e instanceof NoAdapterError || e instanceof AdapterIndexError
     ) {
       console.error(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`);
       return 2;

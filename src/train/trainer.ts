@@ -10,6 +10,7 @@
  * @module
  */
 import { init, runtime } from "../gpu/runtime.ts";
+import { gpuContext } from "../gpu/device.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { backward } from "../autograd/backward.ts";
@@ -169,7 +170,8 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     wallSeconds: 0,
   };
   let startEpoch = 0, startBatch = 0;
-  const configRecord = { ...c, adapter: rt.adapterName } as unknown as Record<string, unknown>;
+  const backend = (await gpuContext()).backend.name;
+  const configRecord = { ...c, adapter: rt.adapterName, backend } as unknown as Record<string, unknown>;
 
   if (c.resume) {
     const m = await loadManifest(dir);
@@ -379,7 +381,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
     "exclusive_run": c.exclusive_run,
   };
   await appendResult(c.results_csv, row);
-  await writeJson(dir, "summary.json", { ...row, history: state.history, adapter: rt.adapterName });
+  await writeJson(dir, "summary.json", { ...row, history: state.history, adapter: rt.adapterName, backend });
   // The plots are a convenience: a failure is reported, not fatal to a finished run.
   await writeRunPlots(dir).then(
     (p) => io.out(`report: ${p}`),
