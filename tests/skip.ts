@@ -26,7 +26,9 @@ export function onPath(command: string): boolean {
  * `what` says what is missing, `pkg` the Debian package providing it.
  */
 export function skipUnless(present: boolean, what: string, pkg: string): boolean {
-  if (!present) console.log(`skipping: ${what} not found (install Debian's ${pkg}: apt-get install -y ${pkg})`);
+  if (!present) {
+    console.log(`skipping: ${what} not found (install Debian's ${pkg}: apt-get install -y ${pkg})`);
+  }
   return !present;
 }
 

@@ -90,7 +90,9 @@ export function detectBackend(s: BackendSignals): BackendInfo {
       ? { name: "gl", evidence: "adapter features (Vulkan ICD present but unused)" }
       : { name: "vulkan", evidence: "Vulkan ICD and adapter features" };
   }
-  return glSignature ? { name: "gl", evidence: "adapter features" } : { name: "unknown", evidence: "Windows" };
+  return glSignature
+    ? { name: "gl", evidence: "adapter features" }
+    : { name: "unknown", evidence: "Windows" };
 }
 
 /**
