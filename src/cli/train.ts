@@ -30,7 +30,9 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
           `Fashion-MNIST subset (6,000 train / 1,000 test images) for ${c.epochs} epochs with ${c.optim.opt}${on}`,
       );
     } else {
-      console.log(`samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}${on}`);
+      console.log(
+        `samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}${on}`,
+      );
     }
     const res = await runTraining(parsed, { out: (l) => console.log(l), ...io });
     return res.interrupted ? 130 : 0;
