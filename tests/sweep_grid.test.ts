@@ -261,3 +261,42 @@ Deno.test("report: mean and sample std over seeds, time relative to SGD, error b
   assertEquals(await reportMain([`${dir}/missing.csv`], () => {}), 2);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test({
+  name: "local backend: SIGTERM checkpoints the running run (exit 130 recorded) and starts no other",
+  ignore: skipWithoutGpu(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/g.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ output_dir: `${dir}/out`, base: { ...TINY, epochs: 30 }, axes: { seed: [1, 2] } }),
+    );
+    const [first, second] = await resolveRuns(await readGrid(path));
+    const cli = new URL("../src/cli/sweep.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", cli, path],
+      stdout: "null",
+      stderr: "null",
+    })
+      .spawn();
+    const firstDir = `${dir}/out/${first.id}`;
+    for (let i = 0; i < 1500; i++) {
+      try {
+        Deno.statSync(`${firstDir}/checkpoint.json`);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    child.kill("SIGTERM");
+    assertEquals((await child.status).code, 1);
+    assertEquals(runStatus(firstDir), "failed");
+    const marker = JSON.parse(await Deno.readTextFile(`${firstDir}/sweep-state.json`));
+    assertEquals(marker.code, 130); // the trainer's interrupted exit, after its checkpoint
+    assertEquals(runStatus(`${dir}/out/${second.id}`), "pending");
+    await Deno.remove(dir, { recursive: true });
+  },
+});

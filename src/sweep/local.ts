@@ -5,7 +5,7 @@
  */
 import { renderNodeGpus } from "../gpu/device.ts";
 import type { Grid, SweepRun } from "./grid.ts";
-import { executeRun, type RunOutcome } from "./runs.ts";
+import { executeRun, type RunOutcome, stopRequested } from "./runs.ts";
 
 /** One finished attempt. */
 export interface LocalOutcome {
@@ -15,7 +15,8 @@ export interface LocalOutcome {
 
 /**
  * Runs every run of `runs` not yet done with `workers` concurrent trainers; returns the outcomes in
- * completion order. `say` gets one line per run.
+ * completion order. `say` gets one line per run. After SIGINT/SIGTERM the running runs checkpoint
+ * and no new one starts (rerun the sweep to continue).
  */
 export async function runLocal(
   grid: Grid,
@@ -27,7 +28,7 @@ export async function runLocal(
   const queue = [...runs];
   const outcomes: LocalOutcome[] = [];
   const worker = async (w: number) => {
-    for (let run = queue.shift(); run; run = queue.shift()) {
+    for (let run = queue.shift(); run && !stopRequested(); run = queue.shift()) {
       const outcome = await executeRun(grid, run, { adapter: w % gpus });
       outcomes.push({ run, outcome });
       opts.say?.(`[${outcomes.length}/${runs.length}] run ${run.index} ${run.id}: ${outcome}`);

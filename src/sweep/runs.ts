@@ -80,6 +80,13 @@ export function runStatus(dir: string, slurmActive: ReadonlySet<string> = new Se
   return "running"; // another host's process: only it can tell
 }
 
+let stopping = false;
+
+/** True once this process got SIGINT or SIGTERM while a run was going: workers take no new run. */
+export function stopRequested(): boolean {
+  return stopping;
+}
+
 /** How a run ended, for the worker's log line. */
 export type RunOutcome = "skipped (done)" | "finished" | "resumed and finished" | `failed (exit ${number})`;
 
@@ -129,21 +136,27 @@ export async function executeRun(
     stderr: "piped",
     env: opts.env,
   }).spawn();
-  // A scancel (SIGTERM to the worker) becomes Ctrl-C for the trainer: checkpoint, then exit 130.
-  const forward = () => {
+  // A scancel or kill (SIGTERM to the worker) becomes Ctrl-C for the trainer: checkpoint, then exit
+  // 130. Ctrl-C in a terminal already reached the trainer (same process group): a second SIGINT
+  // would make it exit without a checkpoint, so it is not forwarded. Either way no new run starts.
+  const onTerm = () => {
+    stopping = true;
     try {
       child.kill("SIGINT");
     } catch { /* already gone */ }
   };
+  const onInt = () => (stopping = true);
   try {
-    Deno.addSignalListener("SIGTERM", forward);
+    Deno.addSignalListener("SIGTERM", onTerm);
+    Deno.addSignalListener("SIGINT", onInt);
   } catch { /* no signals on this platform */ }
   const copy = async (s: ReadableStream<Uint8Array>) => {
     for await (const chunk of s) await log.write(chunk);
   };
   const [status] = await Promise.all([child.status, copy(child.stdout), copy(child.stderr)]);
   try {
-    Deno.removeSignalListener("SIGTERM", forward);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    Deno.removeSignalListener("SIGINT", onInt);
   } catch { /* ignore */ }
   log.close();
   if (status.code === 0 && exists(`${dir}/summary.json`)) {
