@@ -3,7 +3,7 @@
 import { main as sweepMain, parseSweepArgs } from "../src/cli/sweep.ts";
 import { main as reportMain } from "../src/cli/report.ts";
 import { expandFlags, type Grid, parseGrid, readGrid, resolveRuns } from "../src/sweep/grid.ts";
-import { runStatus } from "../src/sweep/runs.ts";
+import { runStatus, thisHost } from "../src/sweep/runs.ts";
 import { arraySpec, compressRanges, sbatchScript } from "../src/sweep/slurm.ts";
 import { reportChart, summarize } from "../src/sweep/report.ts";
 import { UsageError } from "../src/cli/args.ts";
@@ -156,7 +156,7 @@ Deno.test("run states from the run directory: done, failed (marked or dead worke
     }
     return `${dir}/${name}`;
   };
-  const host = Deno.hostname();
+  const host = thisHost();
   assertEquals(runStatus(await mk("done", { "summary.json": {} })), "done");
   assertEquals(
     runStatus(await mk("failed", { "sweep-state.json": { state: "failed", host, pid: 1, code: 3 } })),

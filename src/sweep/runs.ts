@@ -76,8 +76,20 @@ export function runStatus(dir: string, slurmActive: ReadonlySet<string> = new Se
   if (!m) return "pending";
   if (m.state === "failed") return "failed";
   if (m.slurm) return slurmActive.has(m.slurm) ? "running" : "failed";
-  if (m.host === Deno.hostname()) return pidAlive(m.pid) ? "running" : "failed";
+  if (m.host === thisHost()) return pidAlive(m.pid) ? "running" : "failed";
   return "running"; // another host's process: only it can tell
+}
+
+/**
+ * This machine's name, as run markers record it (`--allow-sys=hostname`); without the permission
+ * the `HOSTNAME` variable, else "localhost", so a marker is still written and read consistently.
+ */
+export function thisHost(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return Deno.env.get("HOSTNAME") || "localhost";
+  }
 }
 
 let stopping = false;
@@ -110,7 +122,7 @@ export async function executeRun(
   const marker = (m: Partial<RunMarker>) =>
     writeFileAtomic(
       `${dir}/sweep-state.json`,
-      JSON.stringify({ host: Deno.hostname(), pid: Deno.pid, slurm, at: new Date().toISOString(), ...m }) +
+      JSON.stringify({ host: thisHost(), pid: Deno.pid, slurm, at: new Date().toISOString(), ...m }) +
         "\n",
     );
   await marker({ state: "running" });
