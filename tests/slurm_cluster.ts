@@ -20,6 +20,7 @@ export interface SlurmCluster {
 export function slurmMissing(): string | null {
   if (!onPath("slurmctld") && !onPath("/usr/sbin/slurmctld")) return "slurmctld (Debian's slurm-wlm)";
   if (!onPath("munged") && !onPath("/usr/sbin/munged")) return "munged (Debian's munge)";
+  if (Deno.uid() !== 0) return "root (slurmd starts jobs as their owner), with slurm-wlm and munge,";
   return null;
 }
 
