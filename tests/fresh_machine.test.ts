@@ -132,11 +132,13 @@ const TINY = [
 async function firstLine(
   env: Record<string, string>,
   extra: string[] = [],
+  clearEnv = false,
 ): Promise<{ line: string; code: number; err: string }> {
   const out = await Deno.makeTempDir();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", cli, ...TINY, "--epochs", "1", "--output_dir", out, ...extra],
     env,
+    clearEnv,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -177,7 +179,10 @@ Deno.test({
   name: "without a Vulkan ICD the first line says gl and the adapter (wgpu's fallback to OpenGL)",
   ignore: !linux || skipUnless(eglMesa(), "Mesa's EGL driver libEGL_mesa.so.0", "libegl-mesa0"),
   async fn() {
-    const r = await firstLine({ VK_ICD_FILENAMES: "/nonexistent" });
+    // Only the ICD is taken away: a DENO_WEBGPU_BACKEND from outside must not forbid GL.
+    const env = Deno.env.toObject();
+    delete env.DENO_WEBGPU_BACKEND;
+    const r = await firstLine({ ...env, VK_ICD_FILENAMES: "/nonexistent" }, [], true);
     assert(/ on gl \(no Vulkan ICD file\), adapter "[^"]+"$/.test(r.line), r.line + r.err);
   },
 });
