@@ -10,6 +10,7 @@ import {
   DatasetError,
   defaultDatasetName,
   encodeIdx,
+  FASHION_DEFAULT_DIR,
   FASHION_MEAN,
   FASHION_STD,
   loadDataset,
@@ -24,6 +25,7 @@ import {
 import { CIFAR10_FORMAT } from "../src/data/cifar.ts";
 import { gunzip } from "../src/data/files.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { skipWithout } from "./skip.ts";
 
 /** A CIFAR file of `n` records: labels from `label(i)`, pixel byte k of record i = (i * 7 + k) % 256. */
 function cifarBytes(n: number, labelBytes: number, label: (i: number, k: number) => number): Uint8Array {
@@ -299,21 +301,19 @@ Deno.test("embedded subset: 600 per class train, 100 per class test, under 3 MiB
   assert(Math.abs(mean - FASHION_MEAN[0]) < 0.02, `subset mean ${mean}`);
 });
 
-Deno.test("the full Fashion-MNIST, when Debian's package is installed, matches the hard-coded statistics", async () => {
-  let ds;
-  try {
-    ds = await loadDataset("FashionMNIST");
-  } catch (e) {
-    if (e instanceof DatasetError && /missing|no train-images/.test(e.message)) return; // not installed
-    throw e;
-  }
-  assertEquals([ds.train.count, ds.test.count], [60000, 10000]);
-  let s = 0, s2 = 0;
-  for (const b of ds.train.images) {
-    s += b / 255;
-    s2 += (b / 255) ** 2;
-  }
-  const n = ds.train.images.length, m = s / n;
-  assert(Math.abs(m - FASHION_MEAN[0]) < 1e-9, `mean ${m}`);
-  assert(Math.abs(Math.sqrt(s2 / n - m * m) - FASHION_STD[0]) < 1e-9, "std");
+Deno.test({
+  name: "the full Fashion-MNIST, when Debian's package is installed, matches the hard-coded statistics",
+  ignore: skipWithout(FASHION_DEFAULT_DIR, "dataset-fashion-mnist"),
+  async fn() {
+    const ds = await loadDataset("FashionMNIST");
+    assertEquals([ds.train.count, ds.test.count], [60000, 10000]);
+    let s = 0, s2 = 0;
+    for (const b of ds.train.images) {
+      s += b / 255;
+      s2 += (b / 255) ** 2;
+    }
+    const n = ds.train.images.length, m = s / n;
+    assert(Math.abs(m - FASHION_MEAN[0]) < 1e-9, `mean ${m}`);
+    assert(Math.abs(Math.sqrt(s2 / n - m * m) - FASHION_STD[0]) < 1e-9, "std");
+  },
 });

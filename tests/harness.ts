@@ -11,12 +11,36 @@
  */
 import { assert } from "./assert.ts";
 import { backward, init, mul, sum, type Tensor, tensor, tidy } from "../mod.ts";
+import { gpuContext, NoAdapterError } from "../src/gpu/device.ts";
+
+/**
+ * Why GPU tests cannot run here (no WebGPU adapter at all), or null when they can. A machine with only
+ * Node and npm may lack Mesa; the tests then skip, saying which package to install, instead of failing.
+ */
+export const gpuMissing: string | null = await gpuContext().then(
+  () => null,
+  (e) => {
+    if (!(e instanceof NoAdapterError)) throw e;
+    return "no WebGPU adapter: install a GPU driver or Debian's mesa-vulkan-drivers";
+  },
+);
+let gpuSkipSaid = false;
+
+/** Ignores a test that needs a GPU when there is none, printing why once per test file. */
+export function skipWithoutGpu(): boolean {
+  if (gpuMissing && !gpuSkipSaid) {
+    gpuSkipSaid = true;
+    console.log(`skipping GPU tests: ${gpuMissing}`);
+  }
+  return gpuMissing !== null;
+}
 
 /** Registers a test that uses the GPU. WebGPU keeps a device-lost promise pending for the
  * life of the device, so the async-op and resource sanitizers are off. */
 export function gpuTest(name: string, fn: () => Promise<void> | void): void {
   Deno.test({
     name,
+    ignore: skipWithoutGpu(),
     sanitizeOps: false,
     sanitizeResources: false,
     fn: async () => {

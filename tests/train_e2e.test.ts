@@ -5,7 +5,7 @@ import { main } from "../src/cli/train.ts";
 import { readResults } from "../src/train/results_csv.ts";
 import { readSafetensors } from "../src/nn/safetensors.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { gpuTest } from "./harness.ts";
+import { gpuTest, skipWithoutGpu } from "./harness.ts";
 
 const TINY = [
   "--model",
@@ -195,6 +195,7 @@ gpuTest("a diverging run stops with exit code 3 and a message naming the step", 
 
 Deno.test({
   name: "Ctrl-C (SIGINT) finishes the step, writes a checkpoint and says how to resume",
+  ignore: skipWithoutGpu(),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -81,6 +81,8 @@ export interface TrainConfig {
   wandb_name: string;
   /** A PyTorch state_dict (safetensors) to start from instead of the seeded initialisation. */
   init_from: string | null;
+  /** `--adapter i`: which GPU to run on (0: WebGPU's default); see `selectAdapter` in src/gpu/device.ts. */
+  adapter_index: number;
   /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
   optim: Record<string, unknown>;
   /** True when no dataset was given and none was found, so the embedded subset is used. */
@@ -267,6 +269,7 @@ export function buildCommand(registry: Registry) {
       "--init_from <file.safetensors>",
       "start from these weights (a PyTorch state_dict saved with safetensors; names and shapes must match)",
     )
+    .option("--adapter <i>", "GPU index to run on (0: WebGPU's default adapter)", intIn("--adapter", 0), 0)
     .addHelpText("after", choicesHelp(registry))
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
@@ -460,6 +463,7 @@ export async function parseTrainArgs(
     wandb_project: String(o.wandb_project),
     wandb_name: String(o.wandb_name),
     init_from: (o.init_from as string | undefined) ?? null,
+    adapter_index: Number(o.adapter),
     optim: typed,
     embeddedDefault,
   };

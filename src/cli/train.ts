@@ -16,7 +16,7 @@
 import { fileURLToPath } from "node:url";
 import { parseTrainArgs, pluginArgs, UsageError } from "./args.ts";
 import { DivergedError, RunSetupError, runTraining, type TrainIO } from "../train/trainer.ts";
-import { NoAdapterError } from "../gpu/device.ts";
+import { AdapterIndexError, gpuContext, NoAdapterError } from "../gpu/device.ts";
 import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
 import { OptionError, PluginError } from "../plugins/mod.ts";
@@ -83,13 +83,18 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
     }
     for (const notice of parsed.notices) console.error(notice);
     const c = parsed.config;
+    // The adapter first: the opening line names the backend (Vulkan and GL both call Mesa "llvmpipe").
+    const gpu = await gpuContext(c.adapter_index);
+    const on = ` on ${gpu.backend.name} (${gpu.backend.evidence}), adapter "${gpu.description}"`;
     if (c.embeddedDefault) {
       console.log(
         `samwise: no --dataset given and no CIFAR-10 under ${c.datadir}: training ${c.model} on the embedded ` +
-          `Fashion-MNIST subset (6,000 train / 1,000 test images) for ${c.epochs} epochs with ${c.optim.opt}`,
+          `Fashion-MNIST subset (6,000 train / 1,000 test images) for ${c.epochs} epochs with ${c.optim.opt}${on}`,
       );
     } else {
-      console.log(`samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}`);
+      console.log(
+        `samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}${on}`,
+      );
     }
     const res = await runTraining(parsed, { out: (l) => console.log(l), ...io });
     if (!res.interrupted) return 0;
@@ -98,7 +103,7 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
     if (
       e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
       e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError ||
-      e instanceof RunSetupError
+      e instanceof RunSetupError || e instanceof AdapterIndexError
     ) {
       console.error(oneLine(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`));
       return 2;

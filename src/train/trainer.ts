@@ -10,6 +10,7 @@
  * @module
  */
 import { init, runtime } from "../gpu/runtime.ts";
+import { gpuContext } from "../gpu/device.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { backward } from "../autograd/backward.ts";
@@ -311,7 +312,8 @@ async function train(
   };
   // The seed's --start_epoch: its loop is range(start_epoch, epochs); a resume overrides it.
   let startEpoch = c.start_epoch, startBatch = 0;
-  const configRecord = { ...c, adapter: rt.adapterName } as unknown as Record<string, unknown>;
+  const backend = (await gpuContext()).backend.name;
+  const configRecord = { ...c, adapter: rt.adapterName, backend } as unknown as Record<string, unknown>;
   /** Writes run files, naming the directory when the disk is full or read-only. */
   const writing = async <T>(what: string, p: Promise<T>): Promise<T> => {
     try {
@@ -570,7 +572,7 @@ async function train(
     writeJson(dir, "summary.json", {
       ...summaryRecord(row, measured, {
         adapter: rt.adapterName,
-        backend: `WebGPU (Deno ${Deno.version.deno})`,
+        backend,
         history: state.history,
       }),
       ...(hessianError ? { hessian_error: hessianError } : {}),
