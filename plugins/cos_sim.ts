@@ -1,7 +1,7 @@
 /**
  * Built-in criterion `cosSim`: perturb when cos(g_t, g_{t-1}) <= c, the cosine of the last two
- * outer gradients, c = `crt_c`; the first step always perturbs (warm-up). Before a second outer
- * gradient exists the cosine is taken against zeros and is 0 (the seed got 0/0 = NaN there).
+ * outer gradients, c = `crt_c`; the first 2 SAM steps always perturb (warm-up, the seed's 0-based counter <= 1),
+ * so the first decision compares the outer gradients of steps 2 and 1.
  *
  * GPU work: after each step one fused pass computes the cosine (two dispatches) and a buffer
  * copy keeps g_{t-1}; the cosine is read back asynchronously and awaited by the next decision.

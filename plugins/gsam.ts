@@ -7,10 +7,10 @@
  * - `gSAMratio`: either, with z_two in place of z in phi'
  *
  * with z = `crt_z`, and tau = (1 - lam) * tau + lam * ||g_outer|| after every SAM step (tau
- * starts at 0). The first 100 SAM steps always perturb (warm-up).
+ * starts at 0). The first 101 SAM steps always perturb (warm-up: the seed's 0-based counter <= 100).
  *
  * GPU work: after each step one global norm and a fused axpby on one-element tensors keep
- * ||g|| and tau on the GPU. From step 100 on, both are read back in one asynchronous read
+ * ||g|| and tau on the GPU. From step 101 on, both are read back in one asynchronous read
  * that the next step's decision awaits, so the GPU finishes the step meanwhile; the warm-up
  * reads nothing.
  *
@@ -94,9 +94,9 @@ class GsamCriterion implements CriterionHooks {
 const Z_TWO: OptionSpec = {
   name: "z_two",
   type: "number",
-  default: 1.0,
+  default: 0.5,
   range: { min: 0, minExclusive: true },
-  help: "gSAMratio: z in phi' = (1 - lam) / z_two + lam",
+  help: "gSAMratio: z in phi' = (1 - lam) / z_two + lam (seed default 0.5)",
 };
 
 function descriptor(name: string, rule: GsamRule, description: string): CriterionPlugin {

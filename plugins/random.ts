@@ -1,7 +1,7 @@
 /**
  * Built-in criterion `random`: a fresh inner gradient with probability p, drawn once per SAM step
  * from the engine's seeded stream (so a run and its resumption draw the same numbers), and on
- * the first step (warm-up).
+ * the first 2 SAM steps (warm-up, the seed's 0-based counter <= 1).
  *
  * @module
  */

@@ -75,6 +75,9 @@ Deno.test("listOptions has every seed flag once, with type, default, range and o
   assertEquals(facts("weight_decay"), ["number", 0.001, "[0, inf)"]);
   assertEquals(facts("momentum"), ["number", 0.9, "[0, 1]"]);
   assertEquals(facts("betas"), ["numbers", [0.9, 0.999], "[0, 1)"]);
+  // The seed's defaults: z_two 0.5, crt_s [100-200].
+  assertEquals(facts("z_two"), ["number", 0.5, "(0, inf)"]);
+  assertEquals(facts("crt_s"), ["string", "[100-200]", null]);
   assertEquals(by.get("bn_update")!.choices, ["once", "both"]);
   assertEquals(by.get("rho")!.owners, ["sam", "vasso", "vassore", "vassoremu"]);
   assertEquals(by.get("lam")!.owners, ["gSAMflat", "gSAMsharp", "gSAMratio"]);
@@ -183,11 +186,13 @@ gpuTest("createEngine reports option problems found at creation by flag", () => 
     "--nesterov: --nesterov needs --momentum > 0",
   );
   assert(
-    /^--crt_s: --crt_s is required with --crt schedule/.test(
-      flagOf({ set, opt: "sam-sgd", crt: "schedule", registry: r })!,
+    /^--crt_s: --crt_s lists no epochs/.test(
+      flagOf({ set, opt: "sam-sgd", crt: "schedule", options: { crt_s: "" }, registry: r })!,
     ),
     "empty crt_s",
   );
+  // Without --crt_s, the seed's default "[100-200]" applies.
+  assertEquals(flagOf({ set, opt: "sam-sgd", crt: "schedule", registry: r }), null);
   assertEquals(
     flagOf({ set, opt: "sam-sgd", crt: "schedule", options: { crt_s: "[0-2]" }, registry: r }),
     null,

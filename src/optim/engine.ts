@@ -45,14 +45,46 @@ import {
 /** When BatchNorm running statistics update: on the first forward pass of a step, or on every one. */
 export type BnUpdate = "once" | "both";
 
+/**
+ * A hook of a plugin failed: it threw, or a boolean hook returned something else. The message is
+ * one line naming the plugin, its file, the hook and the SAM step, e.g.
+ * `plugin aesam (./ae_sam.ts): shouldPerturb threw at step 3: boom`, so a trainer can print it as is.
+ */
+export class PluginHookError extends Error {
+  constructor(
+    /** The plugin's name (`--opt` variant or `--crt`). */
+    readonly plugin: string,
+    /** Where it was loaded from: the `--plugin` specifier, or "built-in". */
+    readonly source: string,
+    /** The hook, e.g. "shouldPerturb". */
+    readonly hook: string,
+    /** The 1-based SAM step the hook ran for (the coming one for `samStep`, the epoch's next for `onEpochStart`). */
+    readonly step: number,
+    /** What went wrong, e.g. "threw at step 3: boom". */
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`plugin ${plugin} (${source}): ${hook} ${detail}`, options);
+    this.name = "PluginHookError";
+  }
+}
+
+/** A sharpness optimizer or criterion as the engine holds it: its hooks, name and origin. */
+export interface EnginePlugin<H> {
+  name: string;
+  /** The `--plugin` specifier it came from, or "built-in" (default); named in hook errors. */
+  source?: string;
+  hooks: H;
+}
+
 /** The parts an engine is assembled from (`createEngine` in `src/plugins` builds them from names). */
 export interface EngineParts {
   set: ParamSet;
   base: BaseOptimizer;
   /** The SAM-family variant; absent for a plain `sgd` / `adamw` run. */
-  sharpness?: { name: string; hooks: SharpnessHooks; reuse: boolean } | null;
+  sharpness?: (EnginePlugin<SharpnessHooks> & { reuse: boolean }) | null;
   /** The decision rule; absent means always perturb. */
-  criterion?: { name: string; hooks: CriterionHooks } | null;
+  criterion?: EnginePlugin<CriterionHooks> | null;
   options: OptionValues;
   bnUpdate?: BnUpdate;
   /** Seed of the stream criteria draw from (`ctx.random()`). */
@@ -110,7 +142,7 @@ export class StepEngine {
   #set: ParamSet;
   #sharp: EngineParts["sharpness"];
   #crt: EngineParts["criterion"];
-  #hooks: StepHooks[];
+  #plugins: EnginePlugin<StepHooks>[];
   #options: OptionValues;
   #rng: Rng;
   #epoch = 0;
@@ -122,7 +154,7 @@ export class StepEngine {
     this.base = parts.base;
     this.#sharp = parts.sharpness ?? null;
     this.#crt = parts.criterion ?? null;
-    this.#hooks = [this.#sharp?.hooks, this.#crt?.hooks].filter((h): h is StepHooks => !!h);
+    this.#plugins = [this.#sharp, this.#crt].filter((p): p is EnginePlugin<StepHooks> => !!p);
     this.#options = parts.options;
     this.bnUpdate = parts.bnUpdate ?? "once";
     this.#rng = new Rng(parts.seed ?? 3107);
@@ -142,7 +174,10 @@ export class StepEngine {
   startEpoch(epoch: number): void {
     this.#epoch = epoch;
     const ctx: EpochContext = { epoch, options: this.#options };
-    for (const h of this.#hooks) if (h.onEpochStart) tidy(() => h.onEpochStart!(ctx));
+    const step = this.counters.samSteps + 1;
+    for (const p of this.#plugins) {
+      if (p.hooks.onEpochStart) tidy(() => guard(p, "onEpochStart", step, () => p.hooks.onEpochStart!(ctx)));
+    }
   }
 
   /** Forward/backward overhead over plain SGD so far: 1 + inner passes / iterations. */
@@ -190,7 +225,13 @@ export class StepEngine {
     );
     const sharp = this.#sharp;
     let sam = sharp !== null;
-    for (const h of this.#hooks) if (sam && h.samStep && !tidy(() => h.samStep!(ctx))) sam = false;
+    for (const p of this.#plugins) {
+      if (
+        sam && p.hooks.samStep && !tidy(() => guardBool(p, "samStep", ctx.step, () => p.hooks.samStep!(ctx)))
+      ) {
+        sam = false;
+      }
+    }
 
     if (!sharp || !sam) {
       this.#zero();
@@ -202,8 +243,12 @@ export class StepEngine {
 
     const t = ++c.samSteps;
     let perturb = true;
-    for (const h of this.#hooks) {
-      if (h.shouldPerturb && !(await h.shouldPerturb(ctx))) perturb = false;
+    for (const p of this.#plugins) {
+      if (
+        p.hooks.shouldPerturb && !(await guardBool(p, "shouldPerturb", t, () => p.hooks.shouldPerturb!(ctx)))
+      ) {
+        perturb = false;
+      }
     }
     if (t === 1) perturb = true;
     if (!perturb && !sharp.reuse) {
@@ -220,10 +265,10 @@ export class StepEngine {
       c.innerForward++;
       c.innerBackward++;
     }
-    for (const h of this.#hooks) if (h.beforeAscent) tidy(() => h.beforeAscent!(ctx));
+    this.#run("beforeAscent", ctx);
     const saved = this.#saved!;
     tidy(() => {
-      const e = sharp.hooks.perturbation(ctx);
+      const e = guard(sharp, "perturbation", t, () => sharp.hooks.perturbation(ctx));
       copy_(params, saved);
       axpy_(e.coef, e.direction, params);
     });
@@ -237,9 +282,17 @@ export class StepEngine {
       copy_(saved, params);
     }
     tidy(() => this.base.step());
-    for (const h of this.#hooks) if (h.afterStep) tidy(() => h.afterStep!(ctx));
+    this.#run("afterStep", ctx);
     runtime().flush();
     return { outer, inner, sam: true, perturbed: perturb, iteration, step: t, metrics };
+  }
+
+  /** Runs a synchronous hook of every plugin that has it, each in its own scope. */
+  #run(hook: "beforeAscent" | "afterStep", ctx: StepContext): void {
+    for (const p of this.#plugins) {
+      const fn = p.hooks[hook];
+      if (fn) tidy(() => guard(p, hook, ctx.step, () => fn.call(p.hooks, ctx)));
+    }
   }
 
   /**
@@ -292,7 +345,65 @@ export class StepEngine {
   dispose(): void {
     this.#saved?.forEach((t) => t.dispose());
     this.#saved = null;
-    for (const h of this.#hooks) h.dispose?.();
+    for (const p of this.#plugins) p.hooks.dispose?.();
     this.base.dispose();
   }
+}
+
+/** Runs one hook, turning an exception into a {@link PluginHookError} naming the plugin. */
+function guard<R>(p: EnginePlugin<unknown>, hook: string, step: number, fn: () => R): R {
+  try {
+    return fn();
+  } catch (e) {
+    throw hookError(p, hook, step, e);
+  }
+}
+
+function hookError(p: EnginePlugin<unknown>, hook: string, step: number, e: unknown): PluginHookError {
+  if (e instanceof PluginHookError) return e;
+  const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  return new PluginHookError(p.name, p.source ?? "built-in", hook, step, `threw at step ${step}: ${msg}`, {
+    cause: e,
+  });
+}
+
+function checkBool(p: EnginePlugin<unknown>, hook: string, step: number, v: unknown): boolean {
+  if (typeof v === "boolean") return v;
+  const got = v === null
+    ? "null"
+    : typeof v === "string"
+    ? JSON.stringify(v)
+    : typeof v === "object"
+    ? "an object"
+    : String(v);
+  throw new PluginHookError(
+    p.name,
+    p.source ?? "built-in",
+    hook,
+    step,
+    `returned ${got} at step ${step}, expected true or false`,
+  );
+}
+
+/** {@link guard} for a boolean hook, sync or async: a non-boolean answer is an error too. */
+function guardBool(p: EnginePlugin<unknown>, hook: string, step: number, fn: () => boolean): boolean;
+function guardBool(
+  p: EnginePlugin<unknown>,
+  hook: string,
+  step: number,
+  fn: () => boolean | Promise<boolean>,
+): boolean | Promise<boolean>;
+function guardBool(
+  p: EnginePlugin<unknown>,
+  hook: string,
+  step: number,
+  fn: () => boolean | Promise<boolean>,
+): boolean | Promise<boolean> {
+  const v = guard(p, hook, step, fn);
+  if (v instanceof Promise) {
+    return v.then((x) => checkBool(p, hook, step, x), (e) => {
+      throw hookError(p, hook, step, e);
+    });
+  }
+  return checkBool(p, hook, step, v);
 }

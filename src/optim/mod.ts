@@ -15,7 +15,15 @@
  */
 export { AdamW, type AdamWConfig } from "./adamw.ts";
 export { Sgd, type SgdConfig } from "./sgd.ts";
-export { type BnUpdate, type EngineParts, type EngineState, StepEngine, type StepResult } from "./engine.ts";
+export {
+  type BnUpdate,
+  type EngineParts,
+  type EnginePlugin,
+  type EngineState,
+  PluginHookError,
+  StepEngine,
+  type StepResult,
+} from "./engine.ts";
 export { cosineStats } from "./cosine.ts";
 export { perRun, runs } from "./grouped.ts";
 export { forEachChunk, paramSet, stateLike, zeroList } from "./layout.ts";

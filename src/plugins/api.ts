@@ -55,7 +55,10 @@ export interface EpochContext {
 
 /** What the step hooks receive; a fresh object per step. */
 export interface StepContext {
-  /** 1-based SAM-family step t (the seed's iteration_step_counter); warm-ups count these. */
+  /**
+   * 1-based SAM-family step t. The seed's `iteration_step_counter` at the same decision is t - 1
+   * (it is incremented after the criterion runs); the built-in rules are written on that count.
+   */
   readonly step: number;
   /** 1-based iteration over all steps, SAM or plain. */
   readonly iteration: number;

@@ -273,9 +273,16 @@ export function createEngine(spec: EngineSpec): StepEngine {
     set: spec.set,
     base,
     sharpness: sharp
-      ? { name: sharp.descriptor.name, hooks: sharpHooks!, reuse: sharp.descriptor.reuse }
+      ? {
+        name: sharp.descriptor.name,
+        source: sharp.source,
+        hooks: sharpHooks!,
+        reuse: sharp.descriptor.reuse,
+      }
       : null,
-    criterion: crtHooks ? { name: cfg.criterion.descriptor.name, hooks: crtHooks } : null,
+    criterion: crtHooks
+      ? { name: cfg.criterion.descriptor.name, source: cfg.criterion.source, hooks: crtHooks }
+      : null,
     options: cfg.options,
     bnUpdate: cfg.bnUpdate,
     seed: spec.seed,

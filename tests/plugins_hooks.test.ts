@@ -1,0 +1,105 @@
+// A plugin hook that throws, or answers a boolean hook with something else, fails the step with a
+// PluginHookError naming the plugin, its file, the hook and the step; cosSim's warm-up is the seed's.
+import * as sw from "../mod.ts";
+import { createEngine, loadPlugin, PluginHookError, Registry } from "../src/plugins/mod.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { gpuTest } from "./harness.ts";
+import { disposeSet, makeSet } from "./optim_fixtures.test.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "samwise_hooks_" });
+
+/** Writes a criterion module whose hooks are `hooks` (source text of an object literal). */
+function criterionModule(name: string, hooks: string): string {
+  const path = `${dir}/${name}.ts`;
+  Deno.writeTextFileSync(
+    path,
+    `export default { name: "${name}", kind: "criterion", description: "test", create: () => (${hooks}) };`,
+  );
+  return path;
+}
+
+async function firstError(name: string, hooks: string, steps = 5): Promise<unknown> {
+  const registry = new Registry();
+  const path = criterionModule(name, hooks);
+  await loadPlugin(path, registry);
+  const set = makeSet([Float64Array.from([1, 2])], [[2]]);
+  const k = sw.tensor([1, 1], [2]).keep();
+  const engine = createEngine({ set, opt: "vassore-sgd", crt: name, registry });
+  let err: unknown = null;
+  try {
+    for (let i = 0; i < steps; i++) {
+      await engine.step(() => sw.tidy(() => sw.backward(sw.sum(sw.mul(set.params[0], k)))));
+    }
+  } catch (e) {
+    err = e;
+  }
+  engine.dispose();
+  k.dispose();
+  disposeSet(set);
+  return err;
+}
+
+gpuTest("a throwing shouldPerturb names the plugin, its file, the hook and the step", async () => {
+  const err = await firstError(
+    "boomCrt",
+    `{ shouldPerturb(ctx) { if (ctx.step === 3) throw new Error("boom"); return true; } }`,
+  );
+  assert(err instanceof PluginHookError, `got ${err}`);
+  const e = err as PluginHookError;
+  assertEquals(e.message, `plugin boomCrt (${dir}/boomCrt.ts): shouldPerturb threw at step 3: boom`);
+  assertEquals([e.plugin, e.hook, e.step], ["boomCrt", "shouldPerturb", 3]);
+  assert(!e.message.includes("\n"), "one line");
+});
+
+gpuTest("an async shouldPerturb that rejects, and other hooks that throw, are named too", async () => {
+  const rej = await firstError(
+    "asyncCrt",
+    `{ async shouldPerturb(ctx) { if (ctx.step === 2) throw new Error("late"); return true; } }`,
+  ) as PluginHookError;
+  assertEquals(rej.message, `plugin asyncCrt (${dir}/asyncCrt.ts): shouldPerturb threw at step 2: late`);
+  const after = await firstError(
+    "afterCrt",
+    `{ shouldPerturb: () => true, afterStep(ctx) { if (ctx.step === 4) throw new TypeError("x is undefined"); } }`,
+  ) as PluginHookError;
+  assertEquals(
+    after.message,
+    `plugin afterCrt (${dir}/afterCrt.ts): afterStep threw at step 4: x is undefined`,
+  );
+});
+
+gpuTest("a boolean hook that returns a non-boolean fails the step", async () => {
+  const undef = await firstError("undefCrt", `{ shouldPerturb(ctx) { if (ctx.step < 3) return true; } }`);
+  assert(undef instanceof PluginHookError, `got ${undef}`);
+  assertEquals(
+    (undef as Error).message,
+    `plugin undefCrt (${dir}/undefCrt.ts): shouldPerturb returned undefined at step 3, expected true or false`,
+  );
+  const str = await firstError("strCrt", `{ samStep: () => "yes", shouldPerturb: () => true }`);
+  assertEquals(
+    (str as Error).message,
+    `plugin strCrt (${dir}/strCrt.ts): samStep returned "yes" at step 1, expected true or false`,
+  );
+  const num = await firstError("numCrt", `{ shouldPerturb: async () => 1 }`);
+  assertEquals(
+    (num as Error).message,
+    `plugin numCrt (${dir}/numCrt.ts): shouldPerturb returned 1 at step 1, expected true or false`,
+  );
+});
+
+gpuTest("cosSim: the first 2 steps perturb (the seed's counter <= 1), then cos <= c decides", async () => {
+  // A constant gradient: cos(g_t, g_{t-1}) = 1 > 0 once two outer gradients exist, so every step
+  // after the warm-up skips; the seed perturbs on counters 0 and 1, i.e. steps 1 and 2.
+  const set = makeSet([Float64Array.from([0.5, -1, 2])], [[3]]);
+  const k = sw.tensor([1, 2, 3], [3]).keep();
+  const engine = createEngine({ set, opt: "vassore-sgd", crt: "cosSim", options: { crt_c: 0 } });
+  let seq = "";
+  for (let i = 0; i < 8; i++) {
+    const r = await engine.step(() => sw.tidy(() => sw.backward(sw.sum(sw.mul(set.params[0], k)))));
+    seq += r.perturbed ? "P" : "s";
+    if (i === 2) assert(Math.abs(r.metrics.crt_cos - 1) < 1e-5, `cos at step 3: ${r.metrics.crt_cos}`);
+  }
+  assertEquals(seq, "PP" + "s".repeat(6));
+  engine.dispose();
+  k.dispose();
+  disposeSet(set);
+});
