@@ -11,11 +11,11 @@
  * @module
  */
 import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
-import type { PluginState } from "../src/optim/types.ts";
-import { copy_ } from "../src/optim/grouped.ts";
-import { cosineStats } from "../src/optim/cosine.ts";
-import { stateLike } from "../src/optim/layout.ts";
-import { readLater } from "../src/optim/readback.ts";
+import type { PluginState } from "../src/step/types.ts";
+import { copy_ } from "../src/step/grouped.ts";
+import { cosineStats } from "../src/step/cosine.ts";
+import { stateLike } from "../src/step/layout.ts";
+import { readLater } from "../src/step/readback.ts";
 import { zeros } from "../src/ops/elementwise.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { WARMUP_STEPS } from "./common.ts";

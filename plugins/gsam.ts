@@ -20,12 +20,12 @@
  * @module
  */
 import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
-import type { PluginState } from "../src/optim/types.ts";
+import type { PluginState } from "../src/step/types.ts";
 import type { OptionSpec } from "../src/plugins/options.ts";
 import { runtime } from "../src/gpu/runtime.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import { axpby_, copy_, globalNorm } from "../src/optim/grouped.ts";
-import { readLater } from "../src/optim/readback.ts";
+import { axpby_, copy_, globalNorm } from "../src/step/grouped.ts";
+import { readLater } from "../src/step/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { CRT_Z, LAM, WARMUP_STEPS_MEAN_BASED } from "./common.ts";
 

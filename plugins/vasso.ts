@@ -22,9 +22,9 @@ import type {
   StepContext,
 } from "../src/plugins/api.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import type { PluginState } from "../src/optim/types.ts";
-import { axpby_, copy_, sumOfSquares } from "../src/optim/grouped.ts";
-import { stateLike } from "../src/optim/layout.ts";
+import type { PluginState } from "../src/step/types.ts";
+import { axpby_, copy_, sumOfSquares } from "../src/step/grouped.ts";
+import { stateLike } from "../src/step/layout.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS, RHO, THETA } from "./common.ts";
 

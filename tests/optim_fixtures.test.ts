@@ -11,7 +11,7 @@ import {
   type PassContext,
   type Registry,
 } from "../src/plugins/mod.ts";
-import type { StepEngine } from "../src/optim/engine.ts";
+import type { StepEngine } from "../src/step/engine.ts";
 import { assert, assertClose } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
 import {

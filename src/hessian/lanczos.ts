@@ -14,7 +14,7 @@
 import { axpby_, axpy_, copy_, dot, scale_ } from "../ops/multi_tensor.ts";
 import { write_ } from "../ops/elementwise.ts";
 import { noGrad } from "../autograd/tape.ts";
-import { stateLike } from "../optim/layout.ts";
+import { stateLike } from "../step/layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { tridiagonalEigenvalues } from "./tridiagonal.ts";
 import { Rng } from "../nn/rng.ts";

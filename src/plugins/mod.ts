@@ -79,10 +79,10 @@ export {
   resolveOptimizer,
 } from "./resolve.ts";
 export { descriptorProblems } from "./validate.ts";
-export * from "../optim/mod.ts";
+export * from "../step/mod.ts";
 // The multi-tensor ops, group-aware: what optimizers and criteria should use on ParamSet lists.
 export type { Coef } from "../ops/multi_tensor.ts";
-export { axpby_, axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../optim/grouped.ts";
+export { axpby_, axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../step/grouped.ts";
 export { zeros } from "../ops/elementwise.ts";
 export { keep, tidy } from "../tensor/scope.ts";
 export type { Tensor } from "../tensor/tensor.ts";

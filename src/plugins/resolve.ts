@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type BnUpdate, StepEngine } from "../optim/engine.ts";
-import type { BaseOptimizer, ParamSet } from "../optim/types.ts";
+import { type BnUpdate, StepEngine } from "../step/engine.ts";
+import type { BaseOptimizer, ParamSet } from "../step/types.ts";
 import type {
   BaseOptimizerPlugin,
   CriterionHooks,

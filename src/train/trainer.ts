@@ -21,7 +21,7 @@ import { type Dataset, loadDataset, Loader, type Split } from "../data/mod.ts";
 import { createModel } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine, listOptions } from "../plugins/mod.ts";
-import type { StepEngine } from "../optim/engine.ts";
+import type { StepEngine } from "../step/engine.ts";
 import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
 import { cosineSchedule, type LrSchedule, multiStepSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";

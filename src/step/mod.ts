@@ -1,9 +1,13 @@
 /**
- * The optimizer engine: base optimizers (SGD, AdamW) as fused GPU updates, and the step engine
- * that wraps them in the SAM family's ascent/restore with per-step criteria.
+ * The SAM step: base optimizers (SGD, AdamW) as fused GPU updates, the step engine that wraps
+ * them in the SAM family's ascent/restore with per-step decisions, and the hook contracts
+ * (`hooks.ts`) it calls on a sharpness optimizer and a criterion. This package knows no plugin
+ * names and no registry: `src/plugins/` builds the hooks from descriptors and assembles the engine
+ * (`createEngine`); here an engine is assembled from hook objects directly.
  *
  * ```ts
- * const engine = createEngine({ opt: "vassore-sgd", crt: "naive", options: { crt_k: 2 }, set });
+ * const set = paramSet(params);
+ * const engine = new StepEngine({ set, base: new Sgd(set, { lr: 0.1 }), options: new OptionValues({}) });
  * const { outer } = await engine.step((pass) => tidy(() => {
  *   const loss = model.loss(x, y, { updateBnStats: pass.updateBnStats });
  *   backward(loss);
@@ -24,6 +28,15 @@ export {
   StepEngine,
   type StepResult,
 } from "./engine.ts";
+export type {
+  CriterionHooks,
+  EpochContext,
+  Perturbation,
+  SharpnessHooks,
+  StepContext,
+  StepHooks,
+} from "./hooks.ts";
+export { type OptionValue, OptionValues } from "./options.ts";
 export { cosineStats } from "./cosine.ts";
 export { perRun, runs } from "./grouped.ts";
 export { forEachChunk, paramSet, stateLike, zeroList } from "./layout.ts";

@@ -28,8 +28,8 @@ import { runtime } from "../gpu/runtime.ts";
 import { axpy_, copy_ } from "./grouped.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import type { CriterionHooks, EpochContext, SharpnessHooks, StepContext, StepHooks } from "../plugins/api.ts";
-import type { OptionValues } from "../plugins/options.ts";
+import type { CriterionHooks, EpochContext, SharpnessHooks, StepContext, StepHooks } from "./hooks.ts";
+import type { OptionValues } from "./options.ts";
 import { stateLike, zeroList } from "./layout.ts";
 import { Rng } from "./rng.ts";
 import {

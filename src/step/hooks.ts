@@ -1,0 +1,89 @@
+/**
+ * The hook contracts of the SAM step: what the step engine calls on a sharpness optimizer and a
+ * criterion, in which order, and what each hook receives. Plugins implement these; the plugin
+ * layer (`src/plugins/`) creates them from descriptors and hands them to the engine.
+ *
+ * Hooks, in the order the step engine calls them (variant first, then criterion, for each hook;
+ * see `src/plugins/README.md` for the full table with what each context may touch):
+ *
+ * | hook | when | typical use |
+ * | --- | --- | --- |
+ * | `onEpochStart(ctx)` | `engine.startEpoch(e)`, before the epoch's first step | `schedule` |
+ * | `samStep(ctx)` | start of every step; false from any plugin: plain base-optimizer step | `schedule` |
+ * | `shouldPerturb(ctx)` | start of a SAM step, before any pass; may be async | criteria |
+ * | `beforeAscent(ctx)` | after the inner pass (if any), before w is saved and w += e | EMA update |
+ * | `perturbation(ctx)` | right after `beforeAscent`; sharpness optimizers only: e = coef * direction | |
+ * | `afterStep(ctx)` | after restore and the base step; grads hold the outer gradient | norms, tau, async reads |
+ * | `saveState()` / `loadState(s)` | checkpoint and resume | |
+ * | `dispose()` | engine disposal | free buffers |
+ *
+ * Synchronous hooks run inside a `tidy` scope: temporaries are freed when the hook returns, and
+ * anything a plugin keeps across steps must be `keep()`-ed (and disposed in `dispose`).
+ *
+ * @module
+ */
+import type { Tensor } from "../tensor/tensor.ts";
+import type { Coef } from "../ops/multi_tensor.ts";
+import type { PluginState } from "./types.ts";
+import type { OptionValues } from "./options.ts";
+
+/** What `onEpochStart` receives. */
+export interface EpochContext {
+  /** 0-based epoch, as in the seed's `range(start_epoch, epochs)`. */
+  readonly epoch: number;
+  readonly options: OptionValues;
+}
+
+/** What the step hooks receive; a fresh object per step. */
+export interface StepContext {
+  /**
+   * 1-based SAM-family step t. The seed's `iteration_step_counter` at the same decision is t - 1
+   * (it is incremented after the criterion runs); the built-in rules are written on that count.
+   */
+  readonly step: number;
+  /** 1-based iteration over all steps, SAM or plain. */
+  readonly iteration: number;
+  readonly epoch: number;
+  /**
+   * This step's decision: true when a fresh inner gradient was computed. Fixed once per step
+   * (the seed re-evaluated its criterion per parameter); false while `samStep`/`shouldPerturb` run.
+   */
+  readonly perturb: boolean;
+  readonly params: readonly Tensor[];
+  /**
+   * The gradient buffers: in `beforeAscent` they hold the inner gradient at w when `perturb`
+   * (stale otherwise); in `afterStep` the outer gradient at w + e.
+   */
+  readonly grads: readonly Tensor[];
+  readonly options: OptionValues;
+  /** The engine's seeded uniform [0, 1) stream (checkpointed with the engine). */
+  random(): number;
+  /** Adds a number to this step's metrics (returned by `engine.step`, e.g. for the JSONL log). */
+  log(name: string, value: number): void;
+}
+
+/** The ascent e = coef * direction; the engine saves w, adds e, and later restores w from the copy. */
+export interface Perturbation {
+  direction: readonly Tensor[];
+  coef: Coef;
+}
+
+/** The optional hooks shared by sharpness optimizers and criteria (see the module table). */
+export interface StepHooks {
+  onEpochStart?(ctx: EpochContext): void;
+  samStep?(ctx: StepContext): boolean;
+  shouldPerturb?(ctx: StepContext): boolean | Promise<boolean>;
+  beforeAscent?(ctx: StepContext): void;
+  afterStep?(ctx: StepContext): void;
+  saveState?(): PluginState;
+  loadState?(state: PluginState): void;
+  dispose?(): void;
+}
+
+/** A sharpness optimizer's hooks: the shared ones plus the perturbation. */
+export interface SharpnessHooks extends StepHooks {
+  perturbation(ctx: StepContext): Perturbation;
+}
+
+/** A criterion's hooks. */
+export type CriterionHooks = StepHooks;
