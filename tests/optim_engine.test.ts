@@ -5,6 +5,7 @@ import * as sw from "../mod.ts";
 import { createEngine, type ParamSet, Registry, type StepEngine } from "../src/plugins/mod.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { gpuTest } from "./harness.ts";
 import { disposeSet, makeSet, mlpModel, type Model, readFlat, split } from "./optim_fixtures.test.ts";
 import { makeMlp } from "./optim_reference.test.ts";
@@ -145,7 +146,7 @@ gpuTest("live buffers stay flat over steps (vassoremu-sgd with cosSim on the MLP
 });
 
 gpuTest("the criterion decides once per step; every hook sees that decision", async () => {
-  const registry = new Registry();
+  const registry = registerBuiltins(new Registry());
   const calls: string[] = [];
   registry.register({
     name: "everyThird",

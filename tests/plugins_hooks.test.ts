@@ -3,6 +3,7 @@
 import * as sw from "../mod.ts";
 import { createEngine, loadPlugin, PluginHookError, Registry } from "../src/plugins/mod.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { gpuTest } from "./harness.ts";
 import { disposeSet, makeSet } from "./optim_fixtures.test.ts";
 
@@ -19,7 +20,7 @@ function criterionModule(name: string, hooks: string): string {
 }
 
 async function firstError(name: string, hooks: string, steps = 5): Promise<unknown> {
-  const registry = new Registry();
+  const registry = registerBuiltins(new Registry());
   const path = criterionModule(name, hooks);
   await loadPlugin(path, registry);
   const set = makeSet([Float64Array.from([1, 2])], [[2]]);

@@ -10,7 +10,11 @@ import { parseTrainArgs, UsageError } from "./args.ts";
 import { DivergedError, runTraining, type TrainIO } from "../train/trainer.ts";
 import { NoAdapterError } from "../gpu/device.ts";
 import { DatasetError } from "../data/mod.ts";
-import { OptionError, PluginError } from "../plugins/mod.ts";
+import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
+import { registerBuiltins } from "../../plugins/builtins.ts";
+
+// Composition root: the built-in plugins join the process-wide registry before any flag is read.
+registerBuiltins(defaultRegistry());
 
 /** Runs the CLI with `argv`; returns the exit code. */
 export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<number> {

@@ -1,13 +1,15 @@
 /**
- * The plugin registry: built-in and loaded descriptors by kind and name, and the merged table of
- * the options they declare (an option shared by several plugins is listed once, with its owners).
+ * The plugin registry: registered descriptors by kind and name, and the merged table of the
+ * options they declare (an option shared by several plugins is listed once, with its owners). It
+ * knows no plugin by name: the composition root (the CLI entry points, `mod.ts`) registers the
+ * built-ins with `registerBuiltins` from `plugins/builtins.ts`, and `--plugin` modules with
+ * `loadPlugin`.
  *
  * `loadPlugin(specifier)` imports a third-party module (a path or a URL) and registers what it
  * exports after validating it; any problem is a {@link PluginError} naming the module.
  *
  * @module
  */
-import { BUILTINS } from "../../plugins/builtins.ts";
 import type { CriterionPlugin, PluginDescriptor, SharpnessPlugin } from "./api.ts";
 import type { BaseOptimizerPlugin } from "./api.ts";
 import type { OptionSpec } from "./options.ts";
@@ -52,10 +54,9 @@ export class Registry {
   #plugins = new Map<string, Registered>();
   #options = new Map<string, RegisteredOption>();
 
-  /** A registry with the engine's options and, unless `builtins` is false, the built-in plugins. */
-  constructor(builtins = true) {
+  /** An empty registry: the engine's own options (`--bn_update`), no plugins. */
+  constructor() {
     this.#options.set(BN_UPDATE.name, { spec: BN_UPDATE, owners: ["engine"] });
-    if (builtins) this.registerAll(BUILTINS, "built-in");
   }
 
   /** Validates and registers one descriptor; see {@link registerAll}. */
@@ -108,6 +109,11 @@ export class Registry {
     }
   }
 
+  /** Whether this very descriptor object is registered (not just one of the same name). */
+  has(d: PluginDescriptor): boolean {
+    return this.#plugins.get(`${d.kind}:${d.name}`)?.descriptor === d;
+  }
+
   /** Every registered plugin, optionally of one kind, in registration order. */
   list(kind?: PluginDescriptor["kind"]): Registered[] {
     return [...this.#plugins.values()].filter((r) => !kind || r.descriptor.kind === kind);
@@ -142,7 +148,10 @@ export class Registry {
 
 let shared: Registry | null = null;
 
-/** The process-wide registry the CLI uses (built-ins plus whatever `loadPlugin` added). */
+/**
+ * The process-wide registry: what the composition root registered (the built-ins, via
+ * `registerBuiltins`) plus whatever `loadPlugin` added. Empty until then.
+ */
 export function defaultRegistry(): Registry {
   return shared ??= new Registry();
 }
