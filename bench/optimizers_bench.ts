@@ -184,6 +184,7 @@ function stepContext(step: number): StepContext {
     perturb: false,
     params: model.params,
     grads: model.grads,
+    loss: { outer: null, inner: null },
     options,
     random: () => 0.5,
     log: () => {},

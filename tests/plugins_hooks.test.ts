@@ -1,7 +1,7 @@
 // A plugin hook that throws, or answers a boolean hook with something else, fails the step with a
 // PluginHookError naming the plugin, its file, the hook and the step; cosSim's warm-up is the seed's.
 import * as sw from "../mod.ts";
-import { createEngine, loadPlugin, PluginHookError, Registry } from "../src/plugins/mod.ts";
+import { createEngine, loadPlugin, PluginHookError, Registry, type StepContext } from "../src/plugins/mod.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { registerBuiltins } from "../plugins/builtins.ts";
 import { gpuTest } from "./harness.ts";
@@ -104,3 +104,95 @@ gpuTest("cosSim: the first 2 steps perturb (the seed's counter <= 1), then cos <
   k.dispose();
   disposeSet(set);
 });
+
+gpuTest("ctx.loss carries the step's inner and outer loss tensors, read later without a sync", async () => {
+  const registry = registerBuiltins(new Registry());
+  const seen: { inner: sw.Tensor; outer: sw.Tensor } = {
+    inner: sw.zeros([1]).keep(),
+    outer: sw.zeros([1]).keep(),
+  };
+  const order: string[] = [];
+  registry.register({
+    name: "lossSpy",
+    kind: "criterion",
+    description: "copies the losses",
+    skips: false,
+    create: () => ({
+      shouldPerturb: (ctx: StepContext) => {
+        order.push(`decide:${ctx.loss.inner === null && ctx.loss.outer === null}`);
+        return true;
+      },
+      beforeAscent(ctx: StepContext) {
+        order.push(`ascent:${ctx.loss.inner !== null}:${ctx.loss.outer === null}`);
+        sw.copy_([sw.reshape(ctx.loss.inner!, [1])], [seen.inner]);
+      },
+      beforeBaseStep(ctx: StepContext) {
+        order.push(`base:${ctx.loss.outer !== null}`);
+        sw.copy_([sw.reshape(ctx.loss.outer!, [1])], [seen.outer]);
+      },
+    }),
+  }, "test");
+  const set = makeSet([Float64Array.from([1, 2])], [[2]]);
+  const engine = createEngine({ set, opt: "sam-sgd", crt: "lossSpy", registry, options: { rho: 0.5 } });
+  const rt = sw.runtime();
+  rt.flush();
+  rt.resetCounters();
+  // Loss sum(w^2): inner at w = [1, 2] is 5; outer at w + e, e = 0.5 * g / ||g||, g = 2w.
+  const r = await engine.step(() =>
+    sw.tidy(() => {
+      const loss = sw.sum(sw.square(set.params[0]));
+      sw.backward(loss);
+      return { loss };
+    })
+  );
+  assertEquals(rt.stats().readbacks, 0, "the engine read nothing back");
+  assertEquals(order, ["decide:true", "ascent:true:true", "base:true"]);
+  const [inner, outer] = [(await seen.inner.data())[0], (await seen.outer.data())[0]];
+  assertEquals(inner, (await r.inner!.loss.data())[0]);
+  assertEquals(outer, (await r.outer.loss.data())[0]);
+  const s = 1 + 0.5 / Math.sqrt(20) * 2; // w + e = w * (1 + rho * 2 / ||2w||)
+  assert(Math.abs(inner - 5) < 1e-5 && Math.abs(outer - 5 * s * s) < 1e-4, `${inner} ${outer}`);
+  r.inner!.loss.dispose();
+  r.outer.loss.dispose();
+  seen.inner.dispose();
+  seen.outer.dispose();
+  engine.dispose();
+  disposeSet(set);
+});
+
+gpuTest(
+  "beforeBaseStep runs after the restore of w and its gradient is the one the base step uses",
+  async () => {
+    const registry = registerBuiltins(new Registry());
+    const wSeen = sw.zeros([3]).keep();
+    registry.register({
+      name: "zeroGrad",
+      kind: "criterion",
+      description: "zeroes the outer gradient",
+    skips: false,
+      create: () => ({
+        beforeBaseStep(ctx: StepContext) {
+          sw.copy_(ctx.params, [wSeen]);
+          sw.scale_(0, ctx.grads);
+        },
+      }),
+    }, "test");
+    const run = async (crt: string) => {
+      const set = makeSet([Float64Array.from([1, -2, 3])], [[3]]);
+      const k = sw.tensor([1, 1, 1], [3]).keep();
+      const options = { lr: 0.1, momentum: 0, weight_decay: 0, rho: 0.3 };
+      const engine = createEngine({ set, opt: "sam-sgd", crt, registry, options });
+      await engine.step(() => sw.tidy(() => sw.backward(sw.sum(sw.mul(set.params[0], k)))));
+      const w = [...await set.params[0].data()];
+      engine.dispose();
+      k.dispose();
+      disposeSet(set);
+      return w;
+    };
+    assertEquals(await run("zeroGrad"), [1, -2, 3], "a zeroed gradient leaves w where it was");
+    assertEquals([...await wSeen.data()], [1, -2, 3], "the hook saw w restored, not w + e");
+    const moved = await run("baseline");
+    assert(moved.every((x, i) => Math.abs(x - ([1, -2, 3][i] - 0.1)) < 1e-6), `baseline moved w to ${moved}`);
+    wSeen.dispose();
+  },
+);

@@ -26,6 +26,7 @@ export type {
   SharpnessHooks,
   StepContext,
   StepHooks,
+  StepLoss,
 } from "../step/hooks.ts";
 
 /** The descriptor kinds. */

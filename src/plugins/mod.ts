@@ -44,6 +44,7 @@ export type {
   SharpnessPlugin,
   StepContext,
   StepHooks,
+  StepLoss,
 } from "./api.ts";
 export {
   coerceOption,

@@ -96,6 +96,7 @@ const HOOKS = [
   "samStep",
   "shouldPerturb",
   "beforeAscent",
+  "beforeBaseStep",
   "afterStep",
   "saveState",
   "loadState",

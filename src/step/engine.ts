@@ -13,7 +13,7 @@
  * 5. Save w into a copy (a buffer copy), w += e (one fused dispatch).
  * 6. Zero grads, outer pass at w + e.
  * 7. Restore w exactly from the copy (not by subtracting e, which would not round-trip in f32).
- * 8. Base optimizer step with the outer gradient.
+ * 8. `beforeBaseStep` hooks (they may rewrite the outer gradient), then the base optimizer step.
  * 9. `afterStep` hooks (norms, tau, copies, asynchronous reads for the next decision); submit.
  *
  * Nothing is read back to the CPU by the engine itself; criteria read the scalars they need
@@ -27,7 +27,7 @@
 import { runtime } from "../gpu/runtime.ts";
 import { axpy_, copy_ } from "./grouped.ts";
 import { tidy } from "../tensor/scope.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import type { CriterionHooks, EpochContext, SharpnessHooks, StepContext, StepHooks } from "./hooks.ts";
 import type { OptionValues } from "./options.ts";
 import { stateLike, zeroList } from "./layout.ts";
@@ -111,8 +111,16 @@ export interface StepResult<T> {
 /** A checkpoint of the whole engine: prefixed plugin tensors and JSON. */
 export type EngineState = PluginState;
 
+/** The loss tensor in what a gradient closure returned: the value itself, or its `loss` field. */
+function lossOf(r: unknown): Tensor | null {
+  if (r instanceof Tensor) return r;
+  const l = r !== null && typeof r === "object" ? (r as { loss?: unknown }).loss : undefined;
+  return l instanceof Tensor ? l : null;
+}
+
 class Ctx implements StepContext {
   perturb = false;
+  readonly loss: { outer: Tensor | null; inner: Tensor | null } = { outer: null, inner: null };
   constructor(
     readonly step: number,
     readonly iteration: number,
@@ -262,6 +270,7 @@ export class StepEngine {
     if (perturb) {
       this.#zero();
       inner = await computeGrad(this.#pass("inner", true));
+      ctx.loss.inner = lossOf(inner);
       c.innerForward++;
       c.innerBackward++;
     }
@@ -281,6 +290,8 @@ export class StepEngine {
       // Back to w even if the pass failed, so a checkpoint written after an error is not perturbed.
       copy_(saved, params);
     }
+    ctx.loss.outer = lossOf(outer);
+    this.#run("beforeBaseStep", ctx);
     tidy(() => this.base.step());
     this.#run("afterStep", ctx);
     runtime().flush();
@@ -288,7 +299,7 @@ export class StepEngine {
   }
 
   /** Runs a synchronous hook of every plugin that has it, each in its own scope. */
-  #run(hook: "beforeAscent" | "afterStep", ctx: StepContext): void {
+  #run(hook: "beforeAscent" | "beforeBaseStep" | "afterStep", ctx: StepContext): void {
     for (const p of this.#plugins) {
       const fn = p.hooks[hook];
       if (fn) tidy(() => guard(p, hook, ctx.step, () => fn.call(p.hooks, ctx)));

@@ -13,7 +13,8 @@
  * | `shouldPerturb(ctx)` | start of a SAM step, before any pass; may be async | criteria |
  * | `beforeAscent(ctx)` | after the inner pass (if any), before w is saved and w += e | EMA update |
  * | `perturbation(ctx)` | right after `beforeAscent`; sharpness optimizers only: e = coef * direction | |
- * | `afterStep(ctx)` | after restore and the base step; grads hold the outer gradient | norms, tau, async reads |
+ * | `beforeBaseStep(ctx)` | after the outer pass and the restore of w, before the base step | change the gradient the base step uses (LookSAM, GSAM) |
+ * | `afterStep(ctx)` | after restore and the base step; grads hold the gradient it used | norms, tau, async reads |
  * | `saveState()` / `loadState(s)` | checkpoint and resume | |
  * | `dispose()` | engine disposal | free buffers |
  *
@@ -34,6 +35,19 @@ export interface EpochContext {
   readonly options: OptionValues;
 }
 
+/**
+ * This step's losses as GPU tensors (no value is read back): what the closure returned for each
+ * pass, when it returned a loss tensor or an object with a `loss` tensor (null otherwise, and
+ * `inner` null until an inner pass ran). They belong to the caller and live until `engine.step`
+ * returns: to use a value after the hook, `copy_` it into a kept tensor or start a `readLater`.
+ */
+export interface StepLoss {
+  /** The loss at w + e (the only pass of a skipped step); set from `beforeBaseStep` on. */
+  readonly outer: Tensor | null;
+  /** The loss of the inner pass at w; set from `beforeAscent` on when `perturb`. */
+  readonly inner: Tensor | null;
+}
+
 /** What the step hooks receive; a fresh object per step. */
 export interface StepContext {
   /**
@@ -52,9 +66,12 @@ export interface StepContext {
   readonly params: readonly Tensor[];
   /**
    * The gradient buffers: in `beforeAscent` they hold the inner gradient at w when `perturb`
-   * (stale otherwise); in `afterStep` the outer gradient at w + e.
+   * (stale otherwise); in `beforeBaseStep` the outer gradient at w + e, which that hook may
+   * change; in `afterStep` the gradient the base step used.
    */
   readonly grads: readonly Tensor[];
+  /** This step's losses, on the GPU; see {@link StepLoss}. */
+  readonly loss: StepLoss;
   readonly options: OptionValues;
   /** The engine's seeded uniform [0, 1) stream (checkpointed with the engine). */
   random(): number;
@@ -74,6 +91,13 @@ export interface StepHooks {
   samStep?(ctx: StepContext): boolean;
   shouldPerturb?(ctx: StepContext): boolean | Promise<boolean>;
   beforeAscent?(ctx: StepContext): void;
+  /**
+   * After the outer pass and the exact restore of w, before the base step: `ctx.grads` hold the
+   * outer gradient and `ctx.params` are w again; a hook may rewrite the gradient in place (e.g.
+   * LookSAM adds its reused component, GSAM removes the ascent direction) and the base step uses
+   * the result. Only SAM-family steps have it (a plain step has no restore).
+   */
+  beforeBaseStep?(ctx: StepContext): void;
   afterStep?(ctx: StepContext): void;
   saveState?(): PluginState;
   loadState?(state: PluginState): void;

@@ -35,6 +35,7 @@ export type {
   SharpnessHooks,
   StepContext,
   StepHooks,
+  StepLoss,
 } from "./hooks.ts";
 export { type OptionValue, OptionValues } from "./options.ts";
 export { cosineStats } from "./cosine.ts";

@@ -39,8 +39,9 @@ export interface PassContext {
 
 /**
  * The closure a training loop passes to `StepEngine.step`: zeroed gradients are given; it runs
- * the forward pass, `backward()` into the gradients and returns whatever the loop wants back
- * (typically the loss tensor). The engine never disposes what it returns.
+ * the forward pass, `backward()` into the gradients and returns whatever the loop wants back.
+ * Return the loss tensor, or an object with a `loss` tensor, and the hooks see it as
+ * `ctx.loss` (on the GPU, no readback). The engine never disposes what it returns.
  */
 export type ComputeGrad<T> = (pass: PassContext) => T | Promise<T>;
 
