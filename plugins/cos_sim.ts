@@ -10,8 +10,13 @@
  *
  * @module
  */
-import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
-import type { PluginState } from "../src/step/types.ts";
+import type {
+  CriterionHooks,
+  CriterionPlugin,
+  DeclaredState,
+  SetupContext,
+  StepContext,
+} from "../src/plugins/api.ts";
 import { copy_ } from "../src/step/grouped.ts";
 import { cosineStats } from "../src/step/cosine.ts";
 import { stateLike } from "../src/step/layout.ts";
@@ -26,10 +31,13 @@ class CosSimCriterion implements CriterionHooks {
   /** [cos, a.b, a.a, b.b] of the last step. */
   #stats: Tensor = zeros([4]).keep();
   #pending: Promise<Float32Array> | null = null;
+  /** g_{t-1} and the last statistics, checkpointed by the engine. */
+  readonly state: DeclaredState;
 
   constructor(setup: SetupContext) {
     this.#c = setup.options.number("crt_c");
     this.#prev = stateLike(setup.grads);
+    this.state = { tensors: { g_prev: this.#prev, stats: [this.#stats] } };
   }
 
   async shouldPerturb(ctx: StepContext): Promise<boolean> {
@@ -46,20 +54,6 @@ class CosSimCriterion implements CriterionHooks {
     copy_([s], [this.#stats]);
     copy_(ctx.grads, this.#prev);
     this.#pending = readLater(this.#stats);
-  }
-
-  saveState(): PluginState {
-    return { tensors: { g_prev: this.#prev, stats: [this.#stats] }, json: {} };
-  }
-
-  loadState(s: PluginState): void {
-    if (s.tensors.g_prev) copy_(s.tensors.g_prev, this.#prev);
-    if (s.tensors.stats) copy_(s.tensors.stats, [this.#stats]);
-    this.#pending = null;
-  }
-
-  dispose(): void {
-    [...this.#prev, this.#stats].forEach((t) => t.dispose());
   }
 }
 

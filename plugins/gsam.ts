@@ -19,12 +19,17 @@
  *
  * @module
  */
-import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
-import type { PluginState } from "../src/step/types.ts";
+import type {
+  CriterionHooks,
+  CriterionPlugin,
+  DeclaredState,
+  SetupContext,
+  StepContext,
+} from "../src/plugins/api.ts";
 import type { OptionSpec } from "../src/plugins/options.ts";
 import { runtime } from "../src/gpu/runtime.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import { axpby_, copy_, globalNorm } from "../src/step/grouped.ts";
+import { axpby_, globalNorm } from "../src/step/grouped.ts";
 import { readLater } from "../src/step/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { CRT_Z, LAM, WARMUP_STEPS_MEAN_BASED } from "./common.ts";
@@ -41,6 +46,8 @@ class GsamCriterion implements CriterionHooks {
   #stats: Tensor = zeros([2]).keep();
   #tau: Tensor = zeros([1]).keep();
   #pending: Promise<Float32Array> | null = null;
+  /** ||g|| and tau, checkpointed by the engine. */
+  readonly state: DeclaredState = { tensors: { stats: [this.#stats], tau: [this.#tau] } };
 
   constructor(rule: GsamRule, setup: SetupContext) {
     const o = setup.options;
@@ -73,21 +80,6 @@ class GsamCriterion implements CriterionHooks {
     rt.copy(this.#tau.storage.buffer, this.#tau.offset, st.storage.buffer, st.offset + 4, 4);
     // Only decisions after the warm-up need the values: read them from the step before.
     if (ctx.step >= WARMUP_STEPS_MEAN_BASED) this.#pending = readLater(st);
-  }
-
-  saveState(): PluginState {
-    return { tensors: { stats: [this.#stats], tau: [this.#tau] }, json: {} };
-  }
-
-  loadState(s: PluginState): void {
-    if (s.tensors.stats) copy_(s.tensors.stats, [this.#stats]);
-    if (s.tensors.tau) copy_(s.tensors.tau, [this.#tau]);
-    this.#pending = null;
-  }
-
-  dispose(): void {
-    this.#stats.dispose();
-    this.#tau.dispose();
   }
 }
 

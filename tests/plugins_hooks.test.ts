@@ -169,7 +169,7 @@ gpuTest(
       name: "zeroGrad",
       kind: "criterion",
       description: "zeroes the outer gradient",
-    skips: false,
+      skips: false,
       create: () => ({
         beforeBaseStep(ctx: StepContext) {
           sw.copy_(ctx.params, [wSeen]);
@@ -196,3 +196,65 @@ gpuTest(
     wSeen.dispose();
   },
 );
+
+gpuTest("declared state: saved under crt.<name>, restored in place, freed by the engine", async () => {
+  const registry = registerBuiltins(new Registry());
+  const made: { t: sw.Tensor; s: { count: number; seen: number[] } }[] = [];
+  registry.register({
+    name: "stateful",
+    kind: "criterion",
+    description: "counts steps",
+    skips: false,
+    create: () => {
+      const t = sw.zeros([2]).keep();
+      const s = { count: 0, seen: [] as number[] };
+      made.push({ t, s });
+      return {
+        state: { tensors: { acc: [t] }, scalars: s },
+        shouldPerturb: () => true,
+        afterStep(ctx: StepContext) {
+          s.count++;
+          s.seen.push(ctx.step);
+          sw.axpy_(1, ctx.grads, [t]);
+        },
+      };
+    },
+  }, "test");
+  const set = makeSet([Float64Array.from([1, 2])], [[2]]);
+  const k = sw.tensor([3, 4], [2]).keep();
+  const closure = () => sw.tidy(() => sw.backward(sw.sum(sw.mul(set.params[0], k))));
+  const a = createEngine({ set, opt: "sam-sgd", crt: "stateful", registry });
+  for (let i = 0; i < 3; i++) await a.step(closure);
+  const st = a.saveState();
+  assertEquals([...await st.tensors["crt.acc"][0].data()], [9, 12]);
+  assertEquals(st.json.crt, { count: 3, seen: [1, 2, 3] });
+  const b = createEngine({ set, opt: "sam-sgd", crt: "stateful", registry });
+  b.loadState(st);
+  assertEquals(made[1].s, { count: 3, seen: [1, 2, 3] }, "scalars assigned into the plugin's own object");
+  assertEquals([...await made[1].t.data()], [9, 12], "tensor contents copied into the plugin's own tensor");
+  await b.step(closure);
+  assertEquals(made[1].s.seen, [1, 2, 3, 4]);
+  a.dispose();
+  b.dispose();
+  assert(made.every((m) => m.t.isDisposed), "declared tensors are freed by engine.dispose()");
+  k.dispose();
+  disposeSet(set);
+});
+
+gpuTest("a plugin that hand-writes saveState/loadState is told to declare its state", async () => {
+  const path = criterionModule(
+    "handSaved",
+    `{ shouldPerturb: () => true, saveState: () => ({}), loadState() {} }`,
+  );
+  const registry = registerBuiltins(new Registry());
+  await loadPlugin(path, registry);
+  const set = makeSet([Float64Array.from([1])], [[1]]);
+  let msg = "";
+  try {
+    createEngine({ set, opt: "vassore-sgd", crt: "handSaved", registry }).dispose();
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(/'handSaved': saveState\/loadState are not plugin hooks: declare `state/.test(msg), msg);
+  disposeSet(set);
+});

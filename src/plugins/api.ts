@@ -21,7 +21,9 @@ import type { OptionSpec, OptionValues } from "./options.ts";
 // The hook contracts a descriptor's `create` returns, owned by the step package.
 export type {
   CriterionHooks,
+  DeclaredState,
   EpochContext,
+  JsonValue,
   Perturbation,
   SharpnessHooks,
   StepContext,

@@ -28,7 +28,14 @@ import { runtime } from "../gpu/runtime.ts";
 import { axpy_, copy_ } from "./grouped.ts";
 import { tidy } from "../tensor/scope.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { CriterionHooks, EpochContext, SharpnessHooks, StepContext, StepHooks } from "./hooks.ts";
+import type {
+  CriterionHooks,
+  EpochContext,
+  JsonValue,
+  SharpnessHooks,
+  StepContext,
+  StepHooks,
+} from "./hooks.ts";
 import type { OptionValues } from "./options.ts";
 import { stateLike, zeroList } from "./layout.ts";
 import { Rng } from "./rng.ts";
@@ -307,8 +314,10 @@ export class StepEngine {
   }
 
   /**
-   * The engine's state for a checkpoint: tensors prefixed `base.`, `opt.`, `crt.` (live buffers,
-   * read them back to save) and JSON with the counters, epoch and RNG state.
+   * The engine's state for a checkpoint: tensors prefixed `base.` (the base optimizer's
+   * `saveState`), `opt.` and `crt.` (the plugins' declared {@link DeclaredState} tensors); live
+   * buffers, read them back to save. JSON: the counters, epoch, RNG state and, under `base`,
+   * `opt`, `crt`, the base optimizer's JSON and the plugins' declared scalars.
    */
   saveState(): EngineState {
     const tensors: Record<string, readonly Tensor[]> = {};
@@ -317,48 +326,73 @@ export class StepEngine {
       epoch: this.#epoch,
       rng: this.#rng.state,
     };
-    const parts: [string, { saveState?(): PluginState } | undefined][] = [
-      ["base", this.base],
-      ["opt", this.#sharp?.hooks],
-      ["crt", this.#crt?.hooks],
-    ];
-    for (const [prefix, p] of parts) {
-      const s = p?.saveState?.();
-      if (!s) continue;
-      for (const [k, v] of Object.entries(s.tensors)) tensors[`${prefix}.${k}`] = v;
-      json[prefix] = s.json;
+    const base = this.base.saveState();
+    for (const [k, v] of Object.entries(base.tensors)) tensors[`base.${k}`] = v;
+    json.base = base.json;
+    for (const [prefix, p] of this.#declared()) {
+      const st = p.hooks.state;
+      if (!st) continue;
+      for (const [k, v] of Object.entries(st.tensors ?? {})) tensors[`${prefix}.${k}`] = v;
+      json[prefix] = JSON.parse(JSON.stringify(st.scalars ?? {}));
     }
     return { tensors, json };
   }
 
-  /** Restores {@link saveState}'s output into an engine built with the same configuration. */
+  /**
+   * Restores {@link saveState}'s output into a freshly built engine of the same configuration:
+   * declared tensors get the saved contents, declared scalars the saved fields.
+   */
   loadState(state: EngineState): void {
     const counters = state.json.counters as Counters | undefined;
     if (counters) Object.assign(this.counters, counters);
     this.#epoch = Number(state.json.epoch ?? 0);
     this.#rng.state = Number(state.json.rng ?? 0);
-    const parts: [string, { loadState?(s: PluginState): void } | undefined][] = [
-      ["base", this.base],
-      ["opt", this.#sharp?.hooks],
-      ["crt", this.#crt?.hooks],
-    ];
-    for (const [prefix, p] of parts) {
-      if (!p?.loadState) continue;
-      const tensors: Record<string, readonly Tensor[]> = {};
-      for (const [k, v] of Object.entries(state.tensors)) {
-        if (k.startsWith(`${prefix}.`)) tensors[k.slice(prefix.length + 1)] = v;
-      }
-      p.loadState({ tensors, json: (state.json[prefix] ?? {}) as Record<string, unknown> });
+    this.base.loadState({
+      tensors: withPrefix(state.tensors, "base"),
+      json: (state.json.base ?? {}) as Record<string, unknown>,
+    });
+    for (const [prefix, p] of this.#declared()) {
+      const st = p.hooks.state;
+      if (!st) continue;
+      const saved = withPrefix(state.tensors, prefix);
+      for (const [k, list] of Object.entries(st.tensors ?? {})) if (saved[k]) copy_(saved[k], list);
+      const json = (state.json[prefix] ?? {}) as Record<string, JsonValue>;
+      if (st.scalars) { for (const k of Object.keys(st.scalars)) if (k in json) st.scalars[k] = json[k]; }
     }
   }
 
-  /** Frees the engine's and the plugins' buffers (not the parameters). */
+  /** The plugins with their checkpoint prefixes. */
+  #declared(): [string, EnginePlugin<StepHooks>][] {
+    const out: [string, EnginePlugin<StepHooks>][] = [];
+    if (this.#sharp) out.push(["opt", this.#sharp]);
+    if (this.#crt) out.push(["crt", this.#crt]);
+    return out;
+  }
+
+  /** Frees the engine's and the plugins' buffers, declared state included (not the parameters). */
   dispose(): void {
     this.#saved?.forEach((t) => t.dispose());
     this.#saved = null;
-    for (const p of this.#plugins) p.hooks.dispose?.();
+    for (const p of this.#plugins) {
+      p.hooks.dispose?.();
+      for (const list of Object.values(p.hooks.state?.tensors ?? {})) {
+        for (const t of list) if (!t.isDisposed) t.dispose();
+      }
+    }
     this.base.dispose();
   }
+}
+
+/** The entries of `tensors` under `prefix.`, with the prefix removed. */
+function withPrefix(
+  tensors: Record<string, readonly Tensor[]>,
+  prefix: string,
+): Record<string, readonly Tensor[]> {
+  const out: Record<string, readonly Tensor[]> = {};
+  for (const [k, v] of Object.entries(tensors)) {
+    if (k.startsWith(`${prefix}.`)) out[k.slice(prefix.length + 1)] = v;
+  }
+  return out;
 }
 
 /** Runs one hook, turning an exception into a {@link PluginHookError} naming the plugin. */

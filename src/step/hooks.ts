@@ -15,17 +15,20 @@
  * | `perturbation(ctx)` | right after `beforeAscent`; sharpness optimizers only: e = coef * direction | |
  * | `beforeBaseStep(ctx)` | after the outer pass and the restore of w, before the base step | change the gradient the base step uses (LookSAM, GSAM) |
  * | `afterStep(ctx)` | after restore and the base step; grads hold the gradient it used | norms, tau, async reads |
- * | `saveState()` / `loadState(s)` | checkpoint and resume | |
- * | `dispose()` | engine disposal | free buffers |
+ * | `dispose()` | engine disposal | free what `state` does not declare |
+ *
+ * State that must survive a checkpoint is declared, not hand-saved: `state: { tensors, scalars }`
+ * ({@link DeclaredState}); the engine saves it, restores it on resume and frees its tensors, so a
+ * resumed run continues exactly as the uninterrupted one.
  *
  * Synchronous hooks run inside a `tidy` scope: temporaries are freed when the hook returns, and
- * anything a plugin keeps across steps must be `keep()`-ed (and disposed in `dispose`).
+ * anything a plugin keeps across steps must be `keep()`-ed (and declared in `state`, or disposed
+ * in `dispose`).
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Coef } from "../ops/multi_tensor.ts";
-import type { PluginState } from "./types.ts";
 import type { OptionValues } from "./options.ts";
 
 /** What `onEpochStart` receives. */
@@ -85,8 +88,34 @@ export interface Perturbation {
   coef: Coef;
 }
 
+/** A value a plugin may keep in {@link DeclaredState.scalars}: anything JSON can write. */
+export type JsonValue = number | boolean | string | null | readonly JsonValue[] | {
+  readonly [k: string]: JsonValue;
+};
+
+/**
+ * The state a plugin declares so that the engine checkpoints it. Names become checkpoint keys
+ * (`opt.<name>` for a sharpness optimizer, `crt.<name>` for a criterion), so keep them stable.
+ */
+export interface DeclaredState {
+  /**
+   * Kept tensor lists by name (e.g. an EMA laid out like the parameters, a one-element norm):
+   * saved by content; on resume the saved values are copied into these same tensors; freed by
+   * `engine.dispose()`.
+   */
+  readonly tensors?: Readonly<Record<string, readonly Tensor[]>>;
+  /**
+   * A plain object that holds the plugin's CPU state (counters, running means, flags) as JSON
+   * values: the plugin reads and writes its fields; the engine saves them and, on resume, assigns
+   * the saved fields back into this same object.
+   */
+  readonly scalars?: Record<string, JsonValue>;
+}
+
 /** The optional hooks shared by sharpness optimizers and criteria (see the module table). */
 export interface StepHooks {
+  /** What the engine checkpoints and restores for this plugin (read at save, load and dispose). */
+  readonly state?: DeclaredState;
   onEpochStart?(ctx: EpochContext): void;
   samStep?(ctx: StepContext): boolean;
   shouldPerturb?(ctx: StepContext): boolean | Promise<boolean>;
@@ -99,8 +128,7 @@ export interface StepHooks {
    */
   beforeBaseStep?(ctx: StepContext): void;
   afterStep?(ctx: StepContext): void;
-  saveState?(): PluginState;
-  loadState?(state: PluginState): void;
+  /** Frees buffers the plugin did not declare in `state` (declared tensors are freed by the engine). */
   dispose?(): void;
 }
 

@@ -30,7 +30,9 @@ export {
 } from "./engine.ts";
 export type {
   CriterionHooks,
+  DeclaredState,
   EpochContext,
+  JsonValue,
   Perturbation,
   SharpnessHooks,
   StepContext,
