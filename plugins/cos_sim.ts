@@ -23,6 +23,7 @@ import { stateLike } from "../src/step/layout.ts";
 import { readLater } from "../src/step/readback.ts";
 import { zeros } from "../src/ops/elementwise.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
+import { warmup } from "../src/plugins/combinators.ts";
 import { WARMUP_STEPS } from "./common.ts";
 
 class CosSimCriterion implements CriterionHooks {
@@ -34,14 +35,18 @@ class CosSimCriterion implements CriterionHooks {
   /** g_{t-1} and the last statistics, checkpointed by the engine. */
   readonly state: DeclaredState;
 
-  constructor(setup: SetupContext) {
+  /** The first step whose decision asks this rule (after the warm-up); reads start a step before. */
+  readonly #firstAsked: number;
+
+  constructor(setup: SetupContext, firstAsked: number) {
+    this.#firstAsked = firstAsked;
     this.#c = setup.options.number("crt_c");
     this.#prev = stateLike(setup.grads);
     this.state = { tensors: { g_prev: this.#prev, stats: [this.#stats] } };
   }
 
+  /** Asked after the warm-up only (see `warmup` in the descriptor). */
   async shouldPerturb(ctx: StepContext): Promise<boolean> {
-    if (ctx.step <= WARMUP_STEPS) return true;
     const pending = this.#pending ?? readLater(this.#stats);
     this.#pending = null;
     const cos = (await pending)[0];
@@ -53,7 +58,7 @@ class CosSimCriterion implements CriterionHooks {
     const s = cosineStats(ctx.grads, this.#prev);
     copy_([s], [this.#stats]);
     copy_(ctx.grads, this.#prev);
-    this.#pending = readLater(this.#stats);
+    if (ctx.step + 1 >= this.#firstAsked) this.#pending = readLater(this.#stats);
   }
 }
 
@@ -70,7 +75,7 @@ const cosSim: CriterionPlugin = {
     help: "cosSim criterion: perturb when the cosine of the last two outer gradients is <= c",
   }],
   memory: "g_{t-1}",
-  create: (setup) => new CosSimCriterion(setup),
+  create: (setup) => warmup(WARMUP_STEPS, new CosSimCriterion(setup, WARMUP_STEPS + 1)),
 };
 
 export default cosSim;

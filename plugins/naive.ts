@@ -7,6 +7,7 @@
  * @module
  */
 import type { CriterionPlugin } from "../src/plugins/api.ts";
+import { every, warmup } from "../src/plugins/combinators.ts";
 import { WARMUP_STEPS } from "./common.ts";
 
 /** The `naive` descriptor. */
@@ -23,7 +24,7 @@ const naive: CriterionPlugin = {
   }],
   create({ options }) {
     const k = options.number("crt_k");
-    return { shouldPerturb: (ctx) => (ctx.step - 1) % k === 0 || ctx.step <= WARMUP_STEPS };
+    return warmup(WARMUP_STEPS, every(k));
   },
 };
 

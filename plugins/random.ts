@@ -6,6 +6,7 @@
  * @module
  */
 import type { CriterionPlugin } from "../src/plugins/api.ts";
+import { warmup } from "../src/plugins/combinators.ts";
 import { WARMUP_STEPS } from "./common.ts";
 
 /** The `random` descriptor. */
@@ -22,13 +23,8 @@ const random: CriterionPlugin = {
   }],
   create({ options }) {
     const p = options.number("crt_p");
-    return {
-      shouldPerturb(ctx) {
-        // Drawn every step, warm-up included, as the seed does, so the stream stays aligned.
-        const r = ctx.random();
-        return r < p || ctx.step <= WARMUP_STEPS;
-      },
-    };
+    // Drawn every step, warm-up included, as the seed does, so the stream stays aligned.
+    return warmup(WARMUP_STEPS, (ctx) => ctx.random() < p, { askDuring: true });
   },
 };
 
