@@ -5,10 +5,12 @@ import * as sw from "../mod.ts";
 import {
   createEngine,
   defaultRegistry,
+  formatOptSpec,
   listOptions,
   loadPlugin,
   optimizerChoices,
   OptionError,
+  parseOptSpec,
   PluginError,
   pluginUrl,
   Registry,
@@ -45,6 +47,22 @@ function flagError(fn: () => unknown): string {
     return (e as Error).message;
   }
 }
+
+Deno.test("parseOptSpec: the one parser of --opt", () => {
+  assertEquals(parseOptSpec("sgd"), { opt: "sgd", variant: null, base: "sgd" });
+  assertEquals(parseOptSpec("vassoremu-adamw"), {
+    opt: "vassoremu-adamw",
+    variant: "vassoremu",
+    base: "adamw",
+  });
+  assertEquals(parseOptSpec("my_sam-sgd").variant, "my_sam");
+  for (const bad of ["", "-sgd", "sam-", "a-b-c", "sam--sgd"]) {
+    const msg = flagError(() => parseOptSpec(bad));
+    assertEquals(msg, `--opt must be <base> or <variant>-<base> (e.g. sgd, vasso-sgd), got "${bad}"`, bad);
+  }
+  assertEquals(formatOptSpec("vasso", "sgd"), "vasso-sgd");
+  assertEquals(formatOptSpec(null, "adamw"), "adamw");
+});
 
 Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
   const r = registerBuiltins(new Registry());

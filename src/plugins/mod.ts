@@ -82,6 +82,7 @@ export {
   resolveOptimizer,
 } from "./resolve.ts";
 export { descriptorProblems } from "./validate.ts";
+export { formatOptSpec, type OptSpec, parseOptSpec } from "./opt_spec.ts";
 export { all, any, type Decision, every, type Rule, warmup } from "./combinators.ts";
 export * from "../step/mod.ts";
 // The multi-tensor ops, group-aware: what optimizers and criteria should use on ParamSet lists.

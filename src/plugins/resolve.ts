@@ -27,6 +27,7 @@ import {
 } from "./options.ts";
 import { defaultRegistry, type Registered, type Registry } from "./registry.ts";
 import { PluginError } from "./registry.ts";
+import { formatOptSpec, parseOptSpec } from "./opt_spec.ts";
 import { hookProblems, sharpnessHookProblems } from "./validate.ts";
 
 /** `--opt` resolved: the base optimizer and, for `<variant>-<base>`, the sharpness optimizer. */
@@ -41,7 +42,7 @@ export interface ResolvedOptimizer {
  * `sam-sgd`, `vasso-adamw`, `vassoremu-sgd`. Throws {@link OptionError} for `--opt`.
  */
 export function resolveOptimizer(opt: string, registry: Registry = defaultRegistry()): ResolvedOptimizer {
-  const parts = opt.split("-");
+  const spec = parseOptSpec(opt);
   const bases = registry.list("optimizer").filter((r) =>
     (r.descriptor as BaseOptimizerPlugin).role === "base"
   );
@@ -49,29 +50,22 @@ export function resolveOptimizer(opt: string, registry: Registry = defaultRegist
     (r.descriptor as SharpnessPlugin).role === "sharpness"
   );
   const names = (rs: Registered[]) => rs.map((r) => r.descriptor.name).join(", ");
-  if (parts.length > 2 || parts.some((p) => !p)) {
-    throw new OptionError(
-      "--opt",
-      `--opt must be <base> or <variant>-<base> (e.g. sgd, vasso-sgd), got "${opt}"`,
-    );
-  }
-  const baseName = parts[parts.length - 1];
-  const base = registry.baseOptimizer(baseName);
+  const base = registry.baseOptimizer(spec.base);
   if (!base) {
-    const hint = parts.length === 1 && registry.sharpness(baseName)
-      ? `; "${baseName}" is a SAM variant, e.g. ${baseName}-sgd`
+    const hint = spec.variant === null && registry.sharpness(spec.base)
+      ? `; "${spec.base}" is a SAM variant, e.g. ${spec.base}-sgd`
       : "";
     throw new OptionError(
       "--opt",
-      `--opt "${opt}": unknown base optimizer "${baseName}" (known: ${names(bases)})${hint}`,
+      `--opt "${opt}": unknown base optimizer "${spec.base}" (known: ${names(bases)})${hint}`,
     );
   }
-  if (parts.length === 1) return { opt, base, sharpness: null };
-  const sharpness = registry.sharpness(parts[0]);
+  if (spec.variant === null) return { opt, base, sharpness: null };
+  const sharpness = registry.sharpness(spec.variant);
   if (!sharpness) {
     throw new OptionError(
       "--opt",
-      `--opt "${opt}": unknown SAM variant "${parts[0]}" (known: ${names(variants)})`,
+      `--opt "${opt}": unknown SAM variant "${spec.variant}" (known: ${names(variants)})`,
     );
   }
   return { opt, base, sharpness };
@@ -95,7 +89,7 @@ export function optimizerChoices(registry: Registry = defaultRegistry()): string
   const opts = registry.list("optimizer").map((r) => r.descriptor as BaseOptimizerPlugin | SharpnessPlugin);
   const bases = opts.filter((d) => d.role === "base").map((d) => d.name);
   const variants = opts.filter((d) => d.role === "sharpness").map((d) => d.name);
-  return [...bases, ...variants.flatMap((v) => bases.map((b) => `${v}-${b}`))];
+  return [...bases, ...variants.flatMap((v) => bases.map((b) => formatOptSpec(v, b)))];
 }
 
 /** One option for `--help` and validation. */
@@ -202,9 +196,10 @@ export function resolveConfig(
     );
   }
   if (sharp && skips && !sharp.reuse) {
-    const reusers = optimizerChoices(registry).filter((o) =>
-      registry.sharpness(o.split("-")[0])?.descriptor.reuse
-    );
+    const reusers = optimizerChoices(registry).filter((o) => {
+      const v = parseOptSpec(o).variant;
+      return v !== null && registry.sharpness(v)?.descriptor.reuse;
+    });
     throw new OptionError(
       "--crt",
       `--crt ${crt} skips inner gradients, which --opt ${opt} cannot do; use a reusing optimizer (${
