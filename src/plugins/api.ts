@@ -36,8 +36,11 @@ export type PluginKind = "optimizer" | "criterion";
 
 /** What `create` receives: the model's tensors and the resolved options (defaults filled in). */
 export interface SetupContext {
+  /** The model's parameters (views into flat buffers for a model). */
   readonly params: readonly Tensor[];
+  /** Their gradients, index by index. */
   readonly grads: readonly Tensor[];
+  /** Every registered option, typed, defaults filled in. */
   readonly options: OptionValues;
 }
 
@@ -45,6 +48,7 @@ export interface SetupContext {
 export interface PluginInfo {
   /** The name used on the command line: `--opt <name>`, `--opt <name>-sgd`, `--crt <name>`. */
   name: string;
+  /** Optimizer or criterion. */
   kind: PluginKind;
   /** One line for `--help`. */
   description: string;
@@ -54,14 +58,19 @@ export interface PluginInfo {
 
 /** A base optimizer descriptor (sgd, adamw). */
 export interface BaseOptimizerPlugin extends PluginInfo {
+  /** Always "optimizer". */
   kind: "optimizer";
+  /** The update rule itself. */
   role: "base";
+  /** Builds the optimizer bound to the model's parameters. */
   create(setup: SetupContext): BaseOptimizer;
 }
 
 /** A sharpness (SAM-family) optimizer descriptor (sam, vasso, vassore, vassoremu). */
 export interface SharpnessPlugin extends PluginInfo {
+  /** Always "optimizer". */
   kind: "optimizer";
+  /** A SAM-family variant wrapped around a base optimizer. */
   role: "sharpness";
   /**
    * True if a step without a fresh inner gradient is meaningful (the perturbation is reused or
@@ -70,16 +79,19 @@ export interface SharpnessPlugin extends PluginInfo {
   reuse: boolean;
   /** Extra buffers it allocates, for the docs and `--help` (e.g. "ema"). The engine adds the w copy. */
   memory?: string;
+  /** Builds the hooks (with `perturbation`) for one engine. */
   create(setup: SetupContext): SharpnessHooks;
 }
 
 /** A criterion descriptor (baseline, naive, random, gSAM*, cosSim, schedule, third-party). */
 export interface CriterionPlugin extends PluginInfo {
+  /** Always "criterion". */
   kind: "criterion";
   /** False if `shouldPerturb` never answers false, so any sharpness optimizer fits. Default true. */
   skips?: boolean;
   /** Extra buffers it allocates (e.g. "g_{t-1}"). */
   memory?: string;
+  /** Builds the hooks for one engine (the combinators in `combinators.ts` help). */
   create(setup: SetupContext): CriterionHooks;
 }
 

@@ -3,7 +3,7 @@
  * warm-ups and step counting in each one. Every built-in criterion is written with them.
  *
  * ```ts
- * import { every, type CriterionPlugin, warmup } from "../src/plugins/mod.ts";
+ * import { type CriterionPlugin, every, warmup } from "./mod.ts";
  * const naive: CriterionPlugin = {
  *   name: "naive2",
  *   kind: "criterion",
@@ -132,7 +132,7 @@ export function warmup(n: number, rule: Rule, opts: { askDuring?: boolean } = {}
  * Perturbs on 1-based SAM steps t with (t - 1) % k == 0: steps 1, 1 + k, 1 + 2k, ..., i.e. the
  * seed's `counter % k == 0`.
  */
-export function every(k: number): CriterionHooks & { shouldPerturb(ctx: StepContext): boolean } {
+export function every(k: number): { shouldPerturb(ctx: StepContext): boolean } {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`every(k): k must be an integer >= 1, got ${k}`);
   return { shouldPerturb: (ctx) => (ctx.step - 1) % k === 0 };
 }

@@ -12,9 +12,13 @@ export type OptionType = "number" | "integer" | "boolean" | "string" | "numbers"
 
 /** Inclusive bounds unless marked exclusive; either side may be left open. */
 export interface NumericRange {
+  /** Lower bound. */
   min?: number;
+  /** Upper bound. */
   max?: number;
+  /** Whether the lower bound itself is excluded. */
   minExclusive?: boolean;
+  /** Whether the upper bound itself is excluded. */
   maxExclusive?: boolean;
 }
 
@@ -22,7 +26,9 @@ export interface NumericRange {
 export interface OptionSpec {
   /** snake_case, as in the seed (`crt_k`); the flag is `--crt_k`. */
   name: string;
+  /** The value type. */
   type: OptionType;
+  /** The value when the flag is not given (must pass the checks). */
   default: OptionValue;
   /** Allowed values of a number, an integer, or each element of a list. */
   range?: NumericRange;
@@ -38,6 +44,7 @@ export interface OptionSpec {
 
 /** An invalid option value: `flag` is e.g. `--theta`; the message is one line that names it. */
 export class OptionError extends Error {
+  /** `flag` is the flag at fault, e.g. `--theta`; `message` one line naming it. */
   constructor(readonly flag: string, message: string) {
     super(message);
     this.name = "OptionError";

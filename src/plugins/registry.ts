@@ -17,6 +17,7 @@ import { descriptorProblems } from "./validate.ts";
 
 /** A plugin that cannot be loaded or registered; the message names the module (`source`). */
 export class PluginError extends Error {
+  /** `source` is the module specifier (or "built-in"); `message` one line naming it. */
   constructor(readonly source: string, message: string) {
     super(message);
     this.name = "PluginError";
@@ -25,13 +26,17 @@ export class PluginError extends Error {
 
 /** A registered descriptor and where it came from ("built-in" or the module specifier). */
 export interface Registered<D extends PluginDescriptor = PluginDescriptor> {
+  /** The descriptor as registered. */
   descriptor: D;
+  /** "built-in" or the `--plugin` specifier it came from. */
   source: string;
 }
 
 /** An option in the merged table: its spec and the plugins that declare it. */
 export interface RegisteredOption {
+  /** The option's spec (the same from every owner). */
   spec: OptionSpec;
+  /** The plugins that declare it. */
   owners: string[];
 }
 

@@ -32,8 +32,11 @@ import { hookProblems, sharpnessHookProblems } from "./validate.ts";
 
 /** `--opt` resolved: the base optimizer and, for `<variant>-<base>`, the sharpness optimizer. */
 export interface ResolvedOptimizer {
+  /** The `--opt` value. */
   opt: string;
+  /** The base optimizer. */
   base: Registered<BaseOptimizerPlugin>;
+  /** The SAM-family variant, or null for a plain run. */
   sharpness: Registered<SharpnessPlugin> | null;
 }
 
@@ -94,16 +97,23 @@ export function optimizerChoices(registry: Registry = defaultRegistry()): string
 
 /** One option for `--help` and validation. */
 export interface OptionInfo {
+  /** The option's name (snake_case). */
   name: string;
   /** `--name`. */
   flag: string;
+  /** The value type. */
   type: OptionType;
+  /** The default value. */
   default: OptionValue;
+  /** Allowed values of a number. */
   range?: NumericRange;
   /** The range as `--help` shows it, e.g. "[0, 1]". */
   rangeText?: string;
+  /** Allowed values of a string. */
   choices?: readonly string[];
+  /** Exact length of a list. */
   length?: number;
+  /** One line for `--help`. */
   help: string;
   /** The plugins (or "engine") that declare it. */
   owners: string[];
@@ -162,9 +172,13 @@ export function formatOptionHelp(o: OptionInfo): string {
 
 /** The result of {@link resolveConfig}: what to build, with every option typed and checked. */
 export interface ResolvedConfig {
+  /** `--opt` resolved. */
   optimizer: ResolvedOptimizer;
+  /** `--crt` resolved. */
   criterion: Registered<CriterionPlugin>;
+  /** `--bn_update`. */
   bnUpdate: BnUpdate;
+  /** Every registered option, typed and checked. */
   options: OptionValues;
 }
 
@@ -222,6 +236,7 @@ export interface EngineSpec {
   options?: Record<string, unknown>;
   /** Seed of the criteria's random stream (the CLI's `--seed`). */
   seed?: number;
+  /** Where names are looked up; default the process-wide registry. */
   registry?: Registry;
 }
 

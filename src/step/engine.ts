@@ -58,6 +58,7 @@ export type BnUpdate = "once" | "both";
  * `plugin aesam (./ae_sam.ts): shouldPerturb threw at step 3: boom`, so a trainer can print it as is.
  */
 export class PluginHookError extends Error {
+  /** See the class documentation; `detail` ends the message, `cause` is the original error. */
   constructor(
     /** The plugin's name (`--opt` variant or `--crt`). */
     readonly plugin: string,
@@ -108,6 +109,7 @@ export interface StepResult<T> {
   sam: boolean;
   /** Whether a fresh inner gradient was computed. */
   perturbed: boolean;
+  /** 1-based iteration of this step. */
   iteration: number;
   /** The SAM step t, or 0 for a plain step. */
   step: number;
@@ -152,7 +154,9 @@ class Ctx implements StepContext {
 export class StepEngine {
   /** Counters as in the seed; see {@link overheads}. */
   readonly counters: Counters = { iterations: 0, samSteps: 0, innerForward: 0, innerBackward: 0 };
+  /** When BatchNorm statistics update (`--bn_update`). */
   readonly bnUpdate: BnUpdate;
+  /** The base optimizer (its `lr` is the engine's). */
   readonly base: BaseOptimizer;
   #set: ParamSet;
   #sharp: EngineParts["sharpness"];
@@ -164,6 +168,7 @@ export class StepEngine {
   #saved: Tensor[] | null = null;
   #busy = false;
 
+  /** Assembles an engine; `createEngine` builds the parts from names. */
   constructor(parts: EngineParts) {
     this.#set = parts.set;
     this.base = parts.base;

@@ -35,6 +35,7 @@ import type { OptionValues } from "./options.ts";
 export interface EpochContext {
   /** 0-based epoch, as in the seed's `range(start_epoch, epochs)`. */
   readonly epoch: number;
+  /** Every registered option, typed. */
   readonly options: OptionValues;
 }
 
@@ -60,12 +61,14 @@ export interface StepContext {
   readonly step: number;
   /** 1-based iteration over all steps, SAM or plain. */
   readonly iteration: number;
+  /** The epoch set by the last `startEpoch` (0-based). */
   readonly epoch: number;
   /**
    * This step's decision: true when a fresh inner gradient was computed. Fixed once per step
    * (the seed re-evaluated its criterion per parameter); false while `samStep`/`shouldPerturb` run.
    */
   readonly perturb: boolean;
+  /** The parameters: w, except between `w += e` and the restore (no hook runs there). */
   readonly params: readonly Tensor[];
   /**
    * The gradient buffers: in `beforeAscent` they hold the inner gradient at w when `perturb`
@@ -75,6 +78,7 @@ export interface StepContext {
   readonly grads: readonly Tensor[];
   /** This step's losses, on the GPU; see {@link StepLoss}. */
   readonly loss: StepLoss;
+  /** Every registered option, typed. */
   readonly options: OptionValues;
   /** The engine's seeded uniform [0, 1) stream (checkpointed with the engine). */
   random(): number;
@@ -84,7 +88,9 @@ export interface StepContext {
 
 /** The ascent e = coef * direction; the engine saves w, adds e, and later restores w from the copy. */
 export interface Perturbation {
+  /** The direction, laid out like the parameters. */
   direction: readonly Tensor[];
+  /** Its coefficient: a number, or a GPU scalar with a mode (e.g. rho / (sqrt(sum g^2) + eps)). */
   coef: Coef;
 }
 
@@ -116,9 +122,13 @@ export interface DeclaredState {
 export interface StepHooks {
   /** What the engine checkpoints and restores for this plugin (read at save, load and dispose). */
   readonly state?: DeclaredState;
+  /** At `engine.startEpoch(e)`, before the epoch's first step. */
   onEpochStart?(ctx: EpochContext): void;
+  /** Start of every step: false from any plugin makes it a plain base-optimizer step. */
   samStep?(ctx: StepContext): boolean;
+  /** Start of a SAM step, before any pass: whether to compute a fresh inner gradient (awaited). */
   shouldPerturb?(ctx: StepContext): boolean | Promise<boolean>;
+  /** After the inner pass (when `ctx.perturb`), before w is saved and w += e: e.g. an EMA update. */
   beforeAscent?(ctx: StepContext): void;
   /**
    * After the outer pass and the exact restore of w, before the base step: `ctx.grads` hold the
@@ -127,6 +137,7 @@ export interface StepHooks {
    * the result. Only SAM-family steps have it (a plain step has no restore).
    */
   beforeBaseStep?(ctx: StepContext): void;
+  /** After the base step: norms, copies, `readLater` for the next decision, `ctx.log`. */
   afterStep?(ctx: StepContext): void;
   /** Frees buffers the plugin did not declare in `state` (declared tensors are freed by the engine). */
   dispose?(): void;
@@ -134,6 +145,7 @@ export interface StepHooks {
 
 /** A sharpness optimizer's hooks: the shared ones plus the perturbation. */
 export interface SharpnessHooks extends StepHooks {
+  /** Right after `beforeAscent`: the ascent e = coef * direction the engine applies. */
   perturbation(ctx: StepContext): Perturbation;
 }
 

@@ -6,13 +6,24 @@
  * (`createEngine`); here an engine is assembled from hook objects directly.
  *
  * ```ts
- * const set = paramSet(params);
+ * import { OptionValues, paramSet, Sgd, StepEngine } from "./mod.ts";
+ * import { square, tensor } from "../ops/elementwise.ts";
+ * import { sum } from "../ops/reduce.ts";
+ * import { backward } from "../autograd/backward.ts";
+ * import { tidy } from "../tensor/scope.ts";
+ *
+ * const w = tensor([1, 2, 3], [3]).keep();
+ * const set = paramSet([w]);
  * const engine = new StepEngine({ set, base: new Sgd(set, { lr: 0.1 }), options: new OptionValues({}) });
- * const { outer } = await engine.step((pass) => tidy(() => {
- *   const loss = model.loss(x, y, { updateBnStats: pass.updateBnStats });
- *   backward(loss);
- *   return loss;
- * }));
+ * const { outer } = await engine.step(() =>
+ *   tidy(() => {
+ *     const loss = sum(square(w));
+ *     backward(loss);
+ *     return loss;
+ *   })
+ * );
+ * console.log(await outer.item());
+ * engine.dispose();
  * ```
  *
  * @module

@@ -16,6 +16,7 @@ export type OptionValue = number | boolean | string | readonly number[];
 export class OptionValues {
   readonly #values: Readonly<Record<string, OptionValue>>;
 
+  /** Freezes a copy of `values`. */
   constructor(values: Record<string, OptionValue>) {
     this.#values = Object.freeze({ ...values });
   }
