@@ -58,6 +58,11 @@ export {
   type ModelOptions,
 } from "./src/models/mod.ts";
 
-// Optimizers, criteria and the plugin system.
+// Optimizers, criteria and the plugin system. mod.ts is a composition root: importing it
+// registers the built-in plugins in the process-wide registry, so `createEngine` knows them.
+import { defaultRegistry } from "./src/plugins/mod.ts";
+import { registerBuiltins } from "./plugins/builtins.ts";
+registerBuiltins(defaultRegistry());
 export * as plugins from "./src/plugins/mod.ts";
 export { createEngine, loadPlugin } from "./src/plugins/mod.ts";
+export { BUILTINS, registerBuiltins } from "./plugins/builtins.ts";

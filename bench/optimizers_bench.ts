@@ -16,7 +16,7 @@
 import * as sw from "../mod.ts";
 import { createModel } from "../src/models/mod.ts";
 import { createEngine, defaultRegistry, resolveConfig, type StepContext } from "../src/plugins/mod.ts";
-import type { StepEngine } from "../src/optim/engine.ts";
+import type { StepEngine } from "../src/step/engine.ts";
 import { cifarBatch } from "./fixtures.ts";
 
 await sw.init();
@@ -184,6 +184,7 @@ function stepContext(step: number): StepContext {
     perturb: false,
     params: model.params,
     grads: model.grads,
+    loss: { outer: null, inner: null },
     options,
     random: () => 0.5,
     log: () => {},

@@ -5,7 +5,7 @@
  * @module
  */
 import type { BaseOptimizerPlugin } from "../src/plugins/api.ts";
-import { AdamW } from "../src/optim/adamw.ts";
+import { AdamW } from "../src/step/adamw.ts";
 import { LR, WEIGHT_DECAY } from "./common.ts";
 import { BASE_REPORT, COST } from "./reports.ts";
 

@@ -1,10 +1,19 @@
 /**
- * The built-in plugins, registered in every registry: base optimizers, SAM-family optimizers
- * and criteria. They use the same descriptor API as third-party plugins.
+ * The built-in plugins: base optimizers, SAM-family optimizers and criteria. They use the same
+ * descriptor API as third-party plugins, and the registry does not know them: the composition
+ * root (the CLI entry points, `mod.ts`, tests and benches that build engines by name) calls
+ * {@link registerBuiltins}.
+ *
+ * ```ts
+ * import { defaultRegistry } from "../src/plugins/mod.ts";
+ * import { registerBuiltins } from "./builtins.ts";
+ * registerBuiltins(defaultRegistry());
+ * ```
  *
  * @module
  */
 import type { PluginDescriptor } from "../src/plugins/api.ts";
+import type { Registry } from "../src/plugins/registry.ts";
 import sgd from "./sgd.ts";
 import adamw from "./adamw.ts";
 import sam from "./sam.ts";
@@ -33,3 +42,14 @@ export const BUILTINS: readonly PluginDescriptor[] = [
   cosSim,
   schedule,
 ];
+
+/**
+ * Registers every built-in descriptor (source "built-in") that `registry` does not hold yet, so
+ * calling it twice is harmless; returns the registry. Throws a `PluginError` if another plugin
+ * already took a built-in's name.
+ */
+export function registerBuiltins<R extends Registry>(registry: R): R {
+  const missing = BUILTINS.filter((d) => !registry.has(d));
+  if (missing.length) registry.registerAll(missing, "built-in");
+  return registry;
+}

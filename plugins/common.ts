@@ -60,11 +60,18 @@ export const CRT_Z: OptionSpec = {
   help: "gSAM criteria: phi = (1 - lam) * z + lam, phi' = (1 - lam) / z + lam",
 };
 
-/** Threshold of the warm-up of naive, random and cosSim: the first step perturbs. */
-export const WARMUP_STEPS = 1;
+/**
+ * Warm-up of naive, random and cosSim, in 1-based SAM steps: the first 2 steps perturb. The seed
+ * tests `iteration_step_counter <= 1` with a counter that is still 0 on the first SAM step (it is
+ * incremented after the decision), so its `WARMUP_CONSTANT = 1` covers steps 1 and 2.
+ */
+export const WARMUP_STEPS = 2;
 
-/** Warm-up of the gSAM criteria (mean-based): the first 100 steps perturb. */
-export const WARMUP_STEPS_MEAN_BASED = 100;
+/**
+ * Warm-up of the gSAM criteria (mean-based), in 1-based SAM steps: the first 101 steps perturb
+ * (the seed's `counter <= 100` with its 0-based counter).
+ */
+export const WARMUP_STEPS_MEAN_BASED = 101;
 
 /** The `eps` in e = rho * v / (||v|| + eps). */
 export const NORM_EPS = 1e-12;

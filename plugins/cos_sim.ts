@@ -1,7 +1,7 @@
 /**
  * Built-in criterion `cosSim`: perturb when cos(g_t, g_{t-1}) <= c, the cosine of the last two
- * outer gradients, c = `crt_c`; the first step always perturbs (warm-up). Before a second outer
- * gradient exists the cosine is taken against zeros and is 0 (the seed got 0/0 = NaN there).
+ * outer gradients, c = `crt_c`; the first 2 SAM steps always perturb (warm-up, the seed's 0-based counter <= 1),
+ * so the first decision compares the outer gradients of steps 2 and 1.
  *
  * GPU work: after each step one fused pass computes the cosine (two dispatches) and a buffer
  * copy keeps g_{t-1}; the cosine is read back asynchronously and awaited by the next decision.
@@ -10,14 +10,20 @@
  *
  * @module
  */
-import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
-import type { PluginState } from "../src/optim/types.ts";
-import { copy_ } from "../src/optim/grouped.ts";
-import { cosineStats } from "../src/optim/cosine.ts";
-import { stateLike } from "../src/optim/layout.ts";
-import { readLater } from "../src/optim/readback.ts";
+import type {
+  CriterionHooks,
+  CriterionPlugin,
+  DeclaredState,
+  SetupContext,
+  StepContext,
+} from "../src/plugins/api.ts";
+import { copy_ } from "../src/step/grouped.ts";
+import { cosineStats } from "../src/step/cosine.ts";
+import { stateLike } from "../src/step/layout.ts";
+import { readLater } from "../src/step/readback.ts";
 import { zeros } from "../src/ops/elementwise.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
+import { warmup } from "../src/plugins/combinators.ts";
 import { WARMUP_STEPS } from "./common.ts";
 import { COS_SIM_REPORT, COST } from "./reports.ts";
 
@@ -27,14 +33,21 @@ class CosSimCriterion implements CriterionHooks {
   /** [cos, a.b, a.a, b.b] of the last step. */
   #stats: Tensor = zeros([4]).keep();
   #pending: Promise<Float32Array> | null = null;
+  /** g_{t-1} and the last statistics, checkpointed by the engine. */
+  readonly state: DeclaredState;
 
-  constructor(setup: SetupContext) {
+  /** The first step whose decision asks this rule (after the warm-up); reads start a step before. */
+  readonly #firstAsked: number;
+
+  constructor(setup: SetupContext, firstAsked: number) {
+    this.#firstAsked = firstAsked;
     this.#c = setup.options.number("crt_c");
     this.#prev = stateLike(setup.grads);
+    this.state = { tensors: { g_prev: this.#prev, stats: [this.#stats] } };
   }
 
+  /** Asked after the warm-up only (see `warmup` in the descriptor). */
   async shouldPerturb(ctx: StepContext): Promise<boolean> {
-    if (ctx.step <= WARMUP_STEPS) return true;
     const pending = this.#pending ?? readLater(this.#stats);
     this.#pending = null;
     const cos = (await pending)[0];
@@ -46,21 +59,7 @@ class CosSimCriterion implements CriterionHooks {
     const s = cosineStats(ctx.grads, this.#prev);
     copy_([s], [this.#stats]);
     copy_(ctx.grads, this.#prev);
-    this.#pending = readLater(this.#stats);
-  }
-
-  saveState(): PluginState {
-    return { tensors: { g_prev: this.#prev, stats: [this.#stats] }, json: {} };
-  }
-
-  loadState(s: PluginState): void {
-    if (s.tensors.g_prev) copy_(s.tensors.g_prev, this.#prev);
-    if (s.tensors.stats) copy_(s.tensors.stats, [this.#stats]);
-    this.#pending = null;
-  }
-
-  dispose(): void {
-    [...this.#prev, this.#stats].forEach((t) => t.dispose());
+    if (ctx.step + 1 >= this.#firstAsked) this.#pending = readLater(this.#stats);
   }
 }
 
@@ -79,7 +78,7 @@ const cosSim: CriterionPlugin = {
     help: "cosSim criterion: perturb when the cosine of the last two outer gradients is <= c",
   }],
   memory: "g_{t-1}",
-  create: (setup) => new CosSimCriterion(setup),
+  create: (setup) => warmup(WARMUP_STEPS, new CosSimCriterion(setup, WARMUP_STEPS + 1)),
 };
 
 export default cosSim;

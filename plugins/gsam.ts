@@ -7,10 +7,10 @@
  * - `gSAMratio`: either, with z_two in place of z in phi'
  *
  * with z = `crt_z`, and tau = (1 - lam) * tau + lam * ||g_outer|| after every SAM step (tau
- * starts at 0). The first 100 SAM steps always perturb (warm-up).
+ * starts at 0). The first 101 SAM steps always perturb (warm-up: the seed's 0-based counter <= 100).
  *
  * GPU work: after each step one global norm and a fused axpby on one-element tensors keep
- * ||g|| and tau on the GPU. From step 100 on, both are read back in one asynchronous read
+ * ||g|| and tau on the GPU. The rule is wrapped in `warmup(101, ...)`; from step 101 on, both are read back in one asynchronous read
  * that the next step's decision awaits, so the GPU finishes the step meanwhile; the warm-up
  * reads nothing.
  *
@@ -19,14 +19,20 @@
  *
  * @module
  */
-import type { CriterionHooks, CriterionPlugin, SetupContext, StepContext } from "../src/plugins/api.ts";
-import type { PluginState } from "../src/optim/types.ts";
+import type {
+  CriterionHooks,
+  CriterionPlugin,
+  DeclaredState,
+  SetupContext,
+  StepContext,
+} from "../src/plugins/api.ts";
 import type { OptionSpec } from "../src/plugins/options.ts";
 import { runtime } from "../src/gpu/runtime.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import { axpby_, copy_, globalNorm } from "../src/optim/grouped.ts";
-import { readLater } from "../src/optim/readback.ts";
+import { axpby_, globalNorm } from "../src/step/grouped.ts";
+import { readLater } from "../src/step/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
+import { warmup } from "../src/plugins/combinators.ts";
 import { CRT_Z, LAM, WARMUP_STEPS_MEAN_BASED } from "./common.ts";
 import { COST, GSAM_RATIO_REPORT, GSAM_REPORT } from "./reports.ts";
 
@@ -42,9 +48,15 @@ class GsamCriterion implements CriterionHooks {
   #stats: Tensor = zeros([2]).keep();
   #tau: Tensor = zeros([1]).keep();
   #pending: Promise<Float32Array> | null = null;
+  /** ||g|| and tau, checkpointed by the engine. */
+  readonly state: DeclaredState = { tensors: { stats: [this.#stats], tau: [this.#tau] } };
 
-  constructor(rule: GsamRule, setup: SetupContext) {
+  /** The first step whose decision asks this rule (the one after the warm-up); reads start a step before. */
+  readonly #firstAsked: number;
+
+  constructor(rule: GsamRule, setup: SetupContext, firstAsked: number) {
     const o = setup.options;
+    this.#firstAsked = firstAsked;
     this.#rule = rule;
     this.#lam = o.number("lam");
     const z = o.number("crt_z");
@@ -53,8 +65,8 @@ class GsamCriterion implements CriterionHooks {
     this.#phiPrime = (1 - this.#lam) / zPrime + this.#lam;
   }
 
+  /** Asked after the warm-up only (see `warmup` in the descriptor). */
   async shouldPerturb(ctx: StepContext): Promise<boolean> {
-    if (ctx.step <= WARMUP_STEPS_MEAN_BASED) return true;
     // Normally started by the previous step; after a resume, read now.
     const pending = this.#pending ?? readLater(this.#stats);
     this.#pending = null;
@@ -73,31 +85,16 @@ class GsamCriterion implements CriterionHooks {
     rt.copy(g.storage.buffer, g.offset, st.storage.buffer, st.offset, 4);
     rt.copy(this.#tau.storage.buffer, this.#tau.offset, st.storage.buffer, st.offset + 4, 4);
     // Only decisions after the warm-up need the values: read them from the step before.
-    if (ctx.step >= WARMUP_STEPS_MEAN_BASED) this.#pending = readLater(st);
-  }
-
-  saveState(): PluginState {
-    return { tensors: { stats: [this.#stats], tau: [this.#tau] }, json: {} };
-  }
-
-  loadState(s: PluginState): void {
-    if (s.tensors.stats) copy_(s.tensors.stats, [this.#stats]);
-    if (s.tensors.tau) copy_(s.tensors.tau, [this.#tau]);
-    this.#pending = null;
-  }
-
-  dispose(): void {
-    this.#stats.dispose();
-    this.#tau.dispose();
+    if (ctx.step + 1 >= this.#firstAsked) this.#pending = readLater(st);
   }
 }
 
 const Z_TWO: OptionSpec = {
   name: "z_two",
   type: "number",
-  default: 1.0,
+  default: 0.5,
   range: { min: 0, minExclusive: true },
-  help: "gSAMratio: z in phi' = (1 - lam) / z_two + lam",
+  help: "gSAMratio: z in phi' = (1 - lam) / z_two + lam (seed default 0.5)",
 };
 
 function descriptor(name: string, rule: GsamRule, description: string): CriterionPlugin {
@@ -109,7 +106,8 @@ function descriptor(name: string, rule: GsamRule, description: string): Criterio
     description,
     options: rule === "ratio" ? [CRT_Z, LAM, Z_TWO] : [CRT_Z, LAM],
     memory: "two scalars",
-    create: (setup) => new GsamCriterion(rule, setup),
+    create: (setup) =>
+      warmup(WARMUP_STEPS_MEAN_BASED, new GsamCriterion(rule, setup, WARMUP_STEPS_MEAN_BASED + 1)),
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * Built-in criterion `random`: a fresh inner gradient with probability p, drawn once per SAM step
  * from the engine's seeded stream (so a run and its resumption draw the same numbers), and on
- * the first step (warm-up).
+ * the first 2 SAM steps (warm-up, the seed's 0-based counter <= 1).
  *
  * @module
  */
 import type { CriterionPlugin } from "../src/plugins/api.ts";
+import { warmup } from "../src/plugins/combinators.ts";
 import { WARMUP_STEPS } from "./common.ts";
 import { COST, RANDOM_REPORT } from "./reports.ts";
 
@@ -25,13 +26,8 @@ const random: CriterionPlugin = {
   }],
   create({ options }) {
     const p = options.number("crt_p");
-    return {
-      shouldPerturb(ctx) {
-        // Drawn every step, warm-up included, as the seed does, so the stream stays aligned.
-        const r = ctx.random();
-        return r < p || ctx.step <= WARMUP_STEPS;
-      },
-    };
+    // Drawn every step, warm-up included, as the seed does, so the stream stays aligned.
+    return warmup(WARMUP_STEPS, (ctx) => ctx.random() < p, { askDuring: true });
   },
 };
 

@@ -9,7 +9,7 @@
  * @module
  */
 import type { SharpnessPlugin } from "../src/plugins/api.ts";
-import { sumOfSquares } from "../src/optim/grouped.ts";
+import { sumOfSquares } from "../src/step/grouped.ts";
 import { NORM_EPS, RHO } from "./common.ts";
 import { COST, SAM_REPORT } from "./reports.ts";
 

@@ -64,8 +64,9 @@ const schedule: CriterionPlugin = {
   options: [{
     name: "crt_s",
     type: "string",
-    default: "",
-    help: 'schedule criterion: epochs with SAM steps, e.g. "[100-200]" or "[0-10],[50-60]"',
+    default: "[100-200]",
+    help:
+      'schedule criterion: epochs with SAM steps, e.g. "[100-200]" (the seed\'s default) or "[0-10],[50-60]"',
     check(v) {
       try {
         parseSchedule(v as string);
@@ -78,7 +79,7 @@ const schedule: CriterionPlugin = {
   create({ options }) {
     const ranges = parseSchedule(options.string("crt_s"));
     if (!ranges.length) {
-      throw new OptionError("--crt_s", '--crt_s is required with --crt schedule, e.g. "[100-200]"');
+      throw new OptionError("--crt_s", '--crt_s lists no epochs; give ranges such as "[100-200]"');
     }
     return new ScheduleCriterion(ranges);
   },

@@ -6,7 +6,7 @@
  */
 import type { BaseOptimizerPlugin } from "../src/plugins/api.ts";
 import { OptionError } from "../src/plugins/options.ts";
-import { Sgd } from "../src/optim/sgd.ts";
+import { Sgd } from "../src/step/sgd.ts";
 import { LR, WEIGHT_DECAY } from "./common.ts";
 import { BASE_REPORT, COST } from "./reports.ts";
 

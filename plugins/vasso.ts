@@ -15,6 +15,7 @@
  * @module
  */
 import type {
+  DeclaredState,
   Perturbation,
   SetupContext,
   SharpnessHooks,
@@ -22,9 +23,8 @@ import type {
   StepContext,
 } from "../src/plugins/api.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import type { PluginState } from "../src/optim/types.ts";
-import { axpby_, copy_, sumOfSquares } from "../src/optim/grouped.ts";
-import { stateLike } from "../src/optim/layout.ts";
+import { axpby_, copy_, sumOfSquares } from "../src/step/grouped.ts";
+import { stateLike } from "../src/step/layout.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS, RHO, THETA } from "./common.ts";
 import { COST, VASSO_REPORT } from "./reports.ts";
@@ -42,7 +42,10 @@ export class VassoHooks implements SharpnessHooks {
   #emaSq: Tensor;
   /** The previous outer gradient (vassoremu only). */
   #gPrev: Tensor[] | null;
-  #ready = false;
+  /** Whether the EMA has started; checkpointed with the buffers. */
+  #s = { ready: false };
+  /** ema, ||ema||^2, g_t (vassoremu) and whether the EMA has started, checkpointed by the engine. */
+  readonly state: DeclaredState;
 
   constructor(setup: SetupContext, mode: VassoMode) {
     this.#rho = setup.options.number("rho");
@@ -51,6 +54,9 @@ export class VassoHooks implements SharpnessHooks {
     this.#ema = stateLike(setup.params);
     this.#emaSq = zeros([1]).keep();
     this.#gPrev = mode === "vassoremu" ? stateLike(setup.params) : null;
+    const tensors: Record<string, readonly Tensor[]> = { ema: this.#ema, ema_sumsq: [this.#emaSq] };
+    if (this.#gPrev) tensors.g_t = this.#gPrev;
+    this.state = { tensors, scalars: this.#s };
   }
 
   /** Updates the EMA with the fresh inner gradient, or (vassoremu, skipped step) with g_t. */
@@ -59,9 +65,9 @@ export class VassoHooks implements SharpnessHooks {
     if (ctx.perturb) g = ctx.grads;
     else if (this.#gPrev) g = this.#gPrev;
     else return; // vassore: reuse e, i.e. keep the EMA and its norm
-    if (this.#ready) axpby_(this.#theta, g, 1 - this.#theta, this.#ema);
+    if (this.#s.ready) axpby_(this.#theta, g, 1 - this.#theta, this.#ema);
     else copy_(g, this.#ema);
-    this.#ready = true;
+    this.#s.ready = true;
     const sq = sumOfSquares(this.#ema);
     copy_([sq], [this.#emaSq]);
   }
@@ -77,26 +83,6 @@ export class VassoHooks implements SharpnessHooks {
   /** vassoremu keeps this step's outer gradient as g_t for the next skipped step. */
   afterStep(ctx: StepContext): void {
     if (this.#gPrev) copy_(ctx.grads, this.#gPrev);
-  }
-
-  /** ema, ||ema||^2, g_t (vassoremu) and whether the EMA has started. */
-  saveState(): PluginState {
-    const tensors: Record<string, readonly Tensor[]> = { ema: this.#ema, ema_sumsq: [this.#emaSq] };
-    if (this.#gPrev) tensors.g_t = this.#gPrev;
-    return { tensors, json: { ready: this.#ready } };
-  }
-
-  /** Restores {@link saveState}'s output. */
-  loadState(s: PluginState): void {
-    if (s.tensors.ema) copy_(s.tensors.ema, this.#ema);
-    if (s.tensors.ema_sumsq) copy_(s.tensors.ema_sumsq, [this.#emaSq]);
-    if (this.#gPrev && s.tensors.g_t) copy_(s.tensors.g_t, this.#gPrev);
-    this.#ready = Boolean(s.json.ready);
-  }
-
-  /** Frees the EMA, its norm and g_t. */
-  dispose(): void {
-    [...this.#ema, this.#emaSq, ...(this.#gPrev ?? [])].forEach((t) => t.dispose());
   }
 }
 

@@ -1,6 +1,7 @@
 // `--help` lists every choice of --opt, --crt, --model and --dataset with its description, plugin
 // ones marked with their file; `--list` prints optimizers and criteria with options and cost; the
 // unknown-value errors list the same choices. CPU only: nothing is trained.
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { parseTrainArgs } from "../src/cli/args.ts";
 import {
   baseChoices,
@@ -12,13 +13,14 @@ import {
 } from "../src/cli/choices.ts";
 import { MODEL_NAMES } from "../src/models/mod.ts";
 import { DATASET_NAMES } from "../src/data/mod.ts";
-import { formatRange, listOptions, loadPlugin, optimizerChoices, Registry } from "../src/plugins/mod.ts";
+import { listOptions, loadPlugin, optimizerChoices, Registry } from "../src/plugins/mod.ts";
+import { formatRange } from "../src/plugins/options.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 const PLUGIN = new URL("../plugins/examples/ae_sam.ts", import.meta.url).href;
 
 async function withPlugin(): Promise<Registry> {
-  const r = new Registry();
+  const r = registerBuiltins(new Registry());
   await loadPlugin(PLUGIN, r);
   return r;
 }
@@ -45,7 +47,7 @@ Deno.test("--help lists every optimizer, criterion, model and dataset with its d
   assertEquals(datasetChoices().map((d) => d.name), [...DATASET_NAMES]);
   // The lists come from the registry: a plugin that is not loaded is not listed, and a newly
   // registered base optimizer appears with its description and in every combined form.
-  const other = new Registry();
+  const other = registerBuiltins(new Registry());
   other.register({
     name: "lion",
     kind: "optimizer",
@@ -60,7 +62,7 @@ Deno.test("--help lists every optimizer, criterion, model and dataset with its d
 });
 
 Deno.test("--list: optimizers and criteria with options, defaults, ranges and cost per step", async () => {
-  const registry = new Registry();
+  const registry = registerBuiltins(new Registry());
   const text = (await parseTrainArgs(["--list", "--plugin", PLUGIN], registry)).helpText!;
   const lines = text.split("\n");
   for (const r of [...registry.list("optimizer"), ...registry.list("criterion")]) {

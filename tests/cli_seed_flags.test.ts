@@ -1,5 +1,6 @@
 // The seed's command lines run unchanged: every flag of its configs/defaulf_cfg.py is accepted,
 // with the seed's meaning where it has one here, and its README example trains to a results row.
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { join } from "node:path";
 import { IGNORED_SEED_FLAGS, parseTrainArgs } from "../src/cli/args.ts";
 import { main } from "../src/cli/train.ts";
@@ -64,7 +65,7 @@ const ALL_SEED_FLAGS = [
 ];
 
 Deno.test("every flag of the seed's defaulf_cfg.py is accepted, with the seed's meaning", async () => {
-  const p = await parseTrainArgs(ALL_SEED_FLAGS.flat(), new Registry());
+  const p = await parseTrainArgs(ALL_SEED_FLAGS.flat(), registerBuiltins(new Registry()));
   const c = p.config;
   assertEquals(c.results_csv, "cifar10_rn18_results.csv");
   assertEquals(c.comp_info, "comp_cifar10_rn18.info");
@@ -82,26 +83,32 @@ Deno.test("every flag of the seed's defaulf_cfg.py is accepted, with the seed's 
 
 Deno.test("seed flags: defaults, --results_csv precedence, and the checks on them", async () => {
   const base = ["--dataset", "CIFAR10_base", "--datadir", "/nonexistent"];
-  const d = (await parseTrainArgs(base, new Registry())).config;
+  const d = (await parseTrainArgs(base, registerBuiltins(new Registry()))).config;
   assertEquals([d.drop_last, d.start_epoch, d.dataset_nn_combination, d.comp_info], [true, 0, null, null]);
   assertEquals(d.results_csv, "logs/results.csv");
-  assertEquals((await parseTrainArgs([...base, "--no-drop_last"], new Registry())).config.drop_last, false);
+  assertEquals(
+    (await parseTrainArgs([...base, "--no-drop_last"], registerBuiltins(new Registry()))).config.drop_last,
+    false,
+  );
   const given = await parseTrainArgs(
     [...base, "--dataset_nn_combination", "x", "--results_csv", "r.csv"],
-    new Registry(),
+    registerBuiltins(new Registry()),
   );
   assertEquals([given.config.results_csv, given.config.comp_info], ["r.csv", null]);
   assertEquals(given.notices, []);
   await assertRejects(
-    () => parseTrainArgs([...base, "--epochs", "3", "--start_epoch", "3"], new Registry()),
+    () => parseTrainArgs([...base, "--epochs", "3", "--start_epoch", "3"], registerBuiltins(new Registry())),
     /--start_epoch 3 must be below --epochs 3/,
   );
   await assertRejects(
-    () => parseTrainArgs([...base, "--dataset_nn_combination", "a/b"], new Registry()),
+    () => parseTrainArgs([...base, "--dataset_nn_combination", "a/b"], registerBuiltins(new Registry())),
     /--dataset_nn_combination must be a plain name/,
   );
   // The seed's booleans are store_true flags: a value after one is not taken as its value.
-  await assertRejects(() => parseTrainArgs([...base, "--drop_last", "False"], new Registry()), /argument/);
+  await assertRejects(
+    () => parseTrainArgs([...base, "--drop_last", "False"], registerBuiltins(new Registry())),
+    /argument/,
+  );
 });
 
 Deno.test("comp_NAME.info: the seed's comp_file_logging lines", () => {

@@ -4,7 +4,8 @@
 // Tolerance: |gpu - ref| <= 1e-5 + 1e-5 * |ref| per weight after 25 steps (float32 GPU vs float64
 // CPU; the observed worst error is about 2e-6).
 import * as sw from "../mod.ts";
-import { createEngine, Sgd } from "../src/plugins/mod.ts";
+import { createEngine } from "../src/plugins/mod.ts";
+import { Sgd } from "../src/step/mod.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
 import {

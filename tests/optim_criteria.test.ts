@@ -1,6 +1,7 @@
-// Decision sequences of the criteria: naive k = 2 gives a backward overhead of 1.5 (plus the
-// warm-up step), random follows its seeded stream, gSAMflat's 100-step warm-up (and the reads it
-// does not need), schedule's epoch ranges, and the BN flags of each pass.
+// Decision sequences of the criteria, against sequences computed from the seed's formulas on its
+// 0-based counter c = t - 1: naive (c % k == 0 or c <= 1), random (u < p or c <= 1), the gSAM
+// criteria's warm-up c <= 100 (and the reads it does not need), cosSim's c <= 1, schedule's epoch
+// ranges, and the BN flags of each pass.
 import * as sw from "../mod.ts";
 import { createEngine, type ParamSet, type StepEngine } from "../src/plugins/mod.ts";
 import { parseSchedule, scheduled } from "../plugins/schedule.ts";
@@ -23,6 +24,11 @@ function linear(k: number[]): { set: ParamSet; closure: () => void; dispose(): v
   };
 }
 
+/** The seed's naive decisions for `n` SAM steps: `counter % k == 0 or counter <= 1`, counter = t - 1. */
+function seedNaive(k: number, n: number): string {
+  return Array.from({ length: n }, (_, counter) => (counter % k === 0 || counter <= 1 ? "P" : "s")).join("");
+}
+
 /** Runs `n` steps and returns the decision string: P perturbed, s skipped, - plain. */
 async function decisions(engine: StepEngine, closure: () => void, n: number): Promise<string> {
   let out = "";
@@ -33,21 +39,30 @@ async function decisions(engine: StepEngine, closure: () => void, n: number): Pr
   return out;
 }
 
-gpuTest("naive k = 2: the first step and every even step perturb; bwp = fwp -> 1.5", async () => {
+gpuTest("naive k = 2, 3: the seed's decision sequence step for step; bwp = fwp -> 1 + 1/k", async () => {
   const m = linear([1, 2, 3]);
-  for (const opt of ["vassore-sgd", "vassoremu-adamw"]) {
-    const engine = createEngine({ opt, crt: "naive", options: { crt_k: 2 }, set: m.set });
-    const n = 200;
+  for (
+    const [opt, k, n] of [["vassore-sgd", 2, 200], ["vassoremu-adamw", 2, 200], [
+      "vassore-sgd",
+      3,
+      40,
+    ]] as const
+  ) {
+    const engine = createEngine({ opt, crt: "naive", options: { crt_k: k }, set: m.set });
     const seq = await decisions(engine, m.closure, n);
-    assertEquals(seq.slice(0, 8), "PPsPsPsP", opt);
-    // Warm-up step 1 plus steps 2, 4, ..., n: 1 + n/2 inner passes.
+    const want = seedNaive(k, n);
+    assertEquals(seq, want, `${opt} k=${k}`);
+    const inner = want.split("").filter((d) => d === "P").length;
+    // Steps 1, 2 (warm-up) and every t with (t - 1) % k == 0: k = 2 -> 101 of 200, k = 3 -> 15 of 40.
+    assertEquals(inner, k === 2 ? 101 : 15, `${opt} k=${k} inner passes`);
     const { fwp, bwp } = engine.overheads();
-    assertClose(bwp, 1 + (1 + n / 2) / n, 1e-12, `${opt} bwp`);
+    assertClose(bwp, 1 + inner / n, 1e-12, `${opt} bwp`);
     assertClose(fwp, bwp, 0, `${opt} fwp`);
-    assert(Math.abs(bwp - 1.5) <= 1 / n, `${opt}: bwp ${bwp} is not 1.5 up to the warm-up step`);
-    assertEquals(engine.counters, { iterations: n, samSteps: n, innerForward: 101, innerBackward: 101 });
+    assertEquals(engine.counters, { iterations: n, samSteps: n, innerForward: inner, innerBackward: inner });
     engine.dispose();
   }
+  assertEquals(seedNaive(2, 8), "PPPsPsPs");
+  assertEquals(seedNaive(3, 10), "PPsPssPssP");
   m.dispose();
 });
 
@@ -68,17 +83,18 @@ gpuTest("random: decisions follow the seeded stream, p of the steps perturb", as
   };
   const a = await run(42), b = await run(42), c = await run(43);
   const r = mulberry32(42);
-  const want = Array.from({ length: n }, (_, t) => (r() < p || t === 0 ? "P" : "s")).join("");
+  // The seed: `rndm < p or counter <= 1`, one draw per SAM step, warm-up included.
+  const want = Array.from({ length: n }, (_, counter) => (r() < p || counter <= 1 ? "P" : "s")).join("");
   assertEquals(a, want, "seed 42");
   assertEquals(a, b, "same seed, same decisions");
   assert(a !== c, "another seed gives other decisions");
-  const frac = (a.slice(1).match(/P/g)?.length ?? 0) / (n - 1);
+  const frac = (a.slice(2).match(/P/g)?.length ?? 0) / (n - 2);
   assert(Math.abs(frac - p) < 0.08, `fraction ${frac}`);
   m.dispose();
 });
 
 gpuTest(
-  "gSAMflat: the first 100 steps perturb; reads start at step 100, one per step, awaited a step later",
+  "gSAMflat: the first 101 steps perturb (seed counter <= 100); reads start at step 101, awaited a step later",
   async () => {
     // A constant gradient: tau climbs towards ||g|| from below, so tau > phi * ||g|| (phi = 1) never
     // holds and gSAMflat would skip every step but for the warm-up.
@@ -98,14 +114,14 @@ gpuTest(
       const r = await engine.step(m.closure);
       reads.push(rt.stats().readbacks - before);
       seq += r.perturbed ? "P" : "s";
-      if (t === 101) {
-        assertClose(r.metrics.crt_gnorm, 5, 1e-5, "||g|| read for step 101");
-        assertClose(r.metrics.crt_tau, 5 * (1 - 0.9 ** 100), 1e-4, "tau read for step 101");
+      if (t === 102) {
+        assertClose(r.metrics.crt_gnorm, 5, 1e-5, "||g|| read for step 102");
+        assertClose(r.metrics.crt_tau, 5 * (1 - 0.9 ** 101), 1e-4, "tau read for step 102");
       }
     }
-    assertEquals(seq, "P".repeat(100) + "s".repeat(20));
-    assertEquals(reads.slice(0, 99), new Array(99).fill(0), "no readback during the warm-up");
-    assertEquals(reads.slice(99), new Array(21).fill(1), "one readback per step from step 100");
+    assertEquals(seq, "P".repeat(101) + "s".repeat(19));
+    assertEquals(reads.slice(0, 100), new Array(100).fill(0), "no readback during the warm-up");
+    assertEquals(reads.slice(100), new Array(20).fill(1), "one readback per step from step 101");
     const tau = (await engine.saveState().tensors["crt.tau"][0].data())[0];
     assertClose(tau, 5 * (1 - 0.9 ** 120), 1e-4, "tau after 120 steps");
     engine.dispose();
@@ -118,7 +134,7 @@ gpuTest("gSAMsharp with a large z skips after the warm-up; gSAMratio perturbs on
   const sharp = createEngine({ opt: "vassore-sgd", crt: "gSAMsharp", options: { crt_z: 10 }, set: m.set });
   const s = await decisions(sharp, m.closure, 105);
   // phi' = 0.9 / 10 + 0.1 = 0.19 and tau ~ ||g||: tau < phi' ||g|| is false.
-  assertEquals(s, "P".repeat(100) + "sssss");
+  assertEquals(s, "P".repeat(101) + "ssss");
   sharp.dispose();
   // z_two = 0.5: phi' = 1.9 > 1, so tau < phi' ||g|| holds and gSAMratio perturbs every step.
   const ratio = createEngine({
@@ -185,10 +201,10 @@ gpuTest(
           m.closure();
         });
       }
-      // Step 1 perturbs (warm-up), step 2 skips, step 3 perturbs (3 % 3 == 0).
+      // Steps 1 and 2 perturb (warm-up), step 3 skips (counter 2, 2 % 3 != 0).
       const want = mode === "once"
-        ? ["inner:1", "outer:0", "outer:1", "inner:1", "outer:0"]
-        : ["inner:1", "outer:1", "outer:1", "inner:1", "outer:1"];
+        ? ["inner:1", "outer:0", "inner:1", "outer:0", "outer:1"]
+        : ["inner:1", "outer:1", "inner:1", "outer:1", "outer:1"];
       assertEquals(seen, want, mode);
       engine.dispose();
     }

@@ -2,9 +2,10 @@
 // the number of tensors), one submit per step and no readbacks of its own, the extra buffers each
 // optimizer allocates, flat memory over steps, one decision per step, and checkpoint/resume.
 import * as sw from "../mod.ts";
-import { createEngine, type ParamSet, Registry, type StepEngine } from "../src/plugins/mod.ts";
+import { createEngine, loadPlugin, type ParamSet, Registry, type StepEngine } from "../src/plugins/mod.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { gpuTest } from "./harness.ts";
 import { disposeSet, makeSet, mlpModel, type Model, readFlat, split } from "./optim_fixtures.test.ts";
 import { makeMlp } from "./optim_reference.test.ts";
@@ -145,7 +146,7 @@ gpuTest("live buffers stay flat over steps (vassoremu-sgd with cosSim on the MLP
 });
 
 gpuTest("the criterion decides once per step; every hook sees that decision", async () => {
-  const registry = new Registry();
+  const registry = registerBuiltins(new Registry());
   const calls: string[] = [];
   registry.register({
     name: "everyThird",
@@ -182,6 +183,10 @@ gpuTest("the criterion decides once per step; every hook sees that decision", as
   disposeSet(set);
 });
 
+/** The built-ins and the AE-SAM example (`plugins/examples/ae_sam.ts`). */
+const registry = registerBuiltins(new Registry());
+await loadPlugin(new URL("../plugins/examples/ae_sam.ts", import.meta.url).href, registry);
+
 /** A checkpoint as it would be written to disk: plain arrays and JSON. */
 async function snapshot(engine: StepEngine, set: ParamSet) {
   const s = engine.saveState();
@@ -197,6 +202,8 @@ for (
     ["vassoremu-sgd", "random", 20, "flat"],
     ["vassore-adamw", "cosSim", 20, "groups"],
     ["vassoremu-sgd", "gSAMflat", 110, "flat"],
+    // A third-party criterion whose state (a tensor and CPU scalars) is declared, not hand-saved.
+    ["vassoremu-sgd", "ae_sam", 20, "groups"],
   ] as const
 ) {
   gpuTest(
@@ -212,7 +219,7 @@ for (
         }
         return seq;
       };
-      const spec = { opt, crt, options: { crt_p: 0.5, crt_c: -0.2 }, seed: 5 };
+      const spec = { opt, crt, options: { crt_p: 0.5, crt_c: -0.2, ae_warmup: 2 }, seed: 5, registry };
       // Uninterrupted.
       const setA = makeSet(split(model.w0, model.sizes), model.shapes, layout);
       const a = createEngine({ ...spec, set: setA });

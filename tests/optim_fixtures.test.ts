@@ -4,14 +4,9 @@
 // Run directly, this file checks the fixtures themselves.
 import * as sw from "../mod.ts";
 import { Storage, Tensor } from "../src/tensor/tensor.ts";
-import {
-  createEngine,
-  type ParamSet,
-  paramSet,
-  type PassContext,
-  type Registry,
-} from "../src/plugins/mod.ts";
-import type { StepEngine } from "../src/optim/engine.ts";
+import { createEngine, type ParamSet, type PassContext, type Registry } from "../src/plugins/mod.ts";
+import { paramSet } from "../src/step/mod.ts";
+import type { StepEngine } from "../src/step/engine.ts";
 import { assert, assertClose } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
 import {

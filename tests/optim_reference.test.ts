@@ -256,24 +256,30 @@ export class RefEngine {
     }
   }
 
+  /**
+   * The decision of 1-based SAM step t, written with the seed's formulas on the seed's counter
+   * c = t - 1 (its `iteration_step_counter` is still 0 at the first decision): `WARMUP_CONSTANT`
+   * 1, `WARMUP_CONSTANT_MEAN_BASED_METHODS` 100.
+   */
   decide(t: number): boolean {
     const c = this.cfg.crt;
+    const counter = t - 1;
     switch (c.kind) {
       case "baseline":
       case "schedule":
         return true;
       case "naive":
-        return t % c.k === 0 || t <= 1;
+        return counter % c.k === 0 || counter <= 1;
       case "random": {
         const r = this.rand();
-        return r < c.p || t <= 1;
+        return r < c.p || counter <= 1;
       }
       case "cosSim":
-        return t <= 1 || this.cosLast <= c.c;
+        return this.cosLast <= c.c || counter <= 1;
       case "custom":
         return c.decide(t);
       default: {
-        if (t <= 100) return true;
+        if (counter <= 100) return true;
         const phi = (1 - c.lam) * c.z + c.lam;
         const phiP = (1 - c.lam) / (c.kind === "gSAMratio" ? c.zTwo : c.z) + c.lam;
         const flat = this.tau > phi * this.gnormLast, sharp = this.tau < phiP * this.gnormLast;
@@ -366,7 +372,7 @@ if (Deno.mainModule === import.meta.url) {
     }
   });
 
-  Deno.test("reference: naive k = 2 perturbs on step 1 and every even step; SGD momentum by hand", () => {
+  Deno.test("reference: naive k = 2 perturbs on steps 1, 2 and every odd step; SGD momentum by hand", () => {
     const q = makeQuadratic(1);
     const ref = new RefEngine({
       base: { kind: "sgd", lr: 0.1, momentum: 0, weightDecay: 0, nesterov: false },
@@ -378,7 +384,7 @@ if (Deno.mainModule === import.meta.url) {
       seed: 1,
     }, q.w0);
     const seq = Array.from({ length: 6 }, (_, t) => ref.step((w) => quadraticGrad(q, w, t)).perturbed);
-    assertEquals(seq, [true, true, false, true, false, true]);
+    assertEquals(seq, [true, true, true, false, true, false]);
     // SGD with momentum 0.5 and Nesterov on f = w^2 / 2 from w = 1, lr 0.1:
     // d1 = 1, b1 = 1, step = 1 + 0.5 = 1.5 -> w = 0.85; d2 = 0.85, b2 = 0.5 + 0.85 = 1.35,
     // step = 0.85 + 0.675 = 1.525 -> w = 0.6975.

@@ -3,6 +3,7 @@
 // of the AE-SAM rule (weights within 1e-5 + 1e-5 |w|, identical decisions).
 import { formatOptionHelp, listOptions, loadPlugin, Registry, resolveConfig } from "../src/plugins/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { gpuTest } from "./harness.ts";
 import { assertTracesAgree, compare, quadraticModel } from "./optim_fixtures.test.ts";
 import { makeQuadratic, type RefConfig, type RefCriterion } from "./optim_reference.test.ts";
@@ -35,11 +36,11 @@ function aeSamReference(delta: number, c: number, warmup: number): RefCriterion 
 }
 
 gpuTest("ae_sam loads from a path or a URL, and its options appear in the option list", async () => {
-  const byPath = new Registry();
+  const byPath = registerBuiltins(new Registry());
   const loaded = await loadPlugin(EXAMPLE.pathname, byPath);
   assertEquals(loaded.map((d) => d.name), ["ae_sam"]);
   assert(byPath.criterion("ae_sam")?.source === EXAMPLE.pathname, "source is the specifier");
-  const byUrl = new Registry();
+  const byUrl = registerBuiltins(new Registry());
   await loadPlugin(EXAMPLE.href, byUrl);
   const opts = listOptions(byUrl);
   const mine = opts.filter((o) => o.owners.includes("ae_sam")).map((o) => o.flag);
@@ -54,14 +55,15 @@ gpuTest("ae_sam loads from a path or a URL, and its options appear in the option
   await assertRejects(() => loadPlugin(EXAMPLE.href, byUrl), /already registered by/);
   // Without loading it, the built-in registry does not know it.
   await assertRejects(
-    () => Promise.resolve(resolveConfig({ opt: "vassore-sgd", crt: "ae_sam" }, new Registry())),
+    () =>
+      Promise.resolve(resolveConfig({ opt: "vassore-sgd", crt: "ae_sam" }, registerBuiltins(new Registry()))),
     /^--crt: unknown criterion "ae_sam"/,
   );
 });
 
 for (const variant of ["vassore", "vassoremu"] as const) {
   gpuTest(`${variant}-sgd with ae_sam matches the float64 reference of the rule`, async () => {
-    const registry = new Registry();
+    const registry = registerBuiltins(new Registry());
     await loadPlugin(EXAMPLE.href, registry);
     const model = quadraticModel(makeQuadratic(21, 1.5));
     const [delta, c, warmup] = [0.8, 0.3, 3];

@@ -5,10 +5,12 @@ import * as sw from "../mod.ts";
 import {
   createEngine,
   defaultRegistry,
+  formatOptSpec,
   listOptions,
   loadPlugin,
   optimizerChoices,
   OptionError,
+  parseOptSpec,
   PluginError,
   pluginUrl,
   Registry,
@@ -16,11 +18,54 @@ import {
   resolveOptimizer,
 } from "../src/plugins/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
+import { BUILTINS, registerBuiltins } from "../plugins/builtins.ts";
 import { gpuTest } from "./harness.ts";
 import { disposeSet, makeSet } from "./optim_fixtures.test.ts";
 
-Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
+Deno.test("a registry knows no built-ins until the composition root registers them, once", () => {
   const r = new Registry();
+  assertEquals(r.list().length, 0);
+  assertEquals(listOptions(r).map((o) => o.name), ["opt", "crt", "bn_update"]);
+  assert(/unknown base optimizer "sgd" \(known: \)/.test(flagError(() => resolveOptimizer("sgd", r))));
+  registerBuiltins(r);
+  registerBuiltins(r); // idempotent: the same descriptors are not registered twice
+  assertEquals(r.list().length, BUILTINS.length);
+  assertEquals(r.list().map((x) => x.source), BUILTINS.map(() => "built-in"));
+  // A third-party plugin that took a built-in's name first makes the registration fail loudly.
+  const taken = new Registry();
+  taken.register({ name: "naive", kind: "criterion", description: "mine", create: () => ({}) }, "./mine.ts");
+  assert(
+    /criterion 'naive' is already registered by \.\/mine\.ts/.test(flagError(() => registerBuiltins(taken))),
+  );
+});
+
+function flagError(fn: () => unknown): string {
+  try {
+    fn();
+    return "";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+Deno.test("parseOptSpec: the one parser of --opt", () => {
+  assertEquals(parseOptSpec("sgd"), { opt: "sgd", variant: null, base: "sgd" });
+  assertEquals(parseOptSpec("vassoremu-adamw"), {
+    opt: "vassoremu-adamw",
+    variant: "vassoremu",
+    base: "adamw",
+  });
+  assertEquals(parseOptSpec("my_sam-sgd").variant, "my_sam");
+  for (const bad of ["", "-sgd", "sam-", "a-b-c", "sam--sgd"]) {
+    const msg = flagError(() => parseOptSpec(bad));
+    assertEquals(msg, `--opt must be <base> or <variant>-<base> (e.g. sgd, vasso-sgd), got "${bad}"`, bad);
+  }
+  assertEquals(formatOptSpec("vasso", "sgd"), "vasso-sgd");
+  assertEquals(formatOptSpec(null, "adamw"), "adamw");
+});
+
+Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
+  const r = registerBuiltins(new Registry());
   assertEquals(optimizerChoices(r), [
     "sgd",
     "adamw",
@@ -57,7 +102,7 @@ Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
 });
 
 Deno.test("listOptions has every seed flag once, with type, default, range and owners", () => {
-  const opts = listOptions(new Registry());
+  const opts = listOptions(registerBuiltins(new Registry()));
   const by = new Map(opts.map((o) => [o.name, o]));
   const seed =
     "opt crt lr weight_decay momentum nesterov betas eps rho theta crt_k crt_p crt_z z_two lam crt_c crt_s bn_update";
@@ -75,6 +120,9 @@ Deno.test("listOptions has every seed flag once, with type, default, range and o
   assertEquals(facts("weight_decay"), ["number", 0.001, "[0, inf)"]);
   assertEquals(facts("momentum"), ["number", 0.9, "[0, 1]"]);
   assertEquals(facts("betas"), ["numbers", [0.9, 0.999], "[0, 1)"]);
+  // The seed's defaults: z_two 0.5, crt_s [100-200].
+  assertEquals(facts("z_two"), ["number", 0.5, "(0, inf)"]);
+  assertEquals(facts("crt_s"), ["string", "[100-200]", null]);
   assertEquals(by.get("bn_update")!.choices, ["once", "both"]);
   assertEquals(by.get("rho")!.owners, ["sam", "vasso", "vassore", "vassoremu"]);
   assertEquals(by.get("lam")!.owners, ["gSAMflat", "gSAMsharp", "gSAMratio"]);
@@ -102,7 +150,7 @@ Deno.test("resolveConfig: typed values from raw strings, defaults filled in", ()
       betas: "0.8, 0.99",
       unrelated: 1,
     },
-    new Registry(),
+    registerBuiltins(new Registry()),
   );
   const o = cfg.options;
   assertEquals([o.number("lr"), o.number("crt_k"), o.boolean("nesterov"), o.numbers("betas")], [
@@ -123,7 +171,7 @@ Deno.test("resolveConfig: typed values from raw strings, defaults filled in", ()
 });
 
 Deno.test("bad values: a one-line error naming the flag", () => {
-  const r = new Registry();
+  const r = registerBuiltins(new Registry());
   const cases: [Record<string, unknown>, string, RegExp][] = [
     [{ rho: -0.1 }, "--rho", /^--rho must be in \[0, inf\), got -0\.1$/],
     [{ theta: 1.5 }, "--theta", /^--theta must be in \[0, 1\], got 1\.5$/],
@@ -169,7 +217,7 @@ Deno.test("bad values: a one-line error naming the flag", () => {
 
 gpuTest("createEngine reports option problems found at creation by flag", () => {
   const set = makeSet([new Float64Array(3)], [[3]]);
-  const r = new Registry();
+  const r = registerBuiltins(new Registry());
   const flagOf = (spec: Parameters<typeof createEngine>[0]) => {
     try {
       createEngine(spec).dispose();
@@ -183,11 +231,13 @@ gpuTest("createEngine reports option problems found at creation by flag", () => 
     "--nesterov: --nesterov needs --momentum > 0",
   );
   assert(
-    /^--crt_s: --crt_s is required with --crt schedule/.test(
-      flagOf({ set, opt: "sam-sgd", crt: "schedule", registry: r })!,
+    /^--crt_s: --crt_s lists no epochs/.test(
+      flagOf({ set, opt: "sam-sgd", crt: "schedule", options: { crt_s: "" }, registry: r })!,
     ),
     "empty crt_s",
   );
+  // Without --crt_s, the seed's default "[100-200]" applies.
+  assertEquals(flagOf({ set, opt: "sam-sgd", crt: "schedule", registry: r }), null);
   assertEquals(
     flagOf({ set, opt: "sam-sgd", crt: "schedule", options: { crt_s: "[0-2]" }, registry: r }),
     null,
@@ -265,7 +315,7 @@ const broken: [string, string, RegExp][] = [
 for (const [file, source, re] of broken) {
   Deno.test(`a broken plugin (${file}) is rejected naming the module and the problem`, async () => {
     const path = moduleFile(file, source);
-    const r = new Registry();
+    const r = registerBuiltins(new Registry());
     let err: unknown = null;
     try {
       await loadPlugin(path, r);
@@ -290,7 +340,7 @@ gpuTest(
       "noperturbation.ts",
       `export default { name: "lazy", kind: "optimizer", role: "sharpness", reuse: true, description: "d", create: () => ({}) };`,
     );
-    const r = new Registry();
+    const r = registerBuiltins(new Registry());
     await loadPlugin(throws, r);
     await loadPlugin(noPert, r);
     const set = makeSet([new Float64Array(2)], [[2]]);
@@ -329,7 +379,7 @@ export default {
 };
 `,
   );
-  const r = new Registry();
+  const r = registerBuiltins(new Registry());
   await loadPlugin(path, r);
   assert(optimizerChoices(r).includes("halfsam-adamw"), "halfsam-adamw is an --opt choice");
   const info = listOptions(r).find((o) => o.name === "half_factor")!;

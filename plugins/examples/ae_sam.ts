@@ -20,7 +20,7 @@ import {
   copy_,
   type CriterionHooks,
   type CriterionPlugin,
-  type PluginState,
+  type DeclaredState,
   readLater,
   type SetupContext,
   type StepContext,
@@ -33,12 +33,16 @@ class AeSam implements CriterionHooks {
   readonly #delta: number;
   readonly #c: number;
   readonly #warmup: number;
-  #mu = 0;
-  #sigma2 = 0;
-  #seen = 0;
-  /** ||g_outer||^2 of the last step on the GPU (kept for checkpoints), and its pending read. */
-  #last: Tensor = zeros([1]).keep();
+  /** The running statistics, and whether a step has produced a gradient norm yet. */
+  readonly #s = { mu: 0, sigma2: 0, seen: 0, started: false };
+  /** ||g_outer||^2 of the last step on the GPU, and its pending read. */
+  readonly #last: Tensor = zeros([1]).keep();
   #pending: Promise<Float32Array> | null = null;
+  /**
+   * Declared, so the engine checkpoints it and a resumed run decides exactly as an uninterrupted
+   * one: after a resume `#pending` is null and the next decision reads `last_gsq` afresh.
+   */
+  readonly state: DeclaredState = { tensors: { last_gsq: [this.#last] }, scalars: this.#s };
 
   constructor(setup: SetupContext) {
     this.#delta = setup.options.number("ae_delta");
@@ -47,19 +51,21 @@ class AeSam implements CriterionHooks {
   }
 
   async shouldPerturb(ctx: StepContext): Promise<boolean> {
-    if (!this.#pending) return true; // the first step: no gradient seen yet
-    const s = (await this.#pending)[0];
+    const st = this.#s;
+    if (!st.started) return true; // the first step: no gradient seen yet
+    const pending = this.#pending ?? readLater(this.#last);
     this.#pending = null;
-    if (this.#seen === 0) {
-      this.#mu = s;
-      this.#sigma2 = 0;
+    const s = (await pending)[0];
+    if (st.seen === 0) {
+      st.mu = s;
+      st.sigma2 = 0;
     } else {
       const d = this.#delta;
-      this.#mu = d * this.#mu + (1 - d) * s;
-      this.#sigma2 = d * this.#sigma2 + (1 - d) * (s - this.#mu) ** 2;
+      st.mu = d * st.mu + (1 - d) * s;
+      st.sigma2 = d * st.sigma2 + (1 - d) * (s - st.mu) ** 2;
     }
-    this.#seen++;
-    const threshold = this.#mu + this.#c * Math.sqrt(this.#sigma2);
+    st.seen++;
+    const threshold = st.mu + this.#c * Math.sqrt(st.sigma2);
     ctx.log("ae_gsq", s);
     ctx.log("ae_threshold", threshold);
     return ctx.step <= this.#warmup || s > threshold;
@@ -69,24 +75,7 @@ class AeSam implements CriterionHooks {
     // One fused reduction over the flat gradient buffer; only its single float travels back.
     copy_([sumOfSquares(ctx.grads)], [this.#last]);
     this.#pending = readLater(this.#last);
-  }
-
-  saveState(): PluginState {
-    const json = { mu: this.#mu, sigma2: this.#sigma2, seen: this.#seen, pending: this.#pending !== null };
-    return { tensors: { last_gsq: [this.#last] }, json };
-  }
-
-  loadState(s: PluginState): void {
-    this.#mu = Number(s.json.mu ?? 0);
-    this.#sigma2 = Number(s.json.sigma2 ?? 0);
-    this.#seen = Number(s.json.seen ?? 0);
-    if (s.tensors.last_gsq) copy_(s.tensors.last_gsq, [this.#last]);
-    // Resume exactly: the next decision needs the last step's value, as it would have without a stop.
-    this.#pending = s.json.pending ? readLater(this.#last) : null;
-  }
-
-  dispose(): void {
-    this.#last.dispose();
+    this.#s.started = true;
   }
 }
 

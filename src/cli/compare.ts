@@ -29,11 +29,15 @@
 import { stringify } from "csv-stringify/sync";
 import { main as train } from "./train.ts";
 import { parseTrainArgs, UsageError } from "./args.ts";
-import { OptionError, PluginError } from "../plugins/mod.ts";
+import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
+import { registerBuiltins } from "../../plugins/builtins.ts";
 import { DatasetError } from "../data/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { writeResultsPlot } from "../plot/results_plot.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
+
+// Composition root: the built-in plugins join the process-wide registry before any flag is read.
+registerBuiltins(defaultRegistry());
 
 /** The configurations compared when `--configs` is not given. */
 export const DEFAULT_CONFIGS =

@@ -19,7 +19,11 @@ import { DivergedError, RunSetupError, runTraining, type TrainIO } from "../trai
 import { AdapterIndexError, gpuContext, NoAdapterError } from "../gpu/device.ts";
 import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
-import { OptionError, PluginError } from "../plugins/mod.ts";
+import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
+import { registerBuiltins } from "../../plugins/builtins.ts";
+
+// Composition root: the built-in plugins join the process-wide registry before any flag is read.
+registerBuiltins(defaultRegistry());
 
 /** Hosts of `--plugin` URLs in `argv` that this process may not import from. */
 export function hostsNeedingImport(argv: readonly string[]): string[] {

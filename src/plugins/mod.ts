@@ -1,40 +1,54 @@
 /**
- * The plugin front door: the registry, `loadPlugin`, `--opt`/`--crt` resolution, the option list
- * for `--help` and validation, `createEngine`, and the API plugin authors build on (descriptor
- * and hook types, typed options, the GPU helpers optimizers and criteria use).
+ * The plugin front door: everything a third-party optimizer or criterion imports, and what a host
+ * (the CLI, a training loop) needs to load plugins and build the step engine. Plugin modules
+ * import this file only; see `src/plugins/README.md` for the guide, the hook table and two worked
+ * examples (`plugins/examples/ae_sam.ts`, `plugins/examples/look_sam.ts`).
  *
- * A training loop:
+ * A criterion that perturbs every third step after a two-step warm-up:
  *
  * ```ts
- * import { createEngine, loadPlugin } from "./src/plugins/mod.ts";
- * for (const p of args.plugin) await loadPlugin(p);          // --plugin, repeatable
- * const engine = createEngine({ opt: "vassoremu-sgd", crt: "gSAMflat", options: args, set: model.paramSet(), seed: 3107 });
- * for (let epoch = 0; epoch < epochs; epoch++) {
- *   engine.startEpoch(epoch);
- *   for (const [x, y] of batches) {
- *     const r = await engine.step((pass) => tidy(() => {
- *       const loss = crossEntropy(model.forward(x, { train: true, updateBnStats: pass.updateBnStats }), y);
- *       backward(loss);
- *       return loss;
- *     }));
- *     r.inner?.dispose();
- *     // log r.perturbed, r.metrics; dispose r.outer when done with it
- *   }
- * }
- * const { fwp, bwp } = engine.overheads();
+ * import { type CriterionPlugin, every, warmup } from "./mod.ts";
+ *
+ * const third: CriterionPlugin = {
+ *   name: "third",
+ *   kind: "criterion",
+ *   description: "perturb every third SAM step",
+ *   create: () => warmup(2, every(3)),
+ * };
+ * // A plugin module exports it: `export default third;`
+ * console.log(third.name);
  * ```
  *
- * The CLI builds `--help` from `listOptions()` (or `formatOptionHelp`) and checks a whole
- * configuration up front with `resolveConfig(values)`, which throws an `OptionError` whose
- * one-line message names the flag.
+ * A host registers the built-ins (the registry knows none), loads `--plugin` modules, checks the
+ * options and builds the engine:
+ *
+ * ```ts
+ * import { createEngine, defaultRegistry, loadPlugin } from "./mod.ts";
+ * import { registerBuiltins } from "../../plugins/builtins.ts";
+ * import { paramSet } from "../step/mod.ts";
+ * import { tensor } from "../ops/elementwise.ts";
+ *
+ * registerBuiltins(defaultRegistry());
+ * await loadPlugin("plugins/examples/ae_sam.ts"); // --plugin, repeatable
+ * const set = paramSet([tensor([1, 2, 3], [3]).keep()]);
+ * const engine = createEngine({ set, opt: "vassore-sgd", crt: "ae_sam", options: { lr: 0.1 } });
+ * engine.dispose();
+ * ```
+ *
+ * `resolveConfig(values)` checks a whole configuration up front and throws an `OptionError`
+ * whose one-line message names the flag; `listOptions()` and `formatOptionHelp` give `--help`.
  *
  * @module
  */
+
+// ---- Writing a plugin: descriptors, hooks, declared state, options.
 export type {
   BaseOptimizerPlugin,
   CriterionHooks,
   CriterionPlugin,
+  DeclaredState,
   EpochContext,
+  JsonValue,
   Perturbation,
   PluginDescriptor,
   PluginInfo,
@@ -44,10 +58,10 @@ export type {
   SharpnessPlugin,
   StepContext,
   StepHooks,
+  StepLoss,
 } from "./api.ts";
+export type { BaseOptimizer, PluginState } from "../step/types.ts";
 export {
-  coerceOption,
-  formatRange,
   type NumericRange,
   OptionError,
   type OptionSpec,
@@ -55,6 +69,21 @@ export {
   type OptionValue,
   OptionValues,
 } from "./options.ts";
+
+// ---- Decision rules from parts.
+export { all, any, type Decision, every, type Rule, warmup } from "./combinators.ts";
+
+// ---- GPU helpers for hooks: group-aware fused ops over tensor lists, state buffers, async reads.
+export type { Coef, ScalarMode } from "../ops/multi_tensor.ts";
+export { axpby_, axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../step/grouped.ts";
+export { cosineStats } from "../step/cosine.ts";
+export { stateLike } from "../step/layout.ts";
+export { readLater } from "../step/readback.ts";
+export { zeros } from "../ops/elementwise.ts";
+export { keep, tidy } from "../tensor/scope.ts";
+export type { Tensor } from "../tensor/tensor.ts";
+
+// ---- Hosting plugins: registry, loading, `--opt` / `--crt` resolution, the engine.
 export {
   BN_UPDATE,
   defaultRegistry,
@@ -65,6 +94,7 @@ export {
   type RegisteredOption,
   Registry,
 } from "./registry.ts";
+export { formatOptSpec, type OptSpec, parseOptSpec } from "./opt_spec.ts";
 export {
   createEngine,
   type EngineSpec,
@@ -78,12 +108,16 @@ export {
   type ResolvedOptimizer,
   resolveOptimizer,
 } from "./resolve.ts";
-export { descriptorProblems } from "./validate.ts";
 export { crtParameterCell, hyperparametersCell, type PluginReport, pyFloat, seedValue } from "./report.ts";
-export * from "../optim/mod.ts";
-// The multi-tensor ops, group-aware: what optimizers and criteria should use on ParamSet lists.
-export type { Coef } from "../ops/multi_tensor.ts";
-export { axpby_, axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../optim/grouped.ts";
-export { zeros } from "../ops/elementwise.ts";
-export { keep, tidy } from "../tensor/scope.ts";
-export type { Tensor } from "../tensor/tensor.ts";
+export {
+  type BnUpdate,
+  type ComputeGrad,
+  type Counters,
+  type EngineState,
+  type ParamSet,
+  type Pass,
+  type PassContext,
+  PluginHookError,
+  StepEngine,
+  type StepResult,
+} from "../step/mod.ts";

@@ -4,18 +4,21 @@
  *
  * @module
  */
+import type { OptionValue } from "../step/options.ts";
+export { type OptionValue, OptionValues } from "../step/options.ts";
 
 /** The value types an option may take; `numbers` is a list (e.g. `--betas 0.9 0.999`). */
 export type OptionType = "number" | "integer" | "boolean" | "string" | "numbers";
 
-/** A resolved option value. */
-export type OptionValue = number | boolean | string | readonly number[];
-
 /** Inclusive bounds unless marked exclusive; either side may be left open. */
 export interface NumericRange {
+  /** Lower bound. */
   min?: number;
+  /** Upper bound. */
   max?: number;
+  /** Whether the lower bound itself is excluded. */
   minExclusive?: boolean;
+  /** Whether the upper bound itself is excluded. */
   maxExclusive?: boolean;
 }
 
@@ -23,7 +26,9 @@ export interface NumericRange {
 export interface OptionSpec {
   /** snake_case, as in the seed (`crt_k`); the flag is `--crt_k`. */
   name: string;
+  /** The value type. */
   type: OptionType;
+  /** The value when the flag is not given (must pass the checks). */
   default: OptionValue;
   /** Allowed values of a number, an integer, or each element of a list. */
   range?: NumericRange;
@@ -39,6 +44,7 @@ export interface OptionSpec {
 
 /** An invalid option value: `flag` is e.g. `--theta`; the message is one line that names it. */
 export class OptionError extends Error {
+  /** `flag` is the flag at fault, e.g. `--theta`; `message` one line naming it. */
   constructor(readonly flag: string, message: string) {
     super(message);
     this.name = "OptionError";
@@ -125,61 +131,4 @@ export function coerceOption(spec: OptionSpec, raw: unknown): OptionValue {
   const problem = spec.check?.(value);
   if (problem) throw new OptionError(flag, `${flag} ${problem}`);
   return value;
-}
-
-/**
- * Resolved option values with typed getters. Plugins read their options through it; a missing
- * option or a wrong type is a programming error in the plugin and throws.
- */
-export class OptionValues {
-  readonly #values: Readonly<Record<string, OptionValue>>;
-
-  constructor(values: Record<string, OptionValue>) {
-    this.#values = Object.freeze({ ...values });
-  }
-
-  #get(name: string, type: "number" | "boolean" | "string" | "numbers"): OptionValue {
-    const v = this.#values[name];
-    if (v === undefined) throw new Error(`option --${name} is not registered`);
-    const actual = Array.isArray(v) ? "numbers" : typeof v;
-    if (actual !== type) throw new Error(`option --${name} is not a ${type}`);
-    return v;
-  }
-
-  /** A number or integer option. */
-  number(name: string): number {
-    return this.#get(name, "number") as number;
-  }
-
-  /** A boolean option. */
-  boolean(name: string): boolean {
-    return this.#get(name, "boolean") as boolean;
-  }
-
-  /** A string option. */
-  string(name: string): string {
-    return this.#get(name, "string") as string;
-  }
-
-  /** A list-of-numbers option. */
-  numbers(name: string): readonly number[] {
-    return this.#get(name, "numbers") as readonly number[];
-  }
-
-  /** Any option's value, whatever its type; throws for an option that is not registered. */
-  get(name: string): OptionValue {
-    const v = this.#values[name];
-    if (v === undefined) throw new Error(`option --${name} is not registered`);
-    return v;
-  }
-
-  /** Whether `name` has a value. */
-  has(name: string): boolean {
-    return name in this.#values;
-  }
-
-  /** All values, e.g. for the run's config file. */
-  toJSON(): Record<string, OptionValue> {
-    return { ...this.#values };
-  }
 }

@@ -1,13 +1,15 @@
 /**
- * The plugin registry: built-in and loaded descriptors by kind and name, and the merged table of
- * the options they declare (an option shared by several plugins is listed once, with its owners).
+ * The plugin registry: registered descriptors by kind and name, and the merged table of the
+ * options they declare (an option shared by several plugins is listed once, with its owners). It
+ * knows no plugin by name: the composition root (the CLI entry points, `mod.ts`) registers the
+ * built-ins with `registerBuiltins` from `plugins/builtins.ts`, and `--plugin` modules with
+ * `loadPlugin`.
  *
  * `loadPlugin(specifier)` imports a third-party module (a path or a URL) and registers what it
  * exports after validating it; any problem is a {@link PluginError} naming the module.
  *
  * @module
  */
-import { BUILTINS } from "../../plugins/builtins.ts";
 import type { CriterionPlugin, PluginDescriptor, SharpnessPlugin } from "./api.ts";
 import type { BaseOptimizerPlugin } from "./api.ts";
 import type { OptionSpec } from "./options.ts";
@@ -15,6 +17,7 @@ import { descriptorProblems } from "./validate.ts";
 
 /** A plugin that cannot be loaded or registered; the message names the module (`source`). */
 export class PluginError extends Error {
+  /** `source` is the module specifier (or "built-in"); `message` one line naming it. */
   constructor(readonly source: string, message: string) {
     super(message);
     this.name = "PluginError";
@@ -23,13 +26,17 @@ export class PluginError extends Error {
 
 /** A registered descriptor and where it came from ("built-in" or the module specifier). */
 export interface Registered<D extends PluginDescriptor = PluginDescriptor> {
+  /** The descriptor as registered. */
   descriptor: D;
+  /** "built-in" or the `--plugin` specifier it came from. */
   source: string;
 }
 
 /** An option in the merged table: its spec and the plugins that declare it. */
 export interface RegisteredOption {
+  /** The option's spec (the same from every owner). */
   spec: OptionSpec;
+  /** The plugins that declare it. */
   owners: string[];
 }
 
@@ -52,10 +59,9 @@ export class Registry {
   #plugins = new Map<string, Registered>();
   #options = new Map<string, RegisteredOption>();
 
-  /** A registry with the engine's options and, unless `builtins` is false, the built-in plugins. */
-  constructor(builtins = true) {
+  /** An empty registry: the engine's own options (`--bn_update`), no plugins. */
+  constructor() {
     this.#options.set(BN_UPDATE.name, { spec: BN_UPDATE, owners: ["engine"] });
-    if (builtins) this.registerAll(BUILTINS, "built-in");
   }
 
   /** Validates and registers one descriptor; see {@link registerAll}. */
@@ -108,6 +114,11 @@ export class Registry {
     }
   }
 
+  /** Whether this very descriptor object is registered (not just one of the same name). */
+  has(d: PluginDescriptor): boolean {
+    return this.#plugins.get(`${d.kind}:${d.name}`)?.descriptor === d;
+  }
+
   /** Every registered plugin, optionally of one kind, in registration order. */
   list(kind?: PluginDescriptor["kind"]): Registered[] {
     return [...this.#plugins.values()].filter((r) => !kind || r.descriptor.kind === kind);
@@ -142,7 +153,10 @@ export class Registry {
 
 let shared: Registry | null = null;
 
-/** The process-wide registry the CLI uses (built-ins plus whatever `loadPlugin` added). */
+/**
+ * The process-wide registry: what the composition root registered (the built-ins, via
+ * `registerBuiltins`) plus whatever `loadPlugin` added. Empty until then.
+ */
 export function defaultRegistry(): Registry {
   return shared ??= new Registry();
 }

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type BnUpdate, StepEngine } from "../optim/engine.ts";
-import type { BaseOptimizer, ParamSet } from "../optim/types.ts";
+import { type BnUpdate, StepEngine } from "../step/engine.ts";
+import type { BaseOptimizer, ParamSet } from "../step/types.ts";
 import type {
   BaseOptimizerPlugin,
   CriterionHooks,
@@ -27,12 +27,16 @@ import {
 } from "./options.ts";
 import { defaultRegistry, type Registered, type Registry } from "./registry.ts";
 import { PluginError } from "./registry.ts";
+import { formatOptSpec, parseOptSpec } from "./opt_spec.ts";
 import { hookProblems, sharpnessHookProblems } from "./validate.ts";
 
 /** `--opt` resolved: the base optimizer and, for `<variant>-<base>`, the sharpness optimizer. */
 export interface ResolvedOptimizer {
+  /** The `--opt` value. */
   opt: string;
+  /** The base optimizer. */
   base: Registered<BaseOptimizerPlugin>;
+  /** The SAM-family variant, or null for a plain run. */
   sharpness: Registered<SharpnessPlugin> | null;
 }
 
@@ -41,7 +45,7 @@ export interface ResolvedOptimizer {
  * `sam-sgd`, `vasso-adamw`, `vassoremu-sgd`. Throws {@link OptionError} for `--opt`.
  */
 export function resolveOptimizer(opt: string, registry: Registry = defaultRegistry()): ResolvedOptimizer {
-  const parts = opt.split("-");
+  const spec = parseOptSpec(opt);
   const bases = registry.list("optimizer").filter((r) =>
     (r.descriptor as BaseOptimizerPlugin).role === "base"
   );
@@ -49,29 +53,22 @@ export function resolveOptimizer(opt: string, registry: Registry = defaultRegist
     (r.descriptor as SharpnessPlugin).role === "sharpness"
   );
   const names = (rs: Registered[]) => rs.map((r) => r.descriptor.name).join(", ");
-  if (parts.length > 2 || parts.some((p) => !p)) {
-    throw new OptionError(
-      "--opt",
-      `--opt must be <base> or <variant>-<base> (e.g. sgd, vasso-sgd), got "${opt}"`,
-    );
-  }
-  const baseName = parts[parts.length - 1];
-  const base = registry.baseOptimizer(baseName);
+  const base = registry.baseOptimizer(spec.base);
   if (!base) {
-    const hint = parts.length === 1 && registry.sharpness(baseName)
-      ? `; "${baseName}" is a SAM variant, e.g. ${baseName}-sgd`
+    const hint = spec.variant === null && registry.sharpness(spec.base)
+      ? `; "${spec.base}" is a SAM variant, e.g. ${spec.base}-sgd`
       : "";
     throw new OptionError(
       "--opt",
-      `--opt "${opt}": unknown base optimizer "${baseName}" (known: ${names(bases)})${hint}`,
+      `--opt "${opt}": unknown base optimizer "${spec.base}" (known: ${names(bases)})${hint}`,
     );
   }
-  if (parts.length === 1) return { opt, base, sharpness: null };
-  const sharpness = registry.sharpness(parts[0]);
+  if (spec.variant === null) return { opt, base, sharpness: null };
+  const sharpness = registry.sharpness(spec.variant);
   if (!sharpness) {
     throw new OptionError(
       "--opt",
-      `--opt "${opt}": unknown SAM variant "${parts[0]}" (known: ${names(variants)})`,
+      `--opt "${opt}": unknown SAM variant "${spec.variant}" (known: ${names(variants)})`,
     );
   }
   return { opt, base, sharpness };
@@ -95,21 +92,28 @@ export function optimizerChoices(registry: Registry = defaultRegistry()): string
   const opts = registry.list("optimizer").map((r) => r.descriptor as BaseOptimizerPlugin | SharpnessPlugin);
   const bases = opts.filter((d) => d.role === "base").map((d) => d.name);
   const variants = opts.filter((d) => d.role === "sharpness").map((d) => d.name);
-  return [...bases, ...variants.flatMap((v) => bases.map((b) => `${v}-${b}`))];
+  return [...bases, ...variants.flatMap((v) => bases.map((b) => formatOptSpec(v, b)))];
 }
 
 /** One option for `--help` and validation. */
 export interface OptionInfo {
+  /** The option's name (snake_case). */
   name: string;
   /** `--name`. */
   flag: string;
+  /** The value type. */
   type: OptionType;
+  /** The default value. */
   default: OptionValue;
+  /** Allowed values of a number. */
   range?: NumericRange;
   /** The range as `--help` shows it, e.g. "[0, 1]". */
   rangeText?: string;
+  /** Allowed values of a string. */
   choices?: readonly string[];
+  /** Exact length of a list. */
   length?: number;
+  /** One line for `--help`. */
   help: string;
   /** The plugins (or "engine") that declare it. */
   owners: string[];
@@ -168,9 +172,13 @@ export function formatOptionHelp(o: OptionInfo): string {
 
 /** The result of {@link resolveConfig}: what to build, with every option typed and checked. */
 export interface ResolvedConfig {
+  /** `--opt` resolved. */
   optimizer: ResolvedOptimizer;
+  /** `--crt` resolved. */
   criterion: Registered<CriterionPlugin>;
+  /** `--bn_update`. */
   bnUpdate: BnUpdate;
+  /** Every registered option, typed and checked. */
   options: OptionValues;
 }
 
@@ -202,9 +210,10 @@ export function resolveConfig(
     );
   }
   if (sharp && skips && !sharp.reuse) {
-    const reusers = optimizerChoices(registry).filter((o) =>
-      registry.sharpness(o.split("-")[0])?.descriptor.reuse
-    );
+    const reusers = optimizerChoices(registry).filter((o) => {
+      const v = parseOptSpec(o).variant;
+      return v !== null && registry.sharpness(v)?.descriptor.reuse;
+    });
     throw new OptionError(
       "--crt",
       `--crt ${crt} skips inner gradients, which --opt ${opt} cannot do; use a reusing optimizer (${
@@ -227,6 +236,7 @@ export interface EngineSpec {
   options?: Record<string, unknown>;
   /** Seed of the criteria's random stream (the CLI's `--seed`). */
   seed?: number;
+  /** Where names are looked up; default the process-wide registry. */
   registry?: Registry;
 }
 
@@ -273,9 +283,16 @@ export function createEngine(spec: EngineSpec): StepEngine {
     set: spec.set,
     base,
     sharpness: sharp
-      ? { name: sharp.descriptor.name, hooks: sharpHooks!, reuse: sharp.descriptor.reuse }
+      ? {
+        name: sharp.descriptor.name,
+        source: sharp.source,
+        hooks: sharpHooks!,
+        reuse: sharp.descriptor.reuse,
+      }
       : null,
-    criterion: crtHooks ? { name: cfg.criterion.descriptor.name, hooks: crtHooks } : null,
+    criterion: crtHooks
+      ? { name: cfg.criterion.descriptor.name, source: cfg.criterion.source, hooks: crtHooks }
+      : null,
     options: cfg.options,
     bnUpdate: cfg.bnUpdate,
     seed: spec.seed,

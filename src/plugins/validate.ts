@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Tensor } from "../tensor/tensor.ts";
 import { coerceOption, OptionError, type OptionSpec } from "./options.ts";
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -106,18 +107,46 @@ const HOOKS = [
   "samStep",
   "shouldPerturb",
   "beforeAscent",
+  "beforeBaseStep",
   "afterStep",
-  "saveState",
-  "loadState",
   "dispose",
-  "step",
 ];
 
-/** Problems of a hooks object: known hook names that are not functions. */
+/** Problems of a hooks object: known hook names that are not functions, a malformed `state`. */
 export function hookProblems(h: unknown): string[] {
   if (!h || typeof h !== "object") return ["create() must return an object of hooks"];
   const r = h as Record<string, unknown>;
-  return HOOKS.filter((k) => r[k] !== undefined && typeof r[k] !== "function").map((k) =>
+  const out = HOOKS.filter((k) => r[k] !== undefined && typeof r[k] !== "function").map((k) =>
     `hook ${k} must be a function`
   );
+  if (r.saveState !== undefined || r.loadState !== undefined) {
+    out.push(
+      "saveState/loadState are not plugin hooks: declare `state: { tensors, scalars }` and the engine checkpoints it",
+    );
+  }
+  if (r.state !== undefined) out.push(...stateProblems(r.state));
+  return out;
+}
+
+function stateProblems(st: unknown): string[] {
+  if (!st || typeof st !== "object") return ["state must be an object { tensors?, scalars? }"];
+  const { tensors, scalars } = st as Record<string, unknown>;
+  const out: string[] = [];
+  if (tensors !== undefined) {
+    const ok = !!tensors && typeof tensors === "object" &&
+      Object.values(tensors).every((l) => Array.isArray(l) && l.every((t) => t instanceof Tensor));
+    if (!ok) out.push("state.tensors must map names to arrays of tensors");
+  }
+  if (scalars !== undefined) {
+    let ok = !!scalars && typeof scalars === "object" && !Array.isArray(scalars);
+    if (ok) {
+      try {
+        JSON.stringify(scalars);
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) out.push("state.scalars must be a plain object of JSON values");
+  }
+  return out;
 }

@@ -15,7 +15,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { Module } from "../nn/module.ts";
 import { loadWeights, saveWeights } from "../nn/weights.ts";
 import { readSafetensors, type SafeTensor, writeSafetensors } from "../nn/safetensors.ts";
-import type { PluginState } from "../optim/types.ts";
+import type { PluginState } from "../step/types.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
 /** The manifest: where training stands and the CPU-side state of everything. */

@@ -18,7 +18,7 @@ import { noGrad } from "../autograd/tape.ts";
 import { tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
-import { sumOfSquares } from "../optim/grouped.ts";
+import { sumOfSquares } from "../step/grouped.ts";
 import { loadWeights } from "../nn/weights.ts";
 import { readSafetensors } from "../nn/safetensors.ts";
 import { acquireLock, type Lock, LockHeldError } from "../io/lock.ts";
@@ -27,7 +27,7 @@ import { type Dataset, DatasetError, loadDataset, Loader, type Split } from "../
 import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine } from "../plugins/mod.ts";
-import type { StepEngine } from "../optim/engine.ts";
+import type { StepEngine } from "../step/engine.ts";
 import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
 import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";

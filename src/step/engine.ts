@@ -13,7 +13,7 @@
  * 5. Save w into a copy (a buffer copy), w += e (one fused dispatch).
  * 6. Zero grads, outer pass at w + e.
  * 7. Restore w exactly from the copy (not by subtracting e, which would not round-trip in f32).
- * 8. Base optimizer step with the outer gradient.
+ * 8. `beforeBaseStep` hooks (they may rewrite the outer gradient), then the base optimizer step.
  * 9. `afterStep` hooks (norms, tau, copies, asynchronous reads for the next decision); submit.
  *
  * Nothing is read back to the CPU by the engine itself; criteria read the scalars they need
@@ -27,9 +27,16 @@
 import { runtime } from "../gpu/runtime.ts";
 import { axpy_, copy_ } from "./grouped.ts";
 import { tidy } from "../tensor/scope.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import type { CriterionHooks, EpochContext, SharpnessHooks, StepContext, StepHooks } from "../plugins/api.ts";
-import type { OptionValues } from "../plugins/options.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import type {
+  CriterionHooks,
+  EpochContext,
+  JsonValue,
+  SharpnessHooks,
+  StepContext,
+  StepHooks,
+} from "./hooks.ts";
+import type { OptionValues } from "./options.ts";
 import { stateLike, zeroList } from "./layout.ts";
 import { Rng } from "./rng.ts";
 import {
@@ -45,14 +52,47 @@ import {
 /** When BatchNorm running statistics update: on the first forward pass of a step, or on every one. */
 export type BnUpdate = "once" | "both";
 
+/**
+ * A hook of a plugin failed: it threw, or a boolean hook returned something else. The message is
+ * one line naming the plugin, its file, the hook and the SAM step, e.g.
+ * `plugin aesam (./ae_sam.ts): shouldPerturb threw at step 3: boom`, so a trainer can print it as is.
+ */
+export class PluginHookError extends Error {
+  /** See the class documentation; `detail` ends the message, `cause` is the original error. */
+  constructor(
+    /** The plugin's name (`--opt` variant or `--crt`). */
+    readonly plugin: string,
+    /** Where it was loaded from: the `--plugin` specifier, or "built-in". */
+    readonly source: string,
+    /** The hook, e.g. "shouldPerturb". */
+    readonly hook: string,
+    /** The 1-based SAM step the hook ran for (the coming one for `samStep`, the epoch's next for `onEpochStart`). */
+    readonly step: number,
+    /** What went wrong, e.g. "threw at step 3: boom". */
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`plugin ${plugin} (${source}): ${hook} ${detail}`, options);
+    this.name = "PluginHookError";
+  }
+}
+
+/** A sharpness optimizer or criterion as the engine holds it: its hooks, name and origin. */
+export interface EnginePlugin<H> {
+  name: string;
+  /** The `--plugin` specifier it came from, or "built-in" (default); named in hook errors. */
+  source?: string;
+  hooks: H;
+}
+
 /** The parts an engine is assembled from (`createEngine` in `src/plugins` builds them from names). */
 export interface EngineParts {
   set: ParamSet;
   base: BaseOptimizer;
   /** The SAM-family variant; absent for a plain `sgd` / `adamw` run. */
-  sharpness?: { name: string; hooks: SharpnessHooks; reuse: boolean } | null;
+  sharpness?: (EnginePlugin<SharpnessHooks> & { reuse: boolean }) | null;
   /** The decision rule; absent means always perturb. */
-  criterion?: { name: string; hooks: CriterionHooks } | null;
+  criterion?: EnginePlugin<CriterionHooks> | null;
   options: OptionValues;
   bnUpdate?: BnUpdate;
   /** Seed of the stream criteria draw from (`ctx.random()`). */
@@ -69,6 +109,7 @@ export interface StepResult<T> {
   sam: boolean;
   /** Whether a fresh inner gradient was computed. */
   perturbed: boolean;
+  /** 1-based iteration of this step. */
   iteration: number;
   /** The SAM step t, or 0 for a plain step. */
   step: number;
@@ -79,8 +120,16 @@ export interface StepResult<T> {
 /** A checkpoint of the whole engine: prefixed plugin tensors and JSON. */
 export type EngineState = PluginState;
 
+/** The loss tensor in what a gradient closure returned: the value itself, or its `loss` field. */
+function lossOf(r: unknown): Tensor | null {
+  if (r instanceof Tensor) return r;
+  const l = r !== null && typeof r === "object" ? (r as { loss?: unknown }).loss : undefined;
+  return l instanceof Tensor ? l : null;
+}
+
 class Ctx implements StepContext {
   perturb = false;
+  readonly loss: { outer: Tensor | null; inner: Tensor | null } = { outer: null, inner: null };
   constructor(
     readonly step: number,
     readonly iteration: number,
@@ -105,24 +154,27 @@ class Ctx implements StepContext {
 export class StepEngine {
   /** Counters as in the seed; see {@link overheads}. */
   readonly counters: Counters = { iterations: 0, samSteps: 0, innerForward: 0, innerBackward: 0 };
+  /** When BatchNorm statistics update (`--bn_update`). */
   readonly bnUpdate: BnUpdate;
+  /** The base optimizer (its `lr` is the engine's). */
   readonly base: BaseOptimizer;
   #set: ParamSet;
   #sharp: EngineParts["sharpness"];
   #crt: EngineParts["criterion"];
-  #hooks: StepHooks[];
+  #plugins: EnginePlugin<StepHooks>[];
   #options: OptionValues;
   #rng: Rng;
   #epoch = 0;
   #saved: Tensor[] | null = null;
   #busy = false;
 
+  /** Assembles an engine; `createEngine` builds the parts from names. */
   constructor(parts: EngineParts) {
     this.#set = parts.set;
     this.base = parts.base;
     this.#sharp = parts.sharpness ?? null;
     this.#crt = parts.criterion ?? null;
-    this.#hooks = [this.#sharp?.hooks, this.#crt?.hooks].filter((h): h is StepHooks => !!h);
+    this.#plugins = [this.#sharp, this.#crt].filter((p): p is EnginePlugin<StepHooks> => !!p);
     this.#options = parts.options;
     this.bnUpdate = parts.bnUpdate ?? "once";
     this.#rng = new Rng(parts.seed ?? 3107);
@@ -142,7 +194,10 @@ export class StepEngine {
   startEpoch(epoch: number): void {
     this.#epoch = epoch;
     const ctx: EpochContext = { epoch, options: this.#options };
-    for (const h of this.#hooks) if (h.onEpochStart) tidy(() => h.onEpochStart!(ctx));
+    const step = this.counters.samSteps + 1;
+    for (const p of this.#plugins) {
+      if (p.hooks.onEpochStart) tidy(() => guard(p, "onEpochStart", step, () => p.hooks.onEpochStart!(ctx)));
+    }
   }
 
   /** Forward/backward overhead over plain SGD so far: 1 + inner passes / iterations. */
@@ -190,7 +245,13 @@ export class StepEngine {
     );
     const sharp = this.#sharp;
     let sam = sharp !== null;
-    for (const h of this.#hooks) if (sam && h.samStep && !tidy(() => h.samStep!(ctx))) sam = false;
+    for (const p of this.#plugins) {
+      if (
+        sam && p.hooks.samStep && !tidy(() => guardBool(p, "samStep", ctx.step, () => p.hooks.samStep!(ctx)))
+      ) {
+        sam = false;
+      }
+    }
 
     if (!sharp || !sam) {
       this.#zero();
@@ -202,8 +263,12 @@ export class StepEngine {
 
     const t = ++c.samSteps;
     let perturb = true;
-    for (const h of this.#hooks) {
-      if (h.shouldPerturb && !(await h.shouldPerturb(ctx))) perturb = false;
+    for (const p of this.#plugins) {
+      if (
+        p.hooks.shouldPerturb && !(await guardBool(p, "shouldPerturb", t, () => p.hooks.shouldPerturb!(ctx)))
+      ) {
+        perturb = false;
+      }
     }
     if (t === 1) perturb = true;
     if (!perturb && !sharp.reuse) {
@@ -217,13 +282,14 @@ export class StepEngine {
     if (perturb) {
       this.#zero();
       inner = await computeGrad(this.#pass("inner", true));
+      ctx.loss.inner = lossOf(inner);
       c.innerForward++;
       c.innerBackward++;
     }
-    for (const h of this.#hooks) if (h.beforeAscent) tidy(() => h.beforeAscent!(ctx));
+    this.#run("beforeAscent", ctx);
     const saved = this.#saved!;
     tidy(() => {
-      const e = sharp.hooks.perturbation(ctx);
+      const e = guard(sharp, "perturbation", t, () => sharp.hooks.perturbation(ctx));
       copy_(params, saved);
       axpy_(e.coef, e.direction, params);
     });
@@ -236,15 +302,27 @@ export class StepEngine {
       // Back to w even if the pass failed, so a checkpoint written after an error is not perturbed.
       copy_(saved, params);
     }
+    ctx.loss.outer = lossOf(outer);
+    this.#run("beforeBaseStep", ctx);
     tidy(() => this.base.step());
-    for (const h of this.#hooks) if (h.afterStep) tidy(() => h.afterStep!(ctx));
+    this.#run("afterStep", ctx);
     runtime().flush();
     return { outer, inner, sam: true, perturbed: perturb, iteration, step: t, metrics };
   }
 
+  /** Runs a synchronous hook of every plugin that has it, each in its own scope. */
+  #run(hook: "beforeAscent" | "beforeBaseStep" | "afterStep", ctx: StepContext): void {
+    for (const p of this.#plugins) {
+      const fn = p.hooks[hook];
+      if (fn) tidy(() => guard(p, hook, ctx.step, () => fn.call(p.hooks, ctx)));
+    }
+  }
+
   /**
-   * The engine's state for a checkpoint: tensors prefixed `base.`, `opt.`, `crt.` (live buffers,
-   * read them back to save) and JSON with the counters, epoch and RNG state.
+   * The engine's state for a checkpoint: tensors prefixed `base.` (the base optimizer's
+   * `saveState`), `opt.` and `crt.` (the plugins' declared {@link DeclaredState} tensors); live
+   * buffers, read them back to save. JSON: the counters, epoch, RNG state and, under `base`,
+   * `opt`, `crt`, the base optimizer's JSON and the plugins' declared scalars.
    */
   saveState(): EngineState {
     const tensors: Record<string, readonly Tensor[]> = {};
@@ -253,46 +331,129 @@ export class StepEngine {
       epoch: this.#epoch,
       rng: this.#rng.state,
     };
-    const parts: [string, { saveState?(): PluginState } | undefined][] = [
-      ["base", this.base],
-      ["opt", this.#sharp?.hooks],
-      ["crt", this.#crt?.hooks],
-    ];
-    for (const [prefix, p] of parts) {
-      const s = p?.saveState?.();
-      if (!s) continue;
-      for (const [k, v] of Object.entries(s.tensors)) tensors[`${prefix}.${k}`] = v;
-      json[prefix] = s.json;
+    const base = this.base.saveState();
+    for (const [k, v] of Object.entries(base.tensors)) tensors[`base.${k}`] = v;
+    json.base = base.json;
+    for (const [prefix, p] of this.#declared()) {
+      const st = p.hooks.state;
+      if (!st) continue;
+      for (const [k, v] of Object.entries(st.tensors ?? {})) tensors[`${prefix}.${k}`] = v;
+      json[prefix] = JSON.parse(JSON.stringify(st.scalars ?? {}));
     }
     return { tensors, json };
   }
 
-  /** Restores {@link saveState}'s output into an engine built with the same configuration. */
+  /**
+   * Restores {@link saveState}'s output into a freshly built engine of the same configuration:
+   * declared tensors get the saved contents, declared scalars the saved fields.
+   */
   loadState(state: EngineState): void {
     const counters = state.json.counters as Counters | undefined;
     if (counters) Object.assign(this.counters, counters);
     this.#epoch = Number(state.json.epoch ?? 0);
     this.#rng.state = Number(state.json.rng ?? 0);
-    const parts: [string, { loadState?(s: PluginState): void } | undefined][] = [
-      ["base", this.base],
-      ["opt", this.#sharp?.hooks],
-      ["crt", this.#crt?.hooks],
-    ];
-    for (const [prefix, p] of parts) {
-      if (!p?.loadState) continue;
-      const tensors: Record<string, readonly Tensor[]> = {};
-      for (const [k, v] of Object.entries(state.tensors)) {
-        if (k.startsWith(`${prefix}.`)) tensors[k.slice(prefix.length + 1)] = v;
-      }
-      p.loadState({ tensors, json: (state.json[prefix] ?? {}) as Record<string, unknown> });
+    this.base.loadState({
+      tensors: withPrefix(state.tensors, "base"),
+      json: (state.json.base ?? {}) as Record<string, unknown>,
+    });
+    for (const [prefix, p] of this.#declared()) {
+      const st = p.hooks.state;
+      if (!st) continue;
+      const saved = withPrefix(state.tensors, prefix);
+      for (const [k, list] of Object.entries(st.tensors ?? {})) if (saved[k]) copy_(saved[k], list);
+      const json = (state.json[prefix] ?? {}) as Record<string, JsonValue>;
+      if (st.scalars) { for (const k of Object.keys(st.scalars)) if (k in json) st.scalars[k] = json[k]; }
     }
   }
 
-  /** Frees the engine's and the plugins' buffers (not the parameters). */
+  /** The plugins with their checkpoint prefixes. */
+  #declared(): [string, EnginePlugin<StepHooks>][] {
+    const out: [string, EnginePlugin<StepHooks>][] = [];
+    if (this.#sharp) out.push(["opt", this.#sharp]);
+    if (this.#crt) out.push(["crt", this.#crt]);
+    return out;
+  }
+
+  /** Frees the engine's and the plugins' buffers, declared state included (not the parameters). */
   dispose(): void {
     this.#saved?.forEach((t) => t.dispose());
     this.#saved = null;
-    for (const h of this.#hooks) h.dispose?.();
+    for (const p of this.#plugins) {
+      p.hooks.dispose?.();
+      for (const list of Object.values(p.hooks.state?.tensors ?? {})) {
+        for (const t of list) if (!t.isDisposed) t.dispose();
+      }
+    }
     this.base.dispose();
   }
+}
+
+/** The entries of `tensors` under `prefix.`, with the prefix removed. */
+function withPrefix(
+  tensors: Record<string, readonly Tensor[]>,
+  prefix: string,
+): Record<string, readonly Tensor[]> {
+  const out: Record<string, readonly Tensor[]> = {};
+  for (const [k, v] of Object.entries(tensors)) {
+    if (k.startsWith(`${prefix}.`)) out[k.slice(prefix.length + 1)] = v;
+  }
+  return out;
+}
+
+/** Runs one hook, turning an exception into a {@link PluginHookError} naming the plugin. */
+function guard<R>(p: EnginePlugin<unknown>, hook: string, step: number, fn: () => R): R {
+  try {
+    return fn();
+  } catch (e) {
+    throw hookError(p, hook, step, e);
+  }
+}
+
+function hookError(p: EnginePlugin<unknown>, hook: string, step: number, e: unknown): PluginHookError {
+  if (e instanceof PluginHookError) return e;
+  const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  return new PluginHookError(p.name, p.source ?? "built-in", hook, step, `threw at step ${step}: ${msg}`, {
+    cause: e,
+  });
+}
+
+function checkBool(p: EnginePlugin<unknown>, hook: string, step: number, v: unknown): boolean {
+  if (typeof v === "boolean") return v;
+  const got = v === null
+    ? "null"
+    : typeof v === "string"
+    ? JSON.stringify(v)
+    : typeof v === "object"
+    ? "an object"
+    : String(v);
+  throw new PluginHookError(
+    p.name,
+    p.source ?? "built-in",
+    hook,
+    step,
+    `returned ${got} at step ${step}, expected true or false`,
+  );
+}
+
+/** {@link guard} for a boolean hook, sync or async: a non-boolean answer is an error too. */
+function guardBool(p: EnginePlugin<unknown>, hook: string, step: number, fn: () => boolean): boolean;
+function guardBool(
+  p: EnginePlugin<unknown>,
+  hook: string,
+  step: number,
+  fn: () => boolean | Promise<boolean>,
+): boolean | Promise<boolean>;
+function guardBool(
+  p: EnginePlugin<unknown>,
+  hook: string,
+  step: number,
+  fn: () => boolean | Promise<boolean>,
+): boolean | Promise<boolean> {
+  const v = guard(p, hook, step, fn);
+  if (v instanceof Promise) {
+    return v.then((x) => checkBool(p, hook, step, x), (e) => {
+      throw hookError(p, hook, step, e);
+    });
+  }
+  return checkBool(p, hook, step, v);
 }

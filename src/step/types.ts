@@ -12,6 +12,7 @@ import type { Tensor } from "../tensor/tensor.ts";
  * over the whole model); plain lists of separate tensors work too, one dispatch per tensor.
  */
 export interface ParamSet {
+  /** The parameters, updated in place. */
   readonly params: readonly Tensor[];
   /** `grads[i]` is the gradient of `params[i]`; `backward()` accumulates into it in place. */
   readonly grads: readonly Tensor[];
@@ -24,6 +25,7 @@ export type Pass = "inner" | "outer";
 
 /** What the engine tells the model-forward closure about one forward/backward pass. */
 export interface PassContext {
+  /** Which gradient this pass computes. */
   readonly pass: Pass;
   /**
    * Whether BatchNorm layers should update their running statistics in this forward pass.
@@ -39,8 +41,9 @@ export interface PassContext {
 
 /**
  * The closure a training loop passes to `StepEngine.step`: zeroed gradients are given; it runs
- * the forward pass, `backward()` into the gradients and returns whatever the loop wants back
- * (typically the loss tensor). The engine never disposes what it returns.
+ * the forward pass, `backward()` into the gradients and returns whatever the loop wants back.
+ * Return the loss tensor, or an object with a `loss` tensor, and the hooks see it as
+ * `ctx.loss` (on the GPU, no readback). The engine never disposes what it returns.
  */
 export type ComputeGrad<T> = (pass: PassContext) => T | Promise<T>;
 
@@ -67,7 +70,9 @@ export interface BaseOptimizer {
  * them back to save; they are not copies); `json` holds CPU values (flags, counters, RNG).
  */
 export interface PluginState {
+  /** Named live state lists. */
   tensors: Record<string, readonly Tensor[]>;
+  /** CPU values (flags, counters). */
   json: Record<string, unknown>;
 }
 
