@@ -3,7 +3,7 @@
 // 1x1 (direct path), non-multiple-of-4 K and P (padded paths), and chunked im2col.
 import * as sw from "../mod.ts";
 import { convGeometry, convSettings } from "../src/ops/conv.ts";
-import { gpuTest, gradcheck, type Ref } from "./harness.ts";
+import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
 import { assertEquals } from "./assert.ts";
 
 function convRef(x: Ref, w: Ref, stride: number, pad: number, bias?: Ref): Ref {
@@ -118,3 +118,25 @@ for (const [layout, settings] of Object.entries(layouts)) {
         { fwdAtol: 1e-4, gradAtol: 5e-4 },
       )));
 }
+
+gpuTest("conv2d folded and per-image layouts sum in the same order: bit-identical results", async () => {
+  // The folded GEMMs walk the same products in the same order as the per-image ones (the
+  // weight gradient over images, then pixels), so switching layouts changes no training run.
+  const r = rng(7);
+  const [N, C, H, Co] = [3, 5, 5, 7]; // P = 25, padded to 28 per image
+  const xs = Float32Array.from(randArray(N * C * H * H, r)), ws = Float32Array.from(randArray(Co * C * 9, r));
+  const run = async (settings: Partial<typeof convSettings>) => {
+    let result: Float32Array[] = [];
+    await withSettings(settings, async () => {
+      const x = sw.tensor(xs, [N, C, H, H]), w = sw.tensor(ws, [Co, C, 3, 3]);
+      x.requiresGrad = w.requiresGrad = true;
+      const y = sw.conv2d(x, w, null, { stride: 1, padding: 1 });
+      sw.backward(sw.sum(sw.mul(y, y)));
+      result = [await y.data(), await x.grad!.data(), await w.grad!.data()];
+      [x, w, y, x.grad!, w.grad!].forEach((t) => t.dispose());
+    });
+    return result;
+  };
+  const folded = await run(layouts.folded), perImage = await run(layouts["per-image"]);
+  for (let i = 0; i < 3; i++) assertEquals(Array.from(folded[i]), Array.from(perImage[i]));
+});

@@ -85,8 +85,11 @@ export function convGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Co
   const P = OH * OW, K = C * KH * KW;
   const Kp = up4(K), Pp = up4(P);
   const direct = KH === 1 && KW === 1 && stride === 1 && pad === 0 && K === Kp && P === Pp;
-  const chunk = Math.max(1, Math.min(N, Math.floor(convSettings.maxColFloats / (Kp * Pp))));
   const fold = !direct && P <= convSettings.foldMaxP;
+  // Folded, the chunk's output (gradient) [Co, nb * Pp] is a temporary beside its columns; the
+  // two together stay within maxColFloats, so folding never raises the peak memory.
+  const perImage = fold ? (Kp + Co) * Pp : Kp * Pp;
+  const chunk = Math.max(1, Math.min(N, Math.floor(convSettings.maxColFloats / perImage)));
   return { N, C, H, W, Co, KH, KW, stride, pad, OH, OW, P, K, Kp, Pp, direct, chunk, fold };
 }
 
