@@ -1,6 +1,7 @@
 // Folds column gradients back onto images (the adjoint of im2col), as a gather so that no
 // atomics are needed: dx[n0 + s, ci, ih, iw] = sum over (kh, kw) with a matching output pixel of
-// dcol[s, (ci*KH + kh)*KW + kw, oh*OW + ow].
+// dcol[s, (ci*KH + kh)*KW + kw, oh*OW + ow], or with FOLD (the chunk's NB images side by side,
+// as im2col lays them out for small maps) dcol[k, s*Pp + oh*OW + ow].
 // The geometry is specialised per layer (override constants): integer division by a runtime
 // value is scalarised under llvmpipe, division by a constant becomes a multiply and shift.
 override C: u32;
@@ -15,6 +16,8 @@ override OW: u32;
 override K: u32;
 override Kp: u32;
 override Pp: u32;
+override FOLD: bool = false;
+override NB: u32 = 1u;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dcol: array<f32>;
@@ -43,7 +46,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
         let ow = u32(tw) / STRIDE;
         if (ow >= OW) { continue; }
         let k = (ci * KH + kh) * KW + kw;
-        acc += dcol[(s * Kp + k) * Pp + oh * OW + ow];
+        let at = select((s * Kp + k) * Pp, k * NB * Pp + s * Pp, FOLD);
+        acc += dcol[at + oh * OW + ow];
       }
     }
     dx[((p.n0 + s) * C + ci) * H * W + ih * W + iw] = acc;

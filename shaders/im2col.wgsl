@@ -3,6 +3,9 @@
 // k >= K and columns q >= P that round K and P up to multiples of 4 for the vec4 GEMM.
 // Each invocation writes 4 consecutive columns as one vec4 (Pp is a multiple of 4), in a
 // grid-stride loop: fewer, fatter invocations run much faster under llvmpipe.
+// FOLD lays the chunk's NB images side by side instead, col[k, s * Pp + q] ([Kp, NB * Pp]), so
+// that one GEMM covers the whole chunk: for small maps (P of 16 or 64) a per-image product is
+// too narrow to fill the GEMM's column tiles (see src/ops/conv.ts).
 
 // The geometry is specialised per layer (override constants): integer division by a runtime
 // value is scalarised under llvmpipe, division by a constant becomes a multiply and shift.
@@ -18,6 +21,8 @@ override OW: u32;
 override K: u32;
 override Kp: u32;
 override Pp: u32;
+override FOLD: bool = false;
+override NB: u32 = 1u;
 struct Params { n0: u32, total4: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -39,8 +44,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   let stride = nw.x * nw.y * 256u;
   for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.total4; i += stride) {
     let q = (i % (Pp / 4u)) * 4u;
-    let k = (i / (Pp / 4u)) % Kp;
-    let s = i / ((Pp / 4u) * Kp);
+    var k: u32;
+    var s: u32;
+    if (FOLD) {
+      s = (i / (Pp / 4u)) % NB;
+      k = i / ((Pp / 4u) * NB);
+    } else {
+      k = (i / (Pp / 4u)) % Kp;
+      s = i / ((Pp / 4u) * Kp);
+    }
     var v = vec4<f32>(0.0);
     if (k < K) {
       let plane = ((p.n0 + s) * C + k / (KW * KH)) * H * W;

@@ -2,8 +2,9 @@
 // geometries the models use and odd ones: odd channels, batch 1, stride 2, padding 0 and 1,
 // 1x1 (direct path), non-multiple-of-4 K and P (padded paths), and chunked im2col.
 import * as sw from "../mod.ts";
-import { convSettings } from "../src/ops/conv.ts";
-import { gpuTest, gradcheck, type Ref } from "./harness.ts";
+import { convGeometry, convSettings } from "../src/ops/conv.ts";
+import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
+import { assertEquals } from "./assert.ts";
 
 function convRef(x: Ref, w: Ref, stride: number, pad: number, bias?: Ref): Ref {
   const [N, C, H, W] = x.shape, [Co, , KH, KW] = w.shape;
@@ -41,18 +42,50 @@ const cases: number[][] = [
   [2, 8, 6, 6, 8, 3, 1, 1], // aligned: vec4 GEMM in all three products
   [2, 8, 4, 4, 12, 3, 1, 1], // a 4x4 map: 16 pixels, the 16-column GEMM tile
   [1, 1, 9, 9, 2, 5, 1, 2], // 5x5 kernel
+  [3, 5, 5, 5, 7, 3, 1, 1], // batch 3, odd channels, P = 25 padded to 28 per image
 ];
 
-for (const [N, C, H, W, Co, K, s, p] of cases) {
-  gpuTest(`conv2d N${N} C${C} ${H}x${W} -> ${Co}, ${K}x${K} stride ${s} pad ${p}`, () =>
-    gradcheck(
-      "conv2d",
-      [[N, C, H, W], [Co, C, K, K]],
-      ([x, w]) => sw.conv2d(x, w, null, { stride: s, padding: p }),
-      ([x, w]) => convRef(x, w, s, p),
-      { fwdAtol: 1e-4, gradAtol: 5e-4 },
-    ));
+/** Runs `fn` with the given convolution tunables, restoring them afterwards. */
+async function withSettings(settings: Partial<typeof convSettings>, fn: () => Promise<void>) {
+  const saved = { ...convSettings };
+  Object.assign(convSettings, settings);
+  try {
+    await fn();
+  } finally {
+    Object.assign(convSettings, saved);
+  }
 }
+
+// Every case through both layouts: images folded into the GEMM columns (small maps, the
+// default below foldMaxP) and one GEMM slice per image (foldMaxP = 0).
+const layouts = { folded: { foldMaxP: 1 << 30 }, "per-image": { foldMaxP: 0 } };
+
+for (const [N, C, H, W, Co, K, s, p] of cases) {
+  for (const [layout, settings] of Object.entries(layouts)) {
+    gpuTest(
+      `conv2d N${N} C${C} ${H}x${W} -> ${Co}, ${K}x${K} stride ${s} pad ${p}, ${layout}`,
+      () =>
+        withSettings(settings, () =>
+          gradcheck(
+            "conv2d",
+            [[N, C, H, W], [Co, C, K, K]],
+            ([x, w]) => sw.conv2d(x, w, null, { stride: s, padding: p }),
+            ([x, w]) => convRef(x, w, s, p),
+            { fwdAtol: 1e-4, gradAtol: 5e-4 },
+          )),
+    );
+  }
+}
+
+gpuTest("conv2d folds small maps by default and keeps large ones per image", () => {
+  const big = sw.zeros([2, 4, 32, 32]), small = sw.zeros([2, 4, 8, 8]);
+  const w3 = sw.zeros([4, 4, 3, 3]), w1 = sw.zeros([4, 4, 1, 1]);
+  assertEquals(convGeometry(big, w3, { padding: 1 }).fold, false); // 1024 pixels
+  assertEquals(convGeometry(small, w3, { padding: 1 }).fold, true); // 64 pixels
+  assertEquals(convGeometry(small, w1, { stride: 2 }).fold, true); // strided 1x1 shortcut
+  assertEquals(convGeometry(small, w1).fold, false); // direct 1x1: the image is the column matrix
+  [big, small, w3, w1].forEach((t) => t.dispose());
+});
 
 gpuTest("conv2d with bias", () =>
   gradcheck(
@@ -63,18 +96,47 @@ gpuTest("conv2d with bias", () =>
     { fwdAtol: 1e-4, gradAtol: 5e-4 },
   ));
 
-gpuTest("conv2d im2col in chunks of one image gives the same result", async () => {
-  const saved = convSettings.maxColFloats;
-  convSettings.maxColFloats = 64; // smaller than one image's columns: chunk = 1
-  try {
-    await gradcheck(
-      "conv2d chunked",
-      [[3, 2, 5, 5], [3, 2, 3, 3]],
-      ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
-      ([x, w]) => convRef(x, w, 1, 1),
-      { fwdAtol: 1e-4, gradAtol: 5e-4 },
-    );
-  } finally {
-    convSettings.maxColFloats = saved;
-  }
+for (const [layout, settings] of Object.entries(layouts)) {
+  gpuTest(`conv2d im2col in chunks of one image gives the same result, ${layout}`, () =>
+    // maxColFloats smaller than one image's columns: chunk = 1
+    withSettings({ ...settings, maxColFloats: 64 }, () =>
+      gradcheck(
+        "conv2d chunked",
+        [[3, 2, 5, 5], [3, 2, 3, 3]],
+        ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+        ([x, w]) => convRef(x, w, 1, 1),
+        { fwdAtol: 1e-4, gradAtol: 5e-4 },
+      )));
+  gpuTest(`conv2d in chunks of two images with a remainder chunk of one, ${layout}`, () =>
+    // Kp * Pp = 20 * 28 floats per image's columns: room for two, so chunks of 2 + 1
+    withSettings({ ...settings, maxColFloats: 2 * 20 * 28 }, () =>
+      gradcheck(
+        "conv2d chunked 2+1",
+        [[3, 2, 5, 5], [3, 2, 3, 3]],
+        ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+        ([x, w]) => convRef(x, w, 1, 1),
+        { fwdAtol: 1e-4, gradAtol: 5e-4 },
+      )));
+}
+
+gpuTest("conv2d folded and per-image layouts sum in the same order: bit-identical results", async () => {
+  // The folded GEMMs walk the same products in the same order as the per-image ones (the
+  // weight gradient over images, then pixels), so switching layouts changes no training run.
+  const r = rng(7);
+  const [N, C, H, Co] = [3, 5, 5, 7]; // P = 25, padded to 28 per image
+  const xs = Float32Array.from(randArray(N * C * H * H, r)), ws = Float32Array.from(randArray(Co * C * 9, r));
+  const run = async (settings: Partial<typeof convSettings>) => {
+    let result: Float32Array[] = [];
+    await withSettings(settings, async () => {
+      const x = sw.tensor(xs, [N, C, H, H]), w = sw.tensor(ws, [Co, C, 3, 3]);
+      x.requiresGrad = w.requiresGrad = true;
+      const y = sw.conv2d(x, w, null, { stride: 1, padding: 1 });
+      sw.backward(sw.sum(sw.mul(y, y)));
+      result = [await y.data(), await x.grad!.data(), await w.grad!.data()];
+      [x, w, y, x.grad!, w.grad!].forEach((t) => t.dispose());
+    });
+    return result;
+  };
+  const folded = await run(layouts.folded), perImage = await run(layouts["per-image"]);
+  for (let i = 0; i < 3; i++) assertEquals(Array.from(folded[i]), Array.from(perImage[i]));
 });
