@@ -4,6 +4,11 @@
 import { parseTrainArgs } from "../src/cli/args.ts";
 import { writeSafetensors } from "../src/nn/safetensors.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
+import { defaultRegistry } from "../src/plugins/mod.ts";
+
+// Like the CLI entry points, register the built-in plugins in the default registry.
+registerBuiltins(defaultRegistry());
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../src/cli/train.ts", import.meta.url).pathname;

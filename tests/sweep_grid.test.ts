@@ -11,6 +11,11 @@ import { appendResult, readResults, RESULT_COLUMNS, type ResultRow } from "../sr
 import { assertWellFormed } from "../src/plot/xml.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { skipWithoutGpu } from "./harness.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
+import { defaultRegistry } from "../src/plugins/mod.ts";
+
+// Like the CLI entry points, register the built-in plugins in the default registry.
+registerBuiltins(defaultRegistry());
 
 /** The error `fn` throws (synchronously), checked to be a one-line UsageError. */
 function assertThrows(fn: () => unknown, cls: typeof UsageError): Error {

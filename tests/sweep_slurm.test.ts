@@ -8,6 +8,11 @@ import { assert, assertEquals } from "./assert.ts";
 import { skipUnless } from "./skip.ts";
 import { skipWithoutGpu } from "./harness.ts";
 import { slurmMissing, startSlurm, waitFor } from "./slurm_cluster.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
+import { defaultRegistry } from "../src/plugins/mod.ts";
+
+// Like the CLI entry points, register the built-in plugins in the default registry.
+registerBuiltins(defaultRegistry());
 
 const missing = slurmMissing();
 const TINY = { model: "wideresnet10x1", batch_size: 16, train_images: 32, test_images: 16 };

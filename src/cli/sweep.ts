@@ -17,7 +17,11 @@ import { runLocal } from "../sweep/local.ts";
 import { executeRun } from "../sweep/runs.ts";
 import { adapterFromScheduler, queuedTasks, sbatchScript, submit, submittedJobs } from "../sweep/slurm.ts";
 import { renderNodeGpus } from "../gpu/device.ts";
-import { OptionError, PluginError } from "../plugins/mod.ts";
+import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
+import { registerBuiltins } from "../../plugins/builtins.ts";
+
+// The composition root: the registry knows no plugin until the built-ins are registered.
+registerBuiltins(defaultRegistry());
 
 /** Parsed `deno task sweep` command line. */
 export interface SweepArgs {
