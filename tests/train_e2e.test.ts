@@ -369,9 +369,11 @@ gpuTest("a plugin hook that throws: one stderr line, non-zero exit, the last che
   } finally {
     console.error = orig;
   }
-  assert(code !== 0, "exit 0");
+  assertEquals(code, 2);
   assertEquals(errors.length, 1, errors.join("|"));
   assert(errors[0].includes("boom at 3") && !errors[0].includes("\n"), errors[0]);
+  // The line names the plugin, its file, the hook and the step.
+  assert(/plugin thrower \(.*thrower\.ts\): shouldPerturb threw at step 3/.test(errors[0]), errors[0]);
   const m = JSON.parse(await Deno.readTextFile(`${out}/throw/checkpoint.json`));
   assertEquals([m.epoch, m.batch], [1, 0]);
   assert(!(await Deno.stat(`${out}/throw/samwise.lock`).then(() => true, () => false)), "lock left behind");

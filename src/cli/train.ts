@@ -19,7 +19,7 @@ import { DivergedError, RunSetupError, runTraining, type TrainIO } from "../trai
 import { AdapterIndexError, gpuContext, NoAdapterError } from "../gpu/device.ts";
 import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
-import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
+import { defaultRegistry, OptionError, PluginError, PluginHookError } from "../plugins/mod.ts";
 import { registerBuiltins } from "../../plugins/builtins.ts";
 
 // Composition root: the built-in plugins join the process-wide registry before any flag is read.
@@ -107,7 +107,7 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
     if (
       e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
       e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError ||
-      e instanceof RunSetupError || e instanceof AdapterIndexError
+      e instanceof RunSetupError || e instanceof AdapterIndexError || e instanceof PluginHookError
     ) {
       console.error(oneLine(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`));
       return 2;
