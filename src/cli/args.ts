@@ -20,6 +20,7 @@ import {
   resolveConfig,
 } from "../plugins/mod.ts";
 import type { ResolvedConfig } from "../plugins/resolve.ts";
+import { parseOptSpec } from "../plugins/opt_spec.ts";
 
 /** A bad command line or configuration: the message is one line naming the flag or file. */
 export class UsageError extends Error {
@@ -305,14 +306,21 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** Seed-style automatic run name: dataset_bsz_epoch_model_lr_opt[_rho][_theta]_seed. */
-export function autoName(c: Omit<TrainConfig, "output_name">): string {
+/**
+ * Seed-style automatic run name: dataset_bsz_epoch_model_lr_opt[_rho][_theta]_seed. A SAM-family
+ * `--opt` adds rho, and theta when its sharpness plugin declares `theta` (the VaSSO family, as
+ * the seed's `'vasso' in opt`); `sharpnessOptions` are the names that plugin declares.
+ */
+export function autoName(
+  c: Omit<TrainConfig, "output_name">,
+  sharpnessOptions: readonly string[] = [],
+): string {
   const opt = String(c.optim.opt ?? "sgd");
   const parts = [c.dataset, `bsz${c.batch_size}`, `epoch${c.epochs}`, c.model, `lr${c.optim.lr}`, opt];
-  const [variant] = opt.split("-");
-  if (opt.includes("-")) {
+  const { variant } = parseOptSpec(opt);
+  if (variant !== null) {
     parts.push(`rho${c.optim.rho}`);
-    if (variant.toUpperCase().startsWith("VASSO")) parts.push(`theta${c.optim.theta}`);
+    if (sharpnessOptions.includes("theta")) parts.push(`theta${c.optim.theta}`);
   }
   if (c.optim.crt && c.optim.crt !== "baseline") parts.push(`crt${c.optim.crt}`);
   parts.push(`seed${c.seed}`);
@@ -484,7 +492,8 @@ export async function parseTrainArgs(
   }
   const config: TrainConfig = {
     ...base,
-    output_name: (o.output_name as string | undefined) ?? autoName(base),
+    output_name: (o.output_name as string | undefined) ??
+      autoName(base, resolved.optimizer.sharpness?.descriptor.options?.map((x) => x.name)),
   };
   if (/[\/\\]|^\.\.?$/.test(config.output_name)) {
     throw new UsageError(
