@@ -11,7 +11,7 @@
 import { writeFileAtomic } from "../io/atomic.ts";
 import { defaultRegistry, listOptions } from "../plugins/mod.ts";
 import { chart, type HLine, type Series } from "./chart.ts";
-import { type EpochRecord, readRun, type RunData, type StepRecord } from "./run_log.ts";
+import { type EpochRecord, readRun, type RunData, type StepRecord } from "../train/run_log.ts";
 import { el, escapeXml, text } from "./svg.ts";
 
 /** Keys of a step record that are not criterion metrics. */

@@ -19,7 +19,8 @@
  * This module sits at the CLI layer: it uses the training command's own parser.
  * @module
  */
-import { parseTrainArgs, type TrainConfig, UsageError } from "../cli/args.ts";
+import { parseTrainArgs, UsageError } from "../cli/args.ts";
+import type { TrainConfig } from "../train/config.ts";
 
 /** A flag value in a grid file. */
 export type FlagValue = string | number | boolean | (string | number)[];

@@ -28,10 +28,10 @@ import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine } from "../plugins/mod.ts";
 import type { StepEngine } from "../step/engine.ts";
-import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
+import type { TrainConfig, TrainSetup } from "./config.ts";
 import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
-import { JsonlLog, writeJson } from "./run_log.ts";
+import { CONFIG_FILE, type EpochMetrics, JsonlLog, LOG_FILE, SUMMARY_FILE, writeJson } from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
 import { appendResult, appendText, checkResultsFile, type ResultRow } from "./results_csv.ts";
 import { compInfoText, resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
@@ -39,24 +39,7 @@ import { DivergedError, firstLine, RunSetupError } from "./errors.ts";
 import { hessianSpectrum } from "./hessian.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
 
-/** Metrics of one epoch, as logged and printed. */
-export interface EpochMetrics {
-  epoch: number;
-  train_loss: number;
-  train_acc1: number;
-  train_acc5: number;
-  test_loss: number;
-  test_acc1: number;
-  test_acc5: number;
-  max_acc: number;
-  lr: number;
-  inner_forward: number;
-  inner_backward: number;
-  iterations: number;
-  epoch_time: number;
-  images_per_s: number;
-}
-
+export type { EpochMetrics };
 export { DivergedError, RunSetupError };
 
 /** The lock file in a run directory: one process per run directory (see `src/io/lock.ts`). */
@@ -225,14 +208,14 @@ async function lockRunDir(dir: string, c: TrainConfig): Promise<Lock> {
 }
 
 /** Trains as configured; see the module documentation. */
-export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunResult> {
+export async function runTraining(parsed: TrainSetup, io: TrainIO): Promise<RunResult> {
   const c = parsed.config;
   const dir = runDir(c);
   // Everything the user can get wrong is checked first, before any GPU work or any write.
   const manifest = c.resume ? await openResume(dir, c) : null;
-  if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/summary.json`))) {
+  if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/${SUMMARY_FILE}`))) {
     io.out(
-      `samwise: ${dir} already finished its ${c.epochs} epochs (see its summary.json); nothing to resume`,
+      `samwise: ${dir} already finished its ${c.epochs} epochs (see its ${SUMMARY_FILE}); nothing to resume`,
     );
     return { dir, history: [], row: null, interrupted: false, alreadyFinished: true };
   }
@@ -259,7 +242,7 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
 }
 
 async function train(
-  parsed: ParsedArgs,
+  parsed: TrainSetup,
   io: TrainIO,
   dir: string,
   ds: Dataset,
@@ -300,7 +283,7 @@ async function train(
   const testLoader = new Loader(ds.test, { batchSize: c.batch_size, train: false, seed: c.seed });
   const nb = trainLoader.batchesPerEpoch;
   const lr = schedule(c, nb);
-  const log = new JsonlLog(`${dir}/log.jsonl`);
+  const log = new JsonlLog(`${dir}/${LOG_FILE}`);
   const state: TrainerState = {
     history: [],
     trainSeconds: 0,
@@ -341,8 +324,8 @@ async function train(
     );
     io.out(`samwise: resuming ${dir} at epoch ${startEpoch + 1}, batch ${startBatch}`);
   } else {
-    await writing(`${dir}/config.json`, writeJson(dir, "config.json", configRecord));
-    await Deno.remove(`${dir}/log.jsonl`).catch(() => {});
+    await writing(`${dir}/${CONFIG_FILE}`, writeJson(dir, CONFIG_FILE, configRecord));
+    await Deno.remove(`${dir}/${LOG_FILE}`).catch(() => {});
   }
 
   /** This run's last checkpoint (the resumed one, then each written): what messages may mention. */
@@ -568,8 +551,8 @@ async function train(
   await writing(c.results_csv, appendResult(c.results_csv, row));
   if (c.comp_info) await writing(c.comp_info, appendText(c.comp_info, compInfoText(c, row, measured)));
   await writing(
-    `${dir}/summary.json`,
-    writeJson(dir, "summary.json", {
+    `${dir}/${SUMMARY_FILE}`,
+    writeJson(dir, SUMMARY_FILE, {
       ...summaryRecord(row, measured, {
         adapter: rt.adapterName,
         backend,
