@@ -1,6 +1,7 @@
 // The results row, column by column, against the seed's definitions and rows the seed wrote
 // (experiments/performance_results/*.csv of the seed). CPU only: no training, measured numbers
 // are given, so each formula is checked exactly.
+import { registerBuiltins } from "../plugins/builtins.ts";
 import { loadPlugin, Registry, resolveConfig } from "../src/plugins/mod.ts";
 import { pyFloat } from "../src/plugins/report.ts";
 import {
@@ -45,7 +46,12 @@ function measurements(over: Partial<RunMeasurements> = {}): RunMeasurements {
   };
 }
 
-function row(args: Record<string, unknown>, m = measurements(), registry = new Registry(), exclusive = true) {
+function row(
+  args: Record<string, unknown>,
+  m = measurements(),
+  registry = registerBuiltins(new Registry()),
+  exclusive = true,
+) {
   return resultsRow({ epochs: 200, exclusive_run: exclusive }, resolveConfig(args, registry), m);
 }
 
@@ -200,7 +206,7 @@ Deno.test("summary.json keeps wall seconds, bytes, the accuracy gap, adapter and
 });
 
 Deno.test("a third-party plugin without a report field: its options, documented fallback", async () => {
-  const registry = new Registry();
+  const registry = registerBuiltins(new Registry());
   await loadPlugin(new URL("../plugins/examples/ae_sam.ts", import.meta.url).href, registry);
   const r = row({ opt: "vassoremu-sgd", crt: "ae_sam" }, measurements(), registry);
   assertEquals(r.hyperparameters, "lr=0.05;rho=0.1;theta=0.4;ae_delta=0.9;ae_c=0.0;ae_warmup=5;");

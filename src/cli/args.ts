@@ -19,7 +19,7 @@ import {
   type Registry,
   resolveConfig,
 } from "../plugins/mod.ts";
-import type { ResolvedConfig } from "../plugins/resolve.ts";
+import { OPT_DEFAULTS, type ResolvedConfig } from "../plugins/resolve.ts";
 import type { TrainConfig, TrainSetup } from "../train/config.ts";
 import { parseOptSpec } from "../plugins/opt_spec.ts";
 
@@ -256,14 +256,14 @@ export function autoName(
   c: Omit<TrainConfig, "output_name">,
   sharpnessOptions: readonly string[] = [],
 ): string {
-  const opt = String(c.optim.opt ?? "sgd");
+  const opt = String(c.optim.opt ?? OPT_DEFAULTS.opt);
   const parts = [c.dataset, `bsz${c.batch_size}`, `epoch${c.epochs}`, c.model, `lr${c.optim.lr}`, opt];
   const { variant } = parseOptSpec(opt);
   if (variant !== null) {
     parts.push(`rho${c.optim.rho}`);
     if (sharpnessOptions.includes("theta")) parts.push(`theta${c.optim.theta}`);
   }
-  if (c.optim.crt && c.optim.crt !== "baseline") parts.push(`crt${c.optim.crt}`);
+  if (c.optim.crt && c.optim.crt !== OPT_DEFAULTS.crt) parts.push(`crt${c.optim.crt}`);
   parts.push(`seed${c.seed}`);
   return parts.join("_");
 }

@@ -19,6 +19,9 @@
  */
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { TrainConfig } from "./config.ts";
+import type { DecisionTrace, RunPlugins, TraceLine } from "../plugins/report.ts";
+
+export type { DecisionTrace, RunPlugins, TraceLine };
 
 /** The configuration file of a run directory. */
 export const CONFIG_FILE = "config.json";
@@ -88,51 +91,13 @@ export interface StepLossRecord {
 /** Any record of `log.jsonl`. */
 export type LogRecord = StepRecord | StepLossRecord | EpochRecord;
 
-/** A line of the criterion's decision trace: a horizontal line, or a logged metric scaled per step. */
-export interface TraceLine {
-  /** Legend text, e.g. "tau / phi: fires below". */
-  label: string;
-  /** A horizontal line at this value. */
-  y?: number;
-  /** Or: this step metric times `scale` at every step that logged it. */
-  metric?: string;
-  scale?: number;
-  /** SVG dash pattern. */
-  dash?: string;
-}
-
-/**
- * How a criterion's decision trace is plotted (its descriptor's `report.trace`): the metric the
- * fired markers sit on, legend names of its metrics, and its thresholds.
- */
-export interface DecisionTrace {
-  /** The metric compared with a threshold (default: the first metric logged). */
-  primary?: string;
-  /** The y-axis title (default: the primary metric's name). */
-  yLabel?: string;
-  /** Legend names of metrics, e.g. `{ crt_tau: "tau" }`. */
-  names?: Record<string, string>;
-  /** Thresholds and other reference lines. */
-  lines?: TraceLine[];
-}
-
-/**
- * What `config.json` records of the run's plugins, so a report needs no registry: `criterion` is
- * null for a plain base optimizer.
- */
-export interface RunPlugins {
-  optimizer: string;
-  criterion: string | null;
-  /** The criterion's own options (those it declares), by name. */
-  criterion_options: Record<string, unknown>;
-  /** The results row's `crt_parameter` cell (the criterion's short pair, e.g. `z=1.5`). */
-  crt_parameter: string;
-  /** How its decision trace is plotted. */
-  trace: DecisionTrace;
-}
-
 /** `config.json`: the configuration as trained, and where. */
-export type ConfigRecord = TrainConfig & { adapter: string; backend: string; plugins?: RunPlugins };
+export type ConfigRecord = TrainConfig & {
+  adapter: string;
+  backend: string;
+  /** Absent in runs written before samwise recorded it. */
+  plugins?: RunPlugins;
+};
 
 /** Appends JSON lines to `<dir>/log.jsonl`; lines are buffered and written per flush. */
 export class JsonlLog {

@@ -26,12 +26,20 @@ import { isFile } from "../data/files.ts";
 import { type Dataset, DatasetError, loadDataset, Loader, type Split } from "../data/mod.ts";
 import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
-import { createEngine } from "../plugins/mod.ts";
+import { createEngine, runPlugins } from "../plugins/mod.ts";
 import type { StepEngine } from "../step/engine.ts";
 import type { TrainConfig, TrainSetup } from "./config.ts";
 import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
-import { CONFIG_FILE, type EpochMetrics, JsonlLog, LOG_FILE, SUMMARY_FILE, writeJson } from "./run_log.ts";
+import {
+  CONFIG_FILE,
+  type ConfigRecord,
+  type EpochMetrics,
+  JsonlLog,
+  LOG_FILE,
+  SUMMARY_FILE,
+  writeJson,
+} from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
 import { appendResult, appendText, checkResultsFile, type ResultRow } from "./results_csv.ts";
 import { compInfoText, resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
@@ -296,7 +304,12 @@ async function train(
   // The seed's --start_epoch: its loop is range(start_epoch, epochs); a resume overrides it.
   let startEpoch = c.start_epoch, startBatch = 0;
   const backend = (await gpuContext()).backend.name;
-  const configRecord = { ...c, adapter: rt.adapterName, backend } as unknown as Record<string, unknown>;
+  const configRecord: ConfigRecord = {
+    ...c,
+    adapter: rt.adapterName,
+    backend,
+    plugins: runPlugins(parsed.resolved),
+  };
   /** Writes run files, naming the directory when the disk is full or read-only. */
   const writing = async <T>(what: string, p: Promise<T>): Promise<T> => {
     try {
@@ -377,7 +390,7 @@ async function train(
         batch,
         engine: {},
         trainer: state as unknown as Record<string, unknown>,
-        config: configRecord,
+        config: configRecord as unknown as Record<string, unknown>,
       }),
     );
     kept = { epoch, batch };
