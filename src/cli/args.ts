@@ -21,15 +21,10 @@ import {
 } from "../plugins/mod.ts";
 import { OPT_DEFAULTS, type ResolvedConfig } from "../plugins/resolve.ts";
 import type { TrainConfig, TrainSetup } from "../train/config.ts";
+import { UsageError } from "../train/errors.ts";
 import { parseOptSpec } from "../plugins/opt_spec.ts";
 
-/** A bad command line or configuration: the message is one line naming the flag or file. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError };
 
 /** The model and epochs used on the embedded subset when the user chose neither. */
 export const EMBEDDED_DEFAULTS = { model: "wideresnet16x1", epochs: 3, batch_size: 64 } as const;

@@ -10,14 +10,18 @@
  * command again is always safe. Bad input: one line naming the flag or file, exit code 2.
  * @module
  */
-import { UsageError } from "./args.ts";
+import { parseTrainArgs, UsageError } from "./args.ts";
 import { type Grid, readGrid, resolveRuns, type SweepRun } from "../sweep/grid.ts";
 import { resultsCsv, runDir, type RunStatus, runStatus } from "../sweep/runs.ts";
 import { runLocal } from "../sweep/local.ts";
 import { executeRun } from "../sweep/runs.ts";
 import { adapterFromScheduler, queuedTasks, sbatchScript, submit, submittedJobs } from "../sweep/slurm.ts";
 import { renderNodeGpus } from "../gpu/device.ts";
-import { OptionError, PluginError } from "../plugins/mod.ts";
+import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
+import { registerBuiltins } from "../../plugins/builtins.ts";
+
+// Composition root: the built-in plugins join the process-wide registry before a grid is resolved.
+registerBuiltins(defaultRegistry());
 
 /** Parsed `deno task sweep` command line. */
 export interface SweepArgs {
@@ -101,7 +105,7 @@ export async function main(argv: string[], out: (l: string) => void = console.lo
   try {
     const a = parseSweepArgs(argv);
     const grid = await readGrid(a.grid);
-    const runs = await resolveRuns(grid);
+    const runs = await resolveRuns(grid, (a) => parseTrainArgs(a));
     if (a.command === "status") {
       const c = await sweepStatus(grid, runs);
       out(

@@ -21,6 +21,7 @@ import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
 import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
 import { registerBuiltins } from "../../plugins/builtins.ts";
+import { writeRunPlots } from "../plot/run_report.ts";
 
 // Composition root: the built-in plugins join the process-wide registry before any flag is read.
 registerBuiltins(defaultRegistry());
@@ -113,7 +114,7 @@ export async function trainSetup(setup: TrainSetup, io: Partial<TrainIO> = {}): 
         `samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}${on}`,
       );
     }
-    const res = await runTraining(setup, { out: (l) => console.log(l), ...io });
+    const res = await runTraining(setup, { out: (l) => console.log(l), report: writeRunPlots, ...io });
     if (!res.interrupted) return 0;
     return res.signal === "SIGTERM" ? 143 : 130;
   } catch (e) {

@@ -45,7 +45,6 @@ import { appendResult, appendText, checkResultsFile, type ResultRow } from "./re
 import { compInfoText, resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
 import { DivergedError, firstLine, RunSetupError } from "./errors.ts";
 import { hessianSpectrum } from "./hessian.ts";
-import { writeRunPlots } from "../plot/run_report.ts";
 
 export type { EpochMetrics };
 export { DivergedError, RunSetupError };
@@ -70,6 +69,11 @@ export interface TrainIO {
   out(line: string): void;
   /** Polled after every step: true stops training as Ctrl-C does (tests use it). */
   shouldStop?(): boolean;
+  /**
+   * Writes the finished run's report from its directory and returns its path (the CLI passes
+   * `writeRunPlots` of `src/plot/`, which sits above the trainer). A failure is printed, not fatal.
+   */
+  report?(dir: string): Promise<string>;
 }
 
 interface TrainerState {
@@ -575,7 +579,7 @@ async function train(
     }),
   );
   // The plots are a convenience: a failure is reported, not fatal to a finished run.
-  await writeRunPlots(dir).then(
+  await io.report?.(dir).then(
     (p) => io.out(`report: ${p}`),
     (e) => io.out(`samwise: no report: ${e.message}`),
   );
