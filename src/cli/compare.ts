@@ -35,6 +35,7 @@ import { DatasetError } from "../data/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { writeResultsPlot } from "../plot/results_plot.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
+import { readSummary as readRunSummary } from "../train/run_log.ts";
 
 // Composition root: the built-in plugins join the process-wide registry before any flag is read.
 registerBuiltins(defaultRegistry());
@@ -284,7 +285,8 @@ export function tableCsv(rows: readonly CompareRow[]): string {
 
 /** Reads what a finished run wrote to its `summary.json`. */
 async function readSummary(dir: string): Promise<{ acc: number; bwp: number; imagesPerSecond: number }> {
-  const s = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
+  const s = await readRunSummary(dir);
+  if (!s) throw new Error("no such file (the run did not finish)");
   return {
     acc: Number(s["top-1 test acc"]),
     bwp: Number(s.bwp_overhead),
