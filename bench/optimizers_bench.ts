@@ -15,7 +15,13 @@
 // every bench runs few iterations; the whole file takes several minutes.
 import * as sw from "../mod.ts";
 import { createModel } from "../src/models/mod.ts";
-import { createEngine, defaultRegistry, resolveConfig, type StepContext } from "../src/plugins/mod.ts";
+import {
+  createEngine,
+  defaultRegistry,
+  parseOptSpec,
+  resolveConfig,
+  type StepContext,
+} from "../src/plugins/mod.ts";
 import type { StepEngine } from "../src/step/engine.ts";
 import { cifarBatch } from "./fixtures.ts";
 
@@ -52,7 +58,7 @@ function engineFor(opt: string, mode: "fresh" | "skipped"): StepEngine {
   const key = `${opt} ${mode}`;
   let e = engines.get(key);
   if (!e) {
-    const crt = opt.includes("-") ? (mode === "fresh" ? "baseline" : "naive") : undefined;
+    const crt = parseOptSpec(opt).variant !== null ? (mode === "fresh" ? "baseline" : "naive") : undefined;
     // A small lr: the same weights go through dozens of steps on one fixed batch.
     e = createEngine({ set: model, opt, crt, options: { lr: 1e-3, crt_k: 1_000_000_000 }, seed: 1 });
     engines.set(key, e);
@@ -61,8 +67,8 @@ function engineFor(opt: string, mode: "fresh" | "skipped"): StepEngine {
 }
 
 function canSkip(opt: string): boolean {
-  const variant = opt.split("-")[0];
-  return opt.includes("-") && defaultRegistry().sharpness(variant)?.descriptor.reuse === true;
+  const { variant } = parseOptSpec(opt);
+  return variant !== null && defaultRegistry().sharpness(variant)?.descriptor.reuse === true;
 }
 
 /** One bench of a batch group: an optimizer, the forced decision, and its row label. */

@@ -34,7 +34,7 @@ import { readLater } from "../src/step/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { warmup } from "../src/plugins/combinators.ts";
 import { CRT_Z, LAM, WARMUP_STEPS_MEAN_BASED } from "./common.ts";
-import { COST, GSAM_RATIO_REPORT, GSAM_REPORT } from "./reports.ts";
+import { COST, GSAM_FLAT_REPORT, GSAM_RATIO_REPORT, GSAM_SHARP_REPORT } from "./reports.ts";
 
 /** Which comparison. */
 export type GsamRule = "flat" | "sharp" | "ratio";
@@ -101,7 +101,7 @@ function descriptor(name: string, rule: GsamRule, description: string): Criterio
   return {
     name,
     kind: "criterion",
-    report: rule === "ratio" ? GSAM_RATIO_REPORT : GSAM_REPORT,
+    report: rule === "ratio" ? GSAM_RATIO_REPORT : rule === "sharp" ? GSAM_SHARP_REPORT : GSAM_FLAT_REPORT,
     cost: COST.gsam,
     description,
     options: rule === "ratio" ? [CRT_Z, LAM, Z_TWO] : [CRT_Z, LAM],

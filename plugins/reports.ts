@@ -6,7 +6,7 @@
  * @module
  */
 import type { OptionValues } from "../src/plugins/options.ts";
-import type { PluginReport } from "../src/plugins/report.ts";
+import type { DecisionTrace, PluginReport, TraceLine } from "../src/plugins/report.ts";
 import { pyFloat } from "../src/plugins/report.ts";
 
 /** Base optimizers (sgd, adamw): the seed writes only the learning rate, `lr=0.05;`. */
@@ -40,16 +40,55 @@ export const RANDOM_REPORT: PluginReport = {
   crtParameter: (o) => `p=${float("crt_p")(o)}`,
 };
 
-/** gSAMflat, gSAMsharp: hyperparameters `lam=0.1;z=1.5;`, crt_parameter `z=1.5`. */
-export const GSAM_REPORT: PluginReport = {
+/**
+ * The gSAM decision trace: ||g|| against the thresholds tau / phi (gSAMflat fires below it) and
+ * tau / phi' (gSAMsharp fires above it), phi = (1 - lam) z + lam, phi' = (1 - lam) / z' + lam.
+ */
+function gsamTrace(rule: "flat" | "sharp" | "ratio"): (o: OptionValues) => DecisionTrace {
+  return (o) => {
+    const lam = o.number("lam"), z = o.number("crt_z");
+    const zPrime = rule === "ratio" ? o.number("z_two") : z;
+    const lines: TraceLine[] = [];
+    if (rule !== "sharp") {
+      lines.push({
+        label: "tau / phi: fires below",
+        metric: "crt_tau",
+        scale: 1 / ((1 - lam) * z + lam),
+        dash: "5 3",
+      });
+    }
+    if (rule !== "flat") {
+      lines.push({
+        label: "tau / phi': fires above",
+        metric: "crt_tau",
+        scale: 1 / ((1 - lam) / zPrime + lam),
+        dash: "2 2",
+      });
+    }
+    return {
+      primary: "crt_gnorm",
+      yLabel: "gradient norm",
+      names: { crt_gnorm: "||g|| (decision input)", crt_tau: "tau" },
+      lines,
+    };
+  };
+}
+
+/** gSAMflat: hyperparameters `lam=0.1;z=1.5;`, crt_parameter `z=1.5`. */
+export const GSAM_FLAT_REPORT: PluginReport = {
   hyperparameters: (o) => `lam=${float("lam")(o)};z=${float("crt_z")(o)};`,
   crtParameter: (o) => `z=${float("crt_z")(o)}`,
+  trace: gsamTrace("flat"),
 };
+
+/** gSAMsharp: as gSAMflat, with its own threshold in the trace. */
+export const GSAM_SHARP_REPORT: PluginReport = { ...GSAM_FLAT_REPORT, trace: gsamTrace("sharp") };
 
 /** gSAMratio: hyperparameters `lam=0.1;z=1.5;z2=0.5;`, crt_parameter `z=1.5`. */
 export const GSAM_RATIO_REPORT: PluginReport = {
   hyperparameters: (o) => `lam=${float("lam")(o)};z=${float("crt_z")(o)};z2=${float("z_two")(o)};`,
   crtParameter: (o) => `z=${float("crt_z")(o)}`,
+  trace: gsamTrace("ratio"),
 };
 
 /**
@@ -59,6 +98,11 @@ export const GSAM_RATIO_REPORT: PluginReport = {
 export const COS_SIM_REPORT: PluginReport = {
   hyperparameters: (o) => `>0?${cosC(o.number("crt_c"))}`,
   crtParameter: (o) => `>0?=${cosC(o.number("crt_c"))}`,
+  trace: (o) => ({
+    primary: "crt_cos",
+    names: { crt_cos: "cos(g_t, g_t-1)" },
+    lines: [{ label: `c = ${o.number("crt_c")}: fires at or below`, y: o.number("crt_c") }],
+  }),
 };
 
 function cosC(c: number): string {

@@ -2,13 +2,10 @@
 // code 2: each case runs `deno run src/cli/train.ts` as a user would. Nearly all fail during
 // validation, before any GPU work; they run a few at a time.
 import { parseTrainArgs } from "../src/cli/args.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
+import { Registry } from "../src/plugins/mod.ts";
 import { writeSafetensors } from "../src/nn/safetensors.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { registerBuiltins } from "../plugins/builtins.ts";
-import { defaultRegistry } from "../src/plugins/mod.ts";
-
-// Like the CLI entry points, register the built-in plugins in the default registry.
-registerBuiltins(defaultRegistry());
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = new URL("../src/cli/train.ts", import.meta.url).pathname;
@@ -103,7 +100,10 @@ Deno.test({
     // A run whose checkpoint manifest matches the command line but whose weights file is garbage.
     const corrupt = `${t}/runs/corrupt`;
     await Deno.mkdir(corrupt, { recursive: true });
-    const parsed = await parseTrainArgs([...BASE, "--output_dir", out, "--resume", "--resume_path", corrupt]);
+    const parsed = await parseTrainArgs(
+      [...BASE, "--output_dir", out, "--resume", "--resume_path", corrupt],
+      registerBuiltins(new Registry()),
+    );
     await Deno.writeTextFile(
       `${corrupt}/checkpoint.json`,
       JSON.stringify({

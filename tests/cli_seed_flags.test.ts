@@ -1,6 +1,8 @@
 // The seed's command lines run unchanged: every flag of its configs/defaulf_cfg.py is accepted,
 // with the seed's meaning where it has one here, and its README example trains to a results row.
 import { registerBuiltins } from "../plugins/builtins.ts";
+import sam from "../plugins/sam.ts";
+import { RHO, THETA } from "../plugins/common.ts";
 import { join } from "node:path";
 import { IGNORED_SEED_FLAGS, parseTrainArgs } from "../src/cli/args.ts";
 import { main } from "../src/cli/train.ts";
@@ -108,6 +110,28 @@ Deno.test("seed flags: defaults, --results_csv precedence, and the checks on the
   await assertRejects(
     () => parseTrainArgs([...base, "--drop_last", "False"], registerBuiltins(new Registry())),
     /argument/,
+  );
+});
+
+Deno.test("automatic run names: rho for SAM-family --opt, theta when its plugin declares theta", async () => {
+  const reg = registerBuiltins(new Registry());
+  // A third-party sharpness optimizer declaring theta: named like the VaSSO family, by its options.
+  reg.register({ ...sam, name: "mine", options: [RHO, THETA] }, "test");
+  const name = async (...flags: string[]) =>
+    (await parseTrainArgs(["--dataset", "CIFAR10_base", "--datadir", "/nonexistent", ...flags], reg))
+      .config.output_name;
+  assertEquals(await name(), "CIFAR10_base_bsz128_epoch200_resnet18_lr0.05_sgd_seed3107");
+  assertEquals(
+    await name("--opt", "sam-sgd"),
+    "CIFAR10_base_bsz128_epoch200_resnet18_lr0.05_sam-sgd_rho0.1_seed3107",
+  );
+  assertEquals(
+    await name("--opt", "vassore-sgd", "--crt", "naive"),
+    "CIFAR10_base_bsz128_epoch200_resnet18_lr0.05_vassore-sgd_rho0.1_theta0.4_crtnaive_seed3107",
+  );
+  assertEquals(
+    await name("--opt", "mine-sgd"),
+    "CIFAR10_base_bsz128_epoch200_resnet18_lr0.05_mine-sgd_rho0.1_theta0.4_seed3107",
   );
 });
 

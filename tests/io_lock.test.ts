@@ -1,6 +1,17 @@
-// Lock files (src/io/lock.ts): one owner at a time, stale locks recognised by a dead PID at once,
-// no lock left behind when the PID cannot be written.
-import { acquireLock, LockHeldError, lockOwner, pidAlive, withFileLock } from "../src/io/lock.ts";
+// Lock files (src/io/lock.ts): one owner at a time, recorded as pid@host; this host's stale locks
+// recognised by a dead PID at once, another host's only by age (CSV locks) or never (run
+// directories); no lock left behind when the owner cannot be written.
+import {
+  acquireLock,
+  FOREIGN_FILE_LOCK_STALE_MS,
+  LockHeldError,
+  lockOwner,
+  lockOwnerOf,
+  parseLockOwner,
+  pidAlive,
+  thisHost,
+  withFileLock,
+} from "../src/io/lock.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 
 /** The PID of a process that has exited (and so is dead). */
@@ -98,4 +109,47 @@ Deno.test("lock: on a full disk the lock fails and leaves no file behind", async
   } finally {
     await unmount(disk);
   }
+});
+
+Deno.test("lock: the owner is recorded as pid@host; a bare PID (older samwise) counts as this host's", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/samwise.lock`;
+  const lock = await acquireLock(path);
+  assertEquals((await Deno.readTextFile(path)).trim(), `${Deno.pid}@${thisHost()}`);
+  assertEquals(await lockOwnerOf(path), { pid: Deno.pid, host: thisHost() });
+  await lock.release();
+  assertEquals(parseLockOwner("123\n"), { pid: 123, host: thisHost() });
+  assertEquals(parseLockOwner("123@node-b\n"), { pid: 123, host: "node-b" });
+  assertEquals(parseLockOwner("\n"), null);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("lock: another host's lock is not broken by a PID that is dead here, only when old", async () => {
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/results.csv`;
+  const other = `${thisHost()}-other-node`;
+  // A PID dead on this host: for a lock taken on another node it says nothing.
+  const pid = await deadPid();
+  await Deno.writeTextFile(`${csv}.lock`, `${pid}@${other}\n`);
+  const err = await withFileLock(csv, () => Promise.resolve(1), 200).then(() => null, (e) => e);
+  assert(err instanceof LockHeldError, `a live-looking foreign lock was broken: ${err}`);
+  assertEquals([err.pid, err.host], [pid, other]);
+  assert(err.message.includes(other), err.message);
+  // Older than the timeout: its owner is gone (results-CSV locks are held for milliseconds).
+  const old = new Date(Date.now() - FOREIGN_FILE_LOCK_STALE_MS - 60_000);
+  await Deno.utime(`${csv}.lock`, old, old);
+  assertEquals(await withFileLock(csv, () => Promise.resolve(2), 200), 2);
+  assertEquals([...Deno.readDirSync(dir)].length, 0, "lock left behind");
+  // A run directory's lock from another host is never broken by age: the error names the owner.
+  const runLock = `${dir}/samwise.lock`;
+  await Deno.writeTextFile(runLock, `${pid}@${other}\n`);
+  await Deno.utime(runLock, old, old);
+  const held = await acquireLock(runLock).then(() => null, (e) => e);
+  assert(held instanceof LockHeldError, String(held));
+  assertEquals([held.pid, held.host], [pid, other]);
+  // The same dead PID recorded on this host is broken at once.
+  await Deno.writeTextFile(runLock, `${pid}@${thisHost()}\n`);
+  (await acquireLock(runLock)).releaseSync();
+  assertEquals([...Deno.readDirSync(dir)].length, 0);
+  await Deno.remove(dir, { recursive: true });
 });

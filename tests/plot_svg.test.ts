@@ -22,6 +22,8 @@ import {
   writeRunPlots,
 } from "../src/plot/mod.ts";
 import { chart } from "../src/plot/chart.ts";
+import { registerBuiltins } from "../plugins/builtins.ts";
+import { Registry, resolveConfig, runPlugins } from "../src/plugins/mod.ts";
 import { appendResult, RESULT_COLUMNS, type ResultRow } from "../src/train/results_csv.ts";
 import { plotPath } from "../src/cli/plot.ts";
 
@@ -53,7 +55,12 @@ function gsamLog(warmup: number, decided: number): { steps: StepRecord[]; fired:
   return { steps, fired };
 }
 
-const GSAM_CONFIG = { optim: { opt: "vassoremu-sgd", crt: "gSAMflat", crt_z: 1.5, lam: 0.1 } };
+/** What the trainer writes to config.json for these options: `optim` and the `plugins` record. */
+function runConfig(optim: Record<string, unknown>, registry = registerBuiltins(new Registry())) {
+  return { optim, plugins: runPlugins(resolveConfig(optim, registry)) };
+}
+
+const GSAM_CONFIG = runConfig({ opt: "vassoremu-sgd", crt: "gSAMflat", crt_z: 1.5, lam: 0.1 });
 
 Deno.test("escapeXml and el escape text and attributes; empty elements self-close", () => {
   assertEquals(escapeXml(`a<b>&"c'`), "a&lt;b&gt;&amp;&quot;c&#39;");
@@ -144,7 +151,7 @@ Deno.test("decision chart: criteria without metrics mark fired steps over iterat
     fired: (i + 1) % 2 === 0 || i === 0,
     lr: 0.1,
   }));
-  const svg = decisionChart(steps, { optim: { opt: "vassore-sgd", crt: "naive", crt_k: 2 } })!;
+  const svg = decisionChart(steps, runConfig({ opt: "vassore-sgd", crt: "naive", crt_k: 2 }))!;
   assertWellFormed(svg);
   assertEquals(count(svg, `class="${FIRED_CLASS}"`), 21);
   assert(svg.includes("fraction fired so far"), "running fraction missing");
@@ -170,10 +177,59 @@ Deno.test("cosSim decision chart: cosine curve and the c line", () => {
     lr: 0.1,
     ...(i ? { crt_cos: Math.cos(i) } : {}),
   }));
-  const svg = decisionChart(steps, { optim: { opt: "vassoremu-sgd", crt: "cosSim", crt_c: 0 } })!;
+  const svg = decisionChart(steps, runConfig({ opt: "vassoremu-sgd", crt: "cosSim", crt_c: 0 }))!;
   assertWellFormed(svg);
   assertEquals(count(svg, `class="${FIRED_CLASS}"`), steps.filter((s) => s.fired).length);
   assert(svg.includes("c = 0: fires at or below"), "c line missing");
+});
+
+Deno.test("gSAM thresholds come from the descriptor's trace: tau / phi and tau / phi' with the run's options", () => {
+  const flat = GSAM_CONFIG.plugins.trace.lines!;
+  assertEquals(flat.map((l) => [l.metric, l.label]), [["crt_tau", "tau / phi: fires below"]]);
+  assert(Math.abs(flat[0].scale! - 1 / (0.9 * 1.5 + 0.1)) < 1e-12, `scale ${flat[0].scale}`);
+  // gSAMratio's phi' uses z_two, whose default is the seed's 0.5.
+  const ratio = runConfig({ opt: "vassoremu-sgd", crt: "gSAMratio", crt_z: 1.5, lam: 0.1 }).plugins.trace
+    .lines!;
+  assertEquals(ratio.length, 2);
+  assert(Math.abs(ratio[1].scale! - 1 / (0.9 / 0.5 + 0.1)) < 1e-12, `scale ${ratio[1].scale}`);
+  // A plain optimizer runs no criterion: nothing to trace, no criterion parameters.
+  const plain = runConfig({ opt: "sgd" }).plugins;
+  assertEquals([plain.criterion, plain.criterion_options, plain.trace], [null, {}, {}]);
+});
+
+Deno.test("a third-party criterion's report: its trace and options come from config.json, no registry", () => {
+  const registry = registerBuiltins(new Registry());
+  registry.register({
+    name: "mycrit",
+    kind: "criterion",
+    description: "test criterion",
+    options: [{ name: "my_x", type: "number", default: 3, help: "test" }],
+    report: {
+      trace: (o) => ({
+        primary: "my_stat",
+        names: { my_stat: "my statistic" },
+        lines: [{ label: `x = ${o.number("my_x")}: my line`, y: o.number("my_x") }],
+      }),
+    },
+    create: () => ({ shouldPerturb: () => true }),
+  }, "test");
+  const config = runConfig({ opt: "vassoremu-sgd", crt: "mycrit", my_x: 0.25 }, registry);
+  const steps: StepRecord[] = Array.from({ length: 10 }, (_, i) => ({
+    type: "step",
+    epoch: 0,
+    batch: i,
+    iteration: i + 1,
+    sam: true,
+    fired: i % 3 === 0,
+    lr: 0.1,
+    other: i,
+    my_stat: i / 10,
+  }));
+  const svg = decisionChart(steps, config)!;
+  assert(svg.includes("my statistic") && svg.includes("x = 0.25: my line"), "trace from the descriptor");
+  assert(svg.includes("Decisions of mycrit"), "title");
+  const html = runReportHtml({ dir: "/x", steps, epochs: [], config, summary: null });
+  assert(html.includes("my_x=0.25"), "criterion parameters from the run's plugins record");
 });
 
 Deno.test("parseRunLog splits records and tolerates a torn last line only", () => {

@@ -6,7 +6,7 @@ import { expandFlags, type Grid, parseGrid, readGrid, resolveRuns } from "../src
 import { runStatus, thisHost } from "../src/sweep/runs.ts";
 import { arraySpec, compressRanges, sbatchScript } from "../src/sweep/slurm.ts";
 import { reportChart, summarize } from "../src/sweep/report.ts";
-import { UsageError } from "../src/cli/args.ts";
+import { parseTrainArgs, UsageError } from "../src/cli/args.ts";
 import { appendResult, readResults, RESULT_COLUMNS, type ResultRow } from "../src/train/results_csv.ts";
 import { assertWellFormed } from "../src/plot/xml.ts";
 import { assert, assertEquals } from "./assert.ts";
@@ -16,6 +16,9 @@ import { defaultRegistry } from "../src/plugins/mod.ts";
 
 // Like the CLI entry points, register the built-in plugins in the default registry.
 registerBuiltins(defaultRegistry());
+
+/** The training parser the sweep CLI passes (src/cli/sweep.ts registers the built-ins). */
+const parse = (argv: string[]) => parseTrainArgs(argv);
 
 /** The error `fn` throws (synchronously), checked to be a one-line UsageError. */
 function assertThrows(fn: () => unknown, cls: typeof UsageError): Error {
@@ -60,18 +63,27 @@ Deno.test("grid: base, then configs, then the axes' product, later keys winning"
 });
 
 Deno.test("run ids come from the resolved configuration: key order and spelled-out defaults keep them", async () => {
-  const a = await resolveRuns(grid({ base: { ...TINY, opt: "vassoremu-sgd", crt: "naive", crt_k: 2 } }));
-  const b = await resolveRuns(grid({
-    base: {
-      crt_k: 2,
-      crt: "naive",
-      opt: "vassoremu-sgd",
-      ...TINY,
-      momentum: 0.9,
-      lr_scheduler: "CosineLRscheduler",
-    },
-  }, "/tmp/elsewhere"));
-  const c = await resolveRuns(grid({ base: { ...TINY, opt: "vassoremu-sgd", crt: "naive", crt_k: 3 } }));
+  const a = await resolveRuns(
+    grid({ base: { ...TINY, opt: "vassoremu-sgd", crt: "naive", crt_k: 2 } }),
+    parse,
+  );
+  const b = await resolveRuns(
+    grid({
+      base: {
+        crt_k: 2,
+        crt: "naive",
+        opt: "vassoremu-sgd",
+        ...TINY,
+        momentum: 0.9,
+        lr_scheduler: "CosineLRscheduler",
+      },
+    }, "/tmp/elsewhere"),
+    parse,
+  );
+  const c = await resolveRuns(
+    grid({ base: { ...TINY, opt: "vassoremu-sgd", crt: "naive", crt_k: 3 } }),
+    parse,
+  );
   assertEquals(a[0].id, b[0].id); // also independent of output_dir
   assert(a[0].id !== c[0].id, "a changed criterion option changes the id");
   assert(/^vassoremu-sgd-naive_seed3107_[0-9a-f]{10}$/.test(a[0].id), a[0].id);
@@ -90,7 +102,7 @@ Deno.test("grid errors: one line naming the file and the key, flag or run", asyn
     assert(re.test(e.message) && e.message.startsWith("samwise sweep: /tmp/x/g.json: "), e.message);
   }
   const e = await assertRejects(
-    () => resolveRuns(grid({ base: TINY, axes: { theta: [0.4, 1.5] } })),
+    () => resolveRuns(grid({ base: TINY, axes: { theta: [0.4, 1.5] } }), parse),
     UsageError,
   );
   assert(
@@ -98,7 +110,7 @@ Deno.test("grid errors: one line naming the file and the key, flag or run", asyn
     e.message,
   );
   const dup = await assertRejects(
-    () => resolveRuns(grid({ base: TINY, axes: { seed: [1, 1] } })),
+    () => resolveRuns(grid({ base: TINY, axes: { seed: [1, 1] } }), parse),
     UsageError,
   );
   assert(/runs 0 and 1 resolve to the same configuration/.test(dup.message), dup.message);
@@ -279,7 +291,7 @@ Deno.test({
       path,
       JSON.stringify({ output_dir: `${dir}/out`, base: { ...TINY, epochs: 30 }, axes: { seed: [1, 2] } }),
     );
-    const [first, second] = await resolveRuns(await readGrid(path));
+    const [first, second] = await resolveRuns(await readGrid(path), parse);
     const cli = new URL("../src/cli/sweep.ts", import.meta.url).pathname;
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", cli, path],

@@ -3,6 +3,7 @@
 // on resubmission, and the local backend gives the same rows.
 import { main } from "../src/cli/sweep.ts";
 import { readGrid, resolveRuns } from "../src/sweep/grid.ts";
+import { parseTrainArgs } from "../src/cli/args.ts";
 import { readResults } from "../src/train/results_csv.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { skipUnless } from "./skip.ts";
@@ -80,7 +81,7 @@ Deno.test({
       });
       await t.step("a task killed by scancel resumes from its checkpoint on resubmission", async () => {
         const grid1 = await writeGrid(dir, "kill", { base: { ...TINY, epochs: 3, opt: "sgd" } });
-        const [run] = await resolveRuns(await readGrid(grid1));
+        const [run] = await resolveRuns(await readGrid(grid1), (a) => parseTrainArgs(a));
         const runDir = `${dir}/kill/${run.id}`;
         assertEquals((await quiet([grid1, "--backend", "slurm"])).code, 0);
         const [job] = JSON.parse(await Deno.readTextFile(`${dir}/kill/slurm-jobs.json`)) as string[];

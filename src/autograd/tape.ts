@@ -11,8 +11,11 @@ import type { Tensor } from "../tensor/tensor.ts";
 
 /** How an output was produced: the op's name (a key of the rule table), inputs and attributes. */
 export interface Node {
+  /** The op's name (the key of its backward rule). */
   op: string;
+  /** The op's inputs, in call order. */
   inputs: Tensor[];
+  /** The op's attributes, as its backward rule reads them. */
   attrs: Record<string, any>;
 }
 

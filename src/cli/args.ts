@@ -19,75 +19,12 @@ import {
   type Registry,
   resolveConfig,
 } from "../plugins/mod.ts";
-import type { ResolvedConfig } from "../plugins/resolve.ts";
+import { OPT_DEFAULTS, type ResolvedConfig } from "../plugins/resolve.ts";
+import type { TrainConfig, TrainSetup } from "../train/config.ts";
+import { UsageError } from "../train/errors.ts";
+import { parseOptSpec } from "../plugins/opt_spec.ts";
 
-/** A bad command line or configuration: the message is one line naming the flag or file. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** Everything a training run is configured by. */
-export interface TrainConfig {
-  model: string;
-  dataset: DatasetName;
-  datadir: string;
-  batch_size: number;
-  epochs: number;
-  seed: number;
-  lr_scheduler: "CosineLRscheduler" | "MultiStepLRscheduler";
-  /** When the schedule advances: after each epoch as the seed (default), or every iteration. */
-  lr_step: "epoch" | "iteration";
-  warmup_epoch: number;
-  warmup_init_lr: number;
-  eta_min: number;
-  milestone: number[];
-  gamma: number;
-  output_dir: string;
-  output_name: string;
-  resume: boolean;
-  resume_path: string | null;
-  log_freq: number;
-  results_csv: string;
-  plugin: string[];
-  /** Use only the first N training / test images (0: all), for quick runs. */
-  train_images: number;
-  test_images: number;
-  /** TinyImageNet: directory of the decoded-image cache (null: decode every run). */
-  decoded_cache: string | null;
-  hessian: boolean;
-  exclusive_run: boolean;
-  /** The seed's `drop_last` (default true): the last incomplete training batch of an epoch is dropped. */
-  drop_last: boolean;
-  /** The seed's `start_epoch`: the first (0-based) epoch trained, without `--resume`. */
-  start_epoch: number;
-  /** The seed's `--var_delta`: accepted, unused (its variance rule is commented out in the seed). */
-  var_delta: number;
-  /** The seed's `--dataset_nn_combination`: names `NAME_results.csv` and `comp_NAME.info`. */
-  dataset_nn_combination: string | null;
-  /** `comp_NAME.info` for `--dataset_nn_combination NAME`, else null. */
-  comp_info: string | null;
-  /** The seed's `--logging_mode`: samwise always logs epochs and per-step decisions; no effect. */
-  logging_mode: boolean;
-  /** The seed's `--extensive_metrics_mode`: also log every step's training loss (`step_loss` records). */
-  extensive_metrics_mode: boolean;
-  /** The seed's `--performance_scores_mode`: a timing-only run, no per-step records, no default Hessian. */
-  performance_scores_mode: boolean;
-  /** The seed's W&B flags, recorded in config.json; the metrics go to the run directory only. */
-  wandb: boolean;
-  wandb_project: string;
-  wandb_name: string;
-  /** A PyTorch state_dict (safetensors) to start from instead of the seeded initialisation. */
-  init_from: string | null;
-  /** `--adapter i`: which GPU to run on (0: WebGPU's default); see `selectAdapter` in src/gpu/device.ts. */
-  adapter_index: number;
-  /** Optimizer and criterion options by name (`opt`, `crt`, `lr`, `rho`, `crt_k`, ...), typed. */
-  optim: Record<string, unknown>;
-  /** True when no dataset was given and none was found, so the embedded subset is used. */
-  embeddedDefault: boolean;
-}
+export { UsageError };
 
 /** The model and epochs used on the embedded subset when the user chose neither. */
 export const EMBEDDED_DEFAULTS = { model: "wideresnet16x1", epochs: 3, batch_size: 64 } as const;
@@ -305,25 +242,31 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** Seed-style automatic run name: dataset_bsz_epoch_model_lr_opt[_rho][_theta]_seed. */
-export function autoName(c: Omit<TrainConfig, "output_name">): string {
-  const opt = String(c.optim.opt ?? "sgd");
+/**
+ * Seed-style automatic run name: dataset_bsz_epoch_model_lr_opt[_rho][_theta]_seed. A SAM-family
+ * `--opt` adds rho, and theta when its sharpness plugin declares `theta` (the VaSSO family, as
+ * the seed's `'vasso' in opt`); `sharpnessOptions` are the names that plugin declares.
+ */
+export function autoName(
+  c: Omit<TrainConfig, "output_name">,
+  sharpnessOptions: readonly string[] = [],
+): string {
+  const opt = String(c.optim.opt ?? OPT_DEFAULTS.opt);
   const parts = [c.dataset, `bsz${c.batch_size}`, `epoch${c.epochs}`, c.model, `lr${c.optim.lr}`, opt];
-  const [variant] = opt.split("-");
-  if (opt.includes("-")) {
+  const { variant } = parseOptSpec(opt);
+  if (variant !== null) {
     parts.push(`rho${c.optim.rho}`);
-    if (variant.toUpperCase().startsWith("VASSO")) parts.push(`theta${c.optim.theta}`);
+    if (sharpnessOptions.includes("theta")) parts.push(`theta${c.optim.theta}`);
   }
-  if (c.optim.crt && c.optim.crt !== "baseline") parts.push(`crt${c.optim.crt}`);
+  if (c.optim.crt && c.optim.crt !== OPT_DEFAULTS.crt) parts.push(`crt${c.optim.crt}`);
   parts.push(`seed${c.seed}`);
   return parts.join("_");
 }
 
-/** The result of {@link parseTrainArgs}. */
-export interface ParsedArgs {
-  config: TrainConfig;
-  resolved: ResolvedConfig;
-  registry: Registry;
+export type { TrainConfig, TrainSetup };
+
+/** The result of {@link parseTrainArgs}: what the trainer needs, plus what the CLI prints. */
+export interface ParsedArgs extends TrainSetup {
   /** Set when --help or --version printed something and there is nothing to run. */
   helpText?: string;
   /** One-line notices for the user (ignored seed flags, W&B), printed before training. */
@@ -484,7 +427,8 @@ export async function parseTrainArgs(
   }
   const config: TrainConfig = {
     ...base,
-    output_name: (o.output_name as string | undefined) ?? autoName(base),
+    output_name: (o.output_name as string | undefined) ??
+      autoName(base, resolved.optimizer.sharpness?.descriptor.options?.map((x) => x.name)),
   };
   if (/[\/\\]|^\.\.?$/.test(config.output_name)) {
     throw new UsageError(

@@ -27,14 +27,15 @@
  * @module
  */
 import { stringify } from "csv-stringify/sync";
-import { main as train } from "./train.ts";
-import { parseTrainArgs, UsageError } from "./args.ts";
+import { trainSetup } from "./train.ts";
+import { type ParsedArgs, parseTrainArgs, type TrainConfig, type TrainSetup, UsageError } from "./args.ts";
 import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
 import { registerBuiltins } from "../../plugins/builtins.ts";
 import { DatasetError } from "../data/mod.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { writeResultsPlot } from "../plot/results_plot.ts";
 import { writeRunPlots } from "../plot/run_report.ts";
+import { readSummary as readRunSummary } from "../train/run_log.ts";
 
 // Composition root: the built-in plugins join the process-wide registry before any flag is read.
 registerBuiltins(defaultRegistry());
@@ -284,7 +285,8 @@ export function tableCsv(rows: readonly CompareRow[]): string {
 
 /** Reads what a finished run wrote to its `summary.json`. */
 async function readSummary(dir: string): Promise<{ acc: number; bwp: number; imagesPerSecond: number }> {
-  const s = JSON.parse(await Deno.readTextFile(`${dir}/summary.json`));
+  const s = await readRunSummary(dir);
+  if (!s) throw new Error("no such file (the run did not finish)");
   return {
     acc: Number(s["top-1 test acc"]),
     bwp: Number(s.bwp_overhead),
@@ -315,6 +317,8 @@ export async function compare(
 ): Promise<number> {
   let args: CompareArgs;
   let title = "";
+  /** Each configuration parsed once; every run trains a copy with its own output paths. */
+  const parsed: ParsedArgs[] = [];
   try {
     args = parseCompareArgs(argv);
     if (args.help) {
@@ -324,8 +328,12 @@ export async function compare(
     // Check every configuration now: a typo in the last one must not surface after an hour.
     for (const c of args.configs) {
       try {
-        const { config } = await parseTrainArgs([...args.trainArgs, ...c.args]);
-        title ||= describeRun(config);
+        const p = await parseTrainArgs([...args.trainArgs, ...c.args]);
+        if (p.helpText !== undefined) {
+          throw new UsageError(`samwise compare: "${c.label}" asks for --help or --list`);
+        }
+        parsed.push(p);
+        title ||= describeRun(p.config);
       } catch (e) {
         if (e instanceof UsageError || e instanceof OptionError) {
           throw new UsageError(
@@ -343,36 +351,30 @@ export async function compare(
     throw e;
   }
 
+  for (const notice of new Set(parsed.flatMap((p) => p.notices))) console.error(notice);
   const out = args.outputDir;
   await Deno.mkdir(out, { recursive: true });
   const csv = `${out}/results.csv`;
-  const runArgs = (c: CompareConfig, dir: string, name: string, extra: string[] = []) => [
-    ...args.trainArgs,
-    ...c.args,
-    ...extra,
-    "--output_dir",
-    dir,
-    "--output_name",
-    name,
-    "--results_csv",
-    `${dir}/results.csv`,
-  ];
+  /** Configuration `i` trained into `<dir>/<name>`, its row appended to `<dir>/results.csv`. */
+  const runSetup = (i: number, dir: string, name: string, over: Partial<TrainConfig> = {}): TrainSetup => ({
+    ...parsed[i],
+    config: {
+      ...parsed[i].config,
+      ...over,
+      output_dir: dir,
+      output_name: name,
+      results_csv: `${dir}/results.csv`,
+      comp_info: null,
+    },
+  });
 
   if (args.warmup) {
     const dir = `${out}/.warmup`;
     io.out(`samwise compare: warming up (two steps of each of ${args.configs.length} configurations)`);
     for (const [i, c] of args.configs.entries()) {
-      const batch = (await parseTrainArgs([...args.trainArgs, ...c.args])).config.batch_size;
-      const tiny = [
-        "--epochs",
-        "1",
-        "--train_images",
-        String(2 * batch),
-        "--test_images",
-        String(batch),
-        "--no-hessian",
-      ];
-      const code = await train(runArgs(c, dir, `w${i}`, tiny), { out: () => {} });
+      const batch = parsed[i].config.batch_size;
+      const tiny = { epochs: 1, start_epoch: 0, train_images: 2 * batch, test_images: batch, hessian: false };
+      const code = await trainSetup(runSetup(i, dir, `w${i}`, tiny), { out: () => {} });
       if (code !== 0) io.out(`samwise compare: warm-up of "${c.label}" exited with ${code}`);
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -385,7 +387,7 @@ export async function compare(
     const t0 = performance.now();
     let exitCode: number;
     try {
-      exitCode = await train(runArgs(c, out, name));
+      exitCode = await trainSetup(runSetup(i, out, name));
     } catch (e) {
       // An unexpected failure in one configuration should not lose the others' results.
       io.out(`samwise compare: "${c.label}" failed: ${e instanceof Error ? e.stack ?? e.message : e}`);

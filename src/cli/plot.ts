@@ -11,11 +11,6 @@
  */
 import { writeRunPlots } from "../plot/run_report.ts";
 import { writeResultsPlot } from "../plot/results_plot.ts";
-import { defaultRegistry } from "../plugins/mod.ts";
-import { registerBuiltins } from "../../plugins/builtins.ts";
-
-// Composition root: the built-in plugins join the process-wide registry before any flag is read.
-registerBuiltins(defaultRegistry());
 
 /** The usage text. */
 export const USAGE = `Usage: deno task plot <runDir|results.csv>...

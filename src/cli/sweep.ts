@@ -10,7 +10,7 @@
  * command again is always safe. Bad input: one line naming the flag or file, exit code 2.
  * @module
  */
-import { UsageError } from "./args.ts";
+import { parseTrainArgs, UsageError } from "./args.ts";
 import { type Grid, readGrid, resolveRuns, type SweepRun } from "../sweep/grid.ts";
 import { resultsCsv, runDir, type RunStatus, runStatus } from "../sweep/runs.ts";
 import { runLocal } from "../sweep/local.ts";
@@ -20,7 +20,7 @@ import { renderNodeGpus } from "../gpu/device.ts";
 import { defaultRegistry, OptionError, PluginError } from "../plugins/mod.ts";
 import { registerBuiltins } from "../../plugins/builtins.ts";
 
-// The composition root: the registry knows no plugin until the built-ins are registered.
+// Composition root: the built-in plugins join the process-wide registry before a grid is resolved.
 registerBuiltins(defaultRegistry());
 
 /** Parsed `deno task sweep` command line. */
@@ -105,7 +105,7 @@ export async function main(argv: string[], out: (l: string) => void = console.lo
   try {
     const a = parseSweepArgs(argv);
     const grid = await readGrid(a.grid);
-    const runs = await resolveRuns(grid);
+    const runs = await resolveRuns(grid, (a) => parseTrainArgs(a));
     if (a.command === "status") {
       const c = await sweepStatus(grid, runs);
       out(

@@ -14,13 +14,14 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { parseTrainArgs, pluginArgs, UsageError } from "./args.ts";
+import { parseTrainArgs, pluginArgs, type TrainSetup, UsageError } from "./args.ts";
 import { DivergedError, RunSetupError, runTraining, type TrainIO } from "../train/trainer.ts";
 import { AdapterIndexError, gpuContext, NoAdapterError } from "../gpu/device.ts";
 import { KernelFamilyError } from "../gpu/kernel_family.ts";
 import { DatasetError } from "../data/mod.ts";
 import { defaultRegistry, OptionError, PluginError, PluginHookError } from "../plugins/mod.ts";
 import { registerBuiltins } from "../../plugins/builtins.ts";
+import { writeRunPlots } from "../plot/run_report.ts";
 
 // Composition root: the built-in plugins join the process-wide registry before any flag is read.
 registerBuiltins(defaultRegistry());
@@ -86,7 +87,20 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
       return 0;
     }
     for (const notice of parsed.notices) console.error(notice);
-    const c = parsed.config;
+    return await trainSetup(parsed, io);
+  } catch (e) {
+    return failureCode(e);
+  }
+}
+
+/**
+ * Trains a parsed configuration (`compare` derives one per configuration and calls this, not
+ * `main`): prints the opening line, trains, and writes the run's report. Returns the exit code
+ * as {@link main} does.
+ */
+export async function trainSetup(setup: TrainSetup, io: Partial<TrainIO> = {}): Promise<number> {
+  try {
+    const c = setup.config;
     // The adapter first: the opening line names the backend (Vulkan and GL both call Mesa "llvmpipe").
     const gpu = await gpuContext(c.adapter_index);
     const on = ` on ${gpu.backend.name} (${gpu.backend.evidence}), adapter "${gpu.description}"`;
@@ -100,27 +114,32 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<n
         `samwise: training ${c.model} on ${c.dataset} for ${c.epochs} epochs with ${c.optim.opt}${on}`,
       );
     }
-    const res = await runTraining(parsed, { out: (l) => console.log(l), ...io });
+    const res = await runTraining(setup, { out: (l) => console.log(l), report: writeRunPlots, ...io });
     if (!res.interrupted) return 0;
     return res.signal === "SIGTERM" ? 143 : 130;
   } catch (e) {
-    if (
-      e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
-      e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError ||
-      e instanceof RunSetupError || e instanceof AdapterIndexError || e instanceof PluginHookError
-    ) {
-      console.error(oneLine(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`));
-      return 2;
-    }
-    if (e instanceof DivergedError) {
-      console.error(oneLine(`samwise train: ${e.message}`));
-      return 3;
-    }
-    if (Deno.env.get("SAMWISE_DEBUG")) throw e;
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    console.error(oneLine(`samwise train: internal error: ${msg} (SAMWISE_DEBUG=1 shows the stack)`));
-    return 1;
+    return failureCode(e);
   }
+}
+
+/** Prints a failure as one line and returns its exit code (see the module documentation). */
+function failureCode(e: unknown): number {
+  if (
+    e instanceof UsageError || e instanceof OptionError || e instanceof PluginError ||
+    e instanceof DatasetError || e instanceof NoAdapterError || e instanceof KernelFamilyError ||
+    e instanceof RunSetupError || e instanceof AdapterIndexError || e instanceof PluginHookError
+  ) {
+    console.error(oneLine(e.message.startsWith("samwise") ? e.message : `samwise train: ${e.message}`));
+    return 2;
+  }
+  if (e instanceof DivergedError) {
+    console.error(oneLine(`samwise train: ${e.message}`));
+    return 3;
+  }
+  if (Deno.env.get("SAMWISE_DEBUG")) throw e;
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  console.error(oneLine(`samwise train: internal error: ${msg} (SAMWISE_DEBUG=1 shows the stack)`));
+  return 1;
 }
 
 function oneLine(s: string): string {

@@ -27,11 +27,15 @@ export interface AugmentArgs {
   images: AugmentSource;
   /** u32 dataset indices (e.g. the epoch's shuffled order); the batch is `order[start .. start + count)`. */
   order: BufferRange;
+  /** First position in `order` of this batch. */
   start: number;
+  /** Images in this batch. */
   count: number;
+  /** Crop, flip, cutout and normalisation settings. */
   spec: AugmentSpec;
   /** Run seed; with `epoch` and each image's dataset index it keys every random draw. */
   seed: number;
+  /** The epoch (0-based); part of the key of every random draw. */
   epoch: number;
 }
 

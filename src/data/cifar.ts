@@ -87,7 +87,9 @@ export interface CifarReadOptions {
 
 /** Train and test sets of one dataset. */
 export interface TrainTest {
+  /** The training split. */
   train: ImageSet;
+  /** The test split. */
   test: ImageSet;
   /** Directory the files were read from. */
   source: string;

@@ -22,16 +22,23 @@ export interface Split extends ImageSet {
 
 /** A loaded dataset. Pixels are uint8 on the CPU until a Loader uploads them. */
 export interface Dataset {
+  /** The dataset's name (`--dataset`). */
   readonly name: DatasetName;
+  /** Number of classes. */
   readonly numClasses: number;
+  /** Channels per image. */
   readonly channels: number;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
   /** Per-channel normalisation mean, in pixel / 255. */
   readonly mean: readonly number[];
   /** Per-channel normalisation standard deviation, in pixel / 255. */
   readonly std: readonly number[];
+  /** The training split. */
   readonly train: Split;
+  /** The test split. */
   readonly test: Split;
   /** Directory the files were read from. */
   readonly source: string;

@@ -28,7 +28,9 @@ export class GpuImages {
   readonly count: number;
   /** Image shape: channels, height, width. */
   readonly channels: number;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
   /** Classes of the labels. */
   readonly numClasses: number;

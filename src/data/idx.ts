@@ -12,7 +12,9 @@ import { DatasetError } from "./errors.ts";
 
 /** A parsed idx file: its dimensions and the uint8 data after the header. */
 export interface Idx {
+  /** Extents, outermost first, as the file's header gives them. */
   dims: number[];
+  /** The values, row-major. */
   data: Uint8Array;
 }
 

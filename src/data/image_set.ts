@@ -11,9 +11,13 @@ import { DatasetError } from "./errors.ts";
  * CIFAR's on-disk order and the NCHW order of the tensors the loader produces.
  */
 export interface ImageSet {
+  /** Number of images. */
   readonly count: number;
+  /** Channels per image. */
   readonly channels: number;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
   /** `count * channels * height * width` bytes. */
   readonly images: Uint8Array;

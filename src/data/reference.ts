@@ -11,11 +11,15 @@ import type { AugmentSpec } from "./spec.ts";
 export interface ImageDraws {
   /** Crop window origin in the padded image, each in [0, 2 * pad]. */
   oy: number;
+  /** Crop window origin, column (see `oy`). */
   ox: number;
+  /** Whether the image is flipped horizontally. */
   flip: boolean;
   /** Whether the cutout is applied, and its centre (anywhere in the image). */
   cut: boolean;
+  /** Cutout centre row. */
   cy: number;
+  /** Cutout centre column. */
   cx: number;
 }
 

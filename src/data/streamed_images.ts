@@ -15,16 +15,25 @@ import { DatasetError } from "./errors.ts";
 
 /** See the module documentation. */
 export class StreamedImages {
+  /** Number of images. */
   readonly count: number;
+  /** Channels per image. */
   readonly channels: number;
+  /** Image height in pixels. */
   readonly height: number;
+  /** Image width in pixels. */
   readonly width: number;
+  /** Number of classes. */
   readonly numClasses: number;
   /** Labels of the whole split as f32, on the GPU. */
   readonly labels: BufferRange;
   readonly #set: ImageSet;
   #disposed = false;
 
+  /**
+   * Streams `set` to the GPU batch by batch.
+   * @param set the split, kept on the CPU; batches are gathered from it
+   */
   constructor(set: ImageSet) {
     checkImageSet(set, "stream");
     if (set.count === 0) throw new DatasetError("stream: the split has no images");

@@ -34,7 +34,7 @@ export const TINY_IMAGENET_DIR = "tiny-imagenet-200";
 export const TINY_IMAGENET_SIZE = 64;
 
 /** The expected layout, as error messages state it. */
-export const TINY_IMAGENET_LAYOUT = `${TINY_IMAGENET_DIR}/train/<wnid>/[images/]*.JPEG and ` +
+export const TINY_IMAGENET_LAYOUT: string = `${TINY_IMAGENET_DIR}/train/<wnid>/[images/]*.JPEG and ` +
   `${TINY_IMAGENET_DIR}/val/<wnid>/*.JPEG class folders (or the download's val/images/*.JPEG ` +
   `with val/val_annotations.txt)`;
 
@@ -44,7 +44,9 @@ const JPEG_EXTENSIONS = [".jpg", ".jpeg"];
 
 /** One split as a file list. */
 export interface FileSplit {
+  /** Paths of the JPEG files. */
   files: string[];
+  /** The class index of each file. */
   labels: number[];
 }
 
@@ -52,7 +54,9 @@ export interface FileSplit {
 export interface TinyImageNetFiles {
   /** Class folder names (wnids), sorted: index = label. */
   classes: string[];
+  /** The training images. */
   train: FileSplit;
+  /** The validation images (samwise's test split). */
   val: FileSplit;
   /** The dataset's root directory. */
   root: string;

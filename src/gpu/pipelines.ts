@@ -9,8 +9,11 @@
 
 /** A compiled kernel: the pipeline plus the name used in errors and profiles. */
 export interface Kernel {
+  /** The kernel's name, as profiles and errors show it. */
   name: string;
+  /** The compiled compute pipeline. */
   pipeline: GPUComputePipeline;
+  /** Its bind group layout. */
   layout: GPUBindGroupLayout;
   /** Resolves to an error message if compilation failed, or null. */
   compiled: Promise<string | null>;
@@ -24,6 +27,10 @@ export class PipelineCache {
   #cache = new Map<string, Kernel>();
   #modules = new Map<string, GPUShaderModule>();
 
+  /**
+   * An empty cache.
+   * @param device the device pipelines are compiled for
+   */
   constructor(private readonly device: GPUDevice) {}
 
   /** Number of distinct pipelines compiled so far. */

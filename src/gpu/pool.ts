@@ -17,7 +17,9 @@ export interface PoolStats {
   allocatedBytes: number;
   /** Bytes in all buffers the pool owns: handed out plus cached. */
   reservedBytes: number;
+  /** Most bytes handed out at once since the last peak reset. */
   peakAllocatedBytes: number;
+  /** Most bytes held (handed out or cached) since the last peak reset. */
   peakReservedBytes: number;
   /** Buffers currently handed out. */
   liveBuffers: number;
@@ -54,6 +56,10 @@ export class BufferPool {
     buffersCreated: 0,
   };
 
+  /**
+   * An empty pool.
+   * @param device the device buffers are allocated on
+   */
   constructor(private readonly device: GPUDevice) {}
 
   /** A buffer of at least `bytes` bytes with exactly `usage`; its contents are undefined. */

@@ -11,8 +11,11 @@
 
 /** Accumulated time of one kernel name. */
 export interface KernelTime {
+  /** The kernel's name. */
   name: string;
+  /** Dispatches measured. */
   calls: number;
+  /** Total GPU time of those dispatches, in milliseconds. */
   ms: number;
 }
 

@@ -43,6 +43,7 @@ export class GpuError extends Error {
 
 /** A storage buffer range bound to one binding of a kernel. */
 export interface BufferRange {
+  /** The buffer holding the range. */
   buffer: GPUBuffer;
   /** Byte offset; a multiple of 256 (WebGPU's storage offset alignment). */
   offset: number;
@@ -55,10 +56,15 @@ export type Binding = BufferRange | GPUTextureView;
 
 /** Counters that tests and benchmarks assert on. */
 export interface RuntimeStats extends PoolStats {
+  /** Compute dispatches recorded. */
   dispatches: number;
+  /** Command buffers submitted. */
   submits: number;
+  /** GPU-to-CPU reads. */
   readbacks: number;
+  /** Buffer-to-buffer copies recorded. */
   copies: number;
+  /** Pipelines compiled. */
   pipelines: number;
 }
 
@@ -68,8 +74,11 @@ type Command =
 
 /** See the module documentation. */
 export class Runtime {
+  /** The WebGPU device. */
   readonly device: GPUDevice;
+  /** Pooled storage buffers. */
   readonly pool: BufferPool;
+  /** Compiled pipelines, by kernel. */
   readonly pipelines: PipelineCache;
   /** Pooled operand textures (see texture_pool.ts). */
   readonly textures: TexturePool;
@@ -90,6 +99,10 @@ export class Runtime {
   #profiler: KernelProfiler | null = null;
   readonly #timestamps: boolean;
 
+  /**
+   * Wraps an opened device: its buffer pool, pipeline cache and submission state.
+   * @param ctx the opened adapter and device
+   */
   constructor(ctx: GpuContext) {
     this.#timestamps = ctx.timestamps;
     this.device = ctx.device;

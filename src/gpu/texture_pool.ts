@@ -15,7 +15,9 @@ export const TEXTURE_USAGE = GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.S
 
 /** A pooled texture and its 2-D-array view (created once). */
 export interface PooledTexture {
+  /** The pooled texture. */
   texture: GPUTexture;
+  /** A view of it. */
   view: GPUTextureView;
   /** Bytes of texel storage (4 floats per texel). */
   bytes: number;
@@ -26,6 +28,10 @@ export class TexturePool {
   #free = new Map<string, PooledTexture[]>();
   #bytes = 0;
 
+  /**
+   * An empty pool.
+   * @param device the device textures are created on
+   */
   constructor(private readonly device: GPUDevice) {}
 
   /** Bytes held by every texture the pool has created (in use or free). */

@@ -6,11 +6,19 @@
  * image size).
  *
  * ```ts
- * import { createModel } from "./src/models/mod.ts";
+ * import * as sw from "../../mod.ts";
+ * import { createModel } from "./mod.ts";
+ * await sw.init();
  * const model = createModel("resnet18", { inChannels: 3, numClasses: 10, seed: 0 });
  * model.train();
  * model.zeroGrad();
- * const loss = tidy(() => { const l = crossEntropy(model.forward(x), y); backward(l); return l; });
+ * const x = sw.full([2, 3, 32, 32], 0.5), y = sw.tensor([3, 7]); // two images, their classes
+ * const loss = sw.tidy(() => {
+ *   const l = sw.crossEntropy(model.forward(x), y);
+ *   sw.backward(l);
+ *   return l;
+ * });
+ * console.log(await loss.item());
  * // model.flatParams / model.flatGrads: the whole model in one buffer each (per group).
  * ```
  *

@@ -4,11 +4,14 @@
  * seeded CPU generator, flat parameter/gradient buffers, and safetensors checkpoints.
  *
  * ```ts
- * import { BatchNorm2d, Conv2d, Linear, ReLU, Sequential, GlobalAvgPool } from "./src/nn/mod.ts";
+ * import * as sw from "../../mod.ts";
+ * import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, ReLU, Sequential } from "./mod.ts";
+ * await sw.init();
  * const net = new Sequential(new Conv2d(3, 8, 3, { padding: 1 }), new BatchNorm2d(8), new ReLU(),
  *   new GlobalAvgPool(), new Linear(8, 10)).materialize({ seed: 1 });
  * net.zeroGrad();
- * tidy(() => backward(crossEntropy(net.forward(x), labels))); // net.grads now hold the gradient
+ * const x = sw.full([2, 3, 8, 8], 0.5), labels = sw.tensor([1, 4]);
+ * sw.tidy(() => sw.backward(sw.crossEntropy(net.forward(x), labels))); // net.grads now hold the gradient
  * ```
  *
  * @module

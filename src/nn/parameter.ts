@@ -16,10 +16,15 @@ import type { Initializer } from "./init.ts";
 export type StateDtype = "F32" | "I64";
 
 /** Shared by parameters and buffers: shape, initialiser, and the tensor once materialised. */
-abstract class Slot {
+export abstract class Slot {
   /** The GPU tensor, set when the model is materialised. */
   tensor: Tensor | null = null;
 
+  /**
+   * A slot not yet materialised.
+   * @param shape extents, outermost first
+   * @param init draws the initial values
+   */
   constructor(
     /** Extents, outermost first. */
     readonly shape: readonly number[],
@@ -46,6 +51,12 @@ export class Parameter extends Slot {}
 
 /** A non-trained state tensor (e.g. BatchNorm running statistics), kept in its own buffer. */
 export class StateBuffer extends Slot {
+  /**
+   * A buffer not yet materialised.
+   * @param shape extents, outermost first
+   * @param init draws the initial values
+   * @param dtype how it is stored in a checkpoint
+   */
   constructor(shape: readonly number[], init: Initializer, readonly dtype: StateDtype = "F32") {
     super(shape, init);
   }

@@ -39,7 +39,9 @@ export const convSettings = { maxColFloats: 1 << 24, foldMaxP: 196 };
 
 /** Stride and zero padding, the same along height and width (PyTorch's int arguments). */
 export interface Conv2dOptions {
+  /** Step between windows, in pixels (default 1). */
   stride?: number;
+  /** Zero padding on each side, in pixels (default 0). */
   padding?: number;
 }
 

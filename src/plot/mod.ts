@@ -16,7 +16,7 @@ export {
 export { el, escapeXml, num, PALETTE, svgDocument, text } from "./svg.ts";
 export { decimate, extent, formatTick, linear, niceTicks } from "./scale.ts";
 export { assertWellFormed, checkXml, type XmlSummary } from "./xml.ts";
-export { type EpochRecord, parseRunLog, readRun, type RunData, type StepRecord } from "./run_log.ts";
+export { type EpochRecord, parseRunLog, readRun, type RunData, type StepRecord } from "../train/run_log.ts";
 export {
   accuracyChart,
   decisionChart,

@@ -7,6 +7,7 @@
  * @module
  */
 import { readResults } from "../train/results_csv.ts";
+import { parseOptSpec } from "../plugins/opt_spec.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { chart, type PointLabel, type Series } from "./chart.ts";
 import { PALETTE } from "./svg.ts";
@@ -28,12 +29,22 @@ export interface ResultPoint {
  */
 export function configLabel(row: Record<string, string>): string {
   const parts = [row.optimizer || "?"];
-  const plain = !(row.optimizer ?? "").includes("-");
+  const plain = isPlainOptimizer(row.optimizer ?? "");
   if (row.criterion && row.criterion !== "none" && !(plain && row.criterion === "baseline")) {
     parts.push(row.criterion);
   }
   if (row.crt_parameter && row.crt_parameter !== "none") parts.push(`(${row.crt_parameter})`);
   return parts.join(" ");
+}
+
+/** Whether a row's `optimizer` cell is a plain base optimizer (empty: yes; unparsable: no). */
+function isPlainOptimizer(opt: string): boolean {
+  if (!opt) return true;
+  try {
+    return parseOptSpec(opt).variant === null;
+  } catch {
+    return false;
+  }
 }
 
 /** The rows with a numeric accuracy and bwp overhead (others, e.g. hand-edited rows, are dropped). */

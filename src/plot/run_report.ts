@@ -1,28 +1,30 @@
 /**
  * The per-run report: `<runDir>/report.html`, one self-contained page (inline SVG, no scripts)
  * with the run's configuration and results, train/test loss and accuracy per epoch, and the
- * criterion's decision trace: the values it decided on per step (for gSAM* ||g|| and tau, with
- * the threshold tau / phi; for cosSim the cosine and c) with every step that computed a fresh
- * inner gradient marked. Criteria that log nothing (naive, random, schedule) get the fired steps
- * over iterations and the running fraction fired. Plain SGD/AdamW runs have no decision trace.
+ * criterion's decision trace: the values it decided on per step with every step that computed a
+ * fresh inner gradient marked. Criteria that log nothing (naive, random, schedule) get the fired
+ * steps over iterations and the running fraction fired. Plain SGD/AdamW runs have no decision trace.
+ *
+ * Everything comes from what the run wrote (`src/train/run_log.ts`): the metrics from
+ * `log.jsonl`, and from `config.json`'s `plugins` record the criterion, its options and its
+ * descriptor's `report.trace` (which metric the decision compares, legend names, thresholds such
+ * as gSAM's tau / phi). The report never loads a plugin, so a third-party criterion's report is
+ * as complete as a built-in's.
  *
  * @module
  */
 import { writeFileAtomic } from "../io/atomic.ts";
-import { defaultRegistry, listOptions } from "../plugins/mod.ts";
 import { chart, type HLine, type Series } from "./chart.ts";
-import { type EpochRecord, readRun, type RunData, type StepRecord } from "./run_log.ts";
+import {
+  type DecisionTrace,
+  type EpochRecord,
+  readRun,
+  type RunData,
+  type RunPlugins,
+  STEP_RECORD_KEYS,
+  type StepRecord,
+} from "../train/run_log.ts";
 import { el, escapeXml, text } from "./svg.ts";
-
-/** Keys of a step record that are not criterion metrics. */
-const STEP_KEYS = new Set(["type", "epoch", "batch", "iteration", "sam", "fired", "lr"]);
-
-/** Legend names of the built-in criteria's metrics. */
-const METRIC_NAMES: Record<string, string> = {
-  crt_gnorm: "||g|| (decision input)",
-  crt_tau: "tau",
-  crt_cos: "cos(g_t, g_t-1)",
-};
 
 /** The `class` of fired-step markers (one element per fired step, unless there are very many). */
 export const FIRED_CLASS = "fired";
@@ -63,7 +65,9 @@ export function accuracyChart(epochs: readonly EpochRecord[]): string {
 export function metricNames(steps: readonly StepRecord[]): string[] {
   const names = new Set<string>();
   for (const s of steps) {
-    for (const [k, v] of Object.entries(s)) if (!STEP_KEYS.has(k) && typeof v === "number") names.add(k);
+    for (const [k, v] of Object.entries(s)) {
+      if (!STEP_RECORD_KEYS.has(k) && typeof v === "number") names.add(k);
+    }
   }
   return [...names];
 }
@@ -72,32 +76,33 @@ function optim(config: Record<string, unknown>): Record<string, unknown> {
   return (config.optim ?? {}) as Record<string, unknown>;
 }
 
-/**
- * gSAM* thresholds on ||g||: gSAMflat fires when ||g|| < tau / phi, gSAMsharp when
- * ||g|| > tau / phi', gSAMratio on either (phi, phi' from crt_z, lam, z_two in the config).
- */
-function gsamThresholds(steps: readonly StepRecord[], config: Record<string, unknown>): Series[] {
-  const o = optim(config), crt = String(o.crt ?? "");
-  const z = Number(o.crt_z), lam = Number(o.lam), zTwo = Number(o.z_two ?? 1);
-  if (!crt.startsWith("gSAM") || !Number.isFinite(z) || !Number.isFinite(lam)) return [];
-  const withTau = steps.filter((s) => typeof s.crt_tau === "number");
-  const line = (factor: number, name: string): Series => ({
-    name,
-    points: withTau.map((s) => [s.iteration, (s.crt_tau as number) / factor]),
-    dash: "5 3",
-    color: "#888888",
-  });
-  const out: Series[] = [];
-  if (crt === "gSAMflat" || crt === "gSAMratio") {
-    out.push(line((1 - lam) * z + lam, "tau / phi: fires below"));
+/** The `plugins` record of `config.json`, or null for a run written before samwise recorded it. */
+function plugins(config: Record<string, unknown>): RunPlugins | null {
+  return (config.plugins ?? null) as RunPlugins | null;
+}
+
+/** The reference lines of a trace: metric-scaled lines as series, constant ones as hLines. */
+function traceLines(
+  trace: DecisionTrace,
+  steps: readonly StepRecord[],
+): { series: Series[]; hLines: HLine[] } {
+  const series: Series[] = [], hLines: HLine[] = [];
+  for (const line of trace.lines ?? []) {
+    if (line.metric !== undefined) {
+      const m = line.metric, scale = line.scale ?? 1;
+      series.push({
+        name: line.label,
+        points: steps.filter((s) => typeof s[m] === "number").map((
+          s,
+        ) => [s.iteration, (s[m] as number) * scale]),
+        dash: line.dash ?? "5 3",
+        color: "#888888",
+      });
+    } else if (line.y !== undefined && Number.isFinite(line.y)) {
+      hLines.push({ y: line.y, label: line.label });
+    }
   }
-  if (crt === "gSAMsharp" || crt === "gSAMratio") {
-    out.push({
-      ...line((1 - lam) / (crt === "gSAMratio" ? zTwo : z) + lam, "tau / phi': fires above"),
-      dash: "2 2",
-    });
-  }
-  return out;
+  return { series, hLines };
 }
 
 /**
@@ -112,32 +117,28 @@ export function decisionChart(
   const sam = steps.filter((s) => s.sam);
   if (!sam.length) return null;
   const fired = sam.filter((s) => s.fired);
-  const crt = String(optim(config).crt ?? "criterion");
+  const crt = plugins(config)?.criterion ?? String(optim(config).crt ?? "criterion");
+  const trace = plugins(config)?.trace ?? {};
+  const names = trace.names ?? {};
   const subtitle = `${fired.length} of ${sam.length} SAM steps computed a fresh inner gradient ` +
     `(${(100 * fired.length / sam.length).toFixed(1)}%; ${steps.length - sam.length} plain steps)`;
   const metrics = metricNames(sam);
   const series: Series[] = [];
   const hLines: HLine[] = [];
   let yLabel: string;
-  // The metric the markers sit on: the one the rule compares with a threshold.
-  const primary = metrics.includes("crt_gnorm")
-    ? "crt_gnorm"
-    : metrics.includes("crt_cos")
-    ? "crt_cos"
-    : metrics[0];
+  // The metric the markers sit on: the one the rule compares with a threshold (its descriptor says).
+  const primary = trace.primary !== undefined && metrics.includes(trace.primary) ? trace.primary : metrics[0];
   if (primary) {
     for (const m of metrics) {
       series.push({
-        name: METRIC_NAMES[m] ?? m,
+        name: names[m] ?? m,
         points: sam.filter((s) => typeof s[m] === "number").map((s) => [s.iteration, s[m] as number]),
       });
     }
-    series.push(...gsamThresholds(sam, config));
-    const c = Number(optim(config).crt_c);
-    if (primary === "crt_cos" && Number.isFinite(c)) {
-      hLines.push({ y: c, label: `c = ${c}: fires at or below` });
-    }
-    yLabel = primary === "crt_gnorm" ? "gradient norm" : METRIC_NAMES[primary] ?? primary;
+    const lines = traceLines(trace, sam);
+    series.push(...lines.series);
+    hLines.push(...lines.hLines);
+    yLabel = trace.yLabel ?? names[primary] ?? primary;
   } else {
     let n = 0;
     series.push({
@@ -181,14 +182,10 @@ export function decisionChart(
   });
 }
 
-/** The criterion's own options as "name=value" (from the plugin registry's option owners). */
-function criterionParameters(config: Record<string, unknown>): string {
-  const o = optim(config), crt = String(o.crt ?? "");
-  if (!String(o.opt ?? "").includes("-")) return "none";
-  const own = listOptions(defaultRegistry()).filter((i) =>
-    i.owners.includes(crt) && !i.owners.includes("engine")
-  );
-  return own.map((i) => `${i.name}=${o[i.name]}`).join("; ") || "none";
+/** The criterion's own options as "name=value", as the run recorded them ("none" without). */
+function criterionParameters(p: RunPlugins | null): string {
+  if (!p?.criterion) return "none";
+  return Object.entries(p.criterion_options).map(([k, v]) => `${k}=${v}`).join("; ") || "none";
 }
 
 function fact(name: string, value: unknown): string {
@@ -206,14 +203,14 @@ p.note{color:#555;font-size:13px}`;
 
 /** The report page of a run (XHTML-compatible markup, so it is also well-formed XML). */
 export function runReportHtml(run: RunData): string {
-  const c = run.config, o = optim(c), s = run.summary;
+  const c = run.config, o = optim(c), s = run.summary, p = plugins(c);
   const name = String(c.output_name ?? run.dir.split("/").filter(Boolean).pop() ?? "run");
   const facts = [
     fact("model", c.model),
     fact("dataset", c.dataset),
     fact("optimizer", o.opt),
-    fact("criterion", String(o.opt ?? "").includes("-") ? o.crt : "none"),
-    fact("criterion parameters", s?.crt_parameter ?? criterionParameters(c)),
+    fact("criterion", p ? p.criterion ?? "none" : o.crt),
+    fact("criterion parameters", s?.crt_parameter ?? criterionParameters(p)),
     fact("lr / rho / theta", `${o.lr} / ${o.rho} / ${o.theta}`),
     fact("epochs, batch size, seed", `${c.epochs}, ${c.batch_size}, ${c.seed}`),
     fact("adapter", c.adapter),

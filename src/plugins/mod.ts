@@ -100,6 +100,7 @@ export {
   type EngineSpec,
   formatOptionHelp,
   listOptions,
+  OPT_DEFAULTS,
   optimizerChoices,
   type OptionInfo,
   resolveConfig,
@@ -108,7 +109,17 @@ export {
   type ResolvedOptimizer,
   resolveOptimizer,
 } from "./resolve.ts";
-export { crtParameterCell, hyperparametersCell, type PluginReport, pyFloat, seedValue } from "./report.ts";
+export {
+  crtParameterCell,
+  type DecisionTrace,
+  hyperparametersCell,
+  type PluginReport,
+  pyFloat,
+  type RunPlugins,
+  runPlugins,
+  seedValue,
+  type TraceLine,
+} from "./report.ts";
 export {
   type BnUpdate,
   type ComputeGrad,

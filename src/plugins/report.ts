@@ -25,6 +25,73 @@ export interface PluginReport {
   hyperparameters?(options: OptionValues): string;
   /** Criteria: the `crt_parameter` cell, one short pair such as `k=2` (empty for none). */
   crtParameter?(options: OptionValues): string;
+  /**
+   * Criteria: how the run report plots its decision trace (which logged metric the decision
+   * compares, legend names, thresholds). Without it the report plots every metric the criterion
+   * logs, the first as the decision input, with no thresholds.
+   */
+  trace?(options: OptionValues): DecisionTrace;
+}
+
+/** A line of a decision trace: a horizontal line, or a logged step metric scaled per step. */
+export interface TraceLine {
+  /** Legend text, e.g. "tau / phi: fires below". */
+  label: string;
+  /** A horizontal line at this value. */
+  y?: number;
+  /** Or: this step metric (a name the criterion logs) times `scale`, at every step that logged it. */
+  metric?: string;
+  /** The factor applied to `metric` (default 1). */
+  scale?: number;
+  /** SVG dash pattern, e.g. "5 3". */
+  dash?: string;
+}
+
+/**
+ * How a criterion's decision trace is plotted; plain JSON, written into the run's `config.json`
+ * so the report reads it without the plugin.
+ */
+export interface DecisionTrace {
+  /** The metric compared with a threshold (default: the first metric logged). */
+  primary?: string;
+  /** The y-axis title (default: the primary metric's legend name). */
+  yLabel?: string;
+  /** Legend names of metrics, e.g. `{ crt_tau: "tau" }`. */
+  names?: Record<string, string>;
+  /** Thresholds and other reference lines. */
+  lines?: TraceLine[];
+}
+
+/**
+ * What a run records of its plugins in `config.json` ({@link runPlugins}), so its report needs no
+ * registry. `criterion` is null for a plain base optimizer (no criterion runs).
+ */
+export interface RunPlugins {
+  /** `--opt`. */
+  optimizer: string;
+  /** `--crt`, or null when `--opt` is a plain base optimizer. */
+  criterion: string | null;
+  /** The criterion's own options (those its descriptor declares), by name. */
+  criterion_options: Record<string, OptionValue>;
+  /** The results row's `crt_parameter` cell. */
+  crt_parameter: string;
+  /** How its decision trace is plotted (empty: the report's default). */
+  trace: DecisionTrace;
+}
+
+/** What {@link RunPlugins} says of a resolved configuration. */
+export function runPlugins(cfg: ResolvedConfig): RunPlugins {
+  const d = cfg.criterion.descriptor;
+  const sam = cfg.optimizer.sharpness !== null;
+  const own: Record<string, OptionValue> = {};
+  if (sam) { for (const o of d.options ?? []) own[o.name] = cfg.options.get(o.name); }
+  return {
+    optimizer: cfg.optimizer.opt,
+    criterion: sam ? d.name : null,
+    criterion_options: own,
+    crt_parameter: sam ? crtParameterCell(cfg) : "",
+    trace: (sam ? d.report?.trace?.(cfg.options) : undefined) ?? {},
+  };
 }
 
 /**

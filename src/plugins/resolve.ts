@@ -120,6 +120,13 @@ export interface OptionInfo {
 }
 
 /**
+ * The defaults of `--opt` and `--crt`, the seed's. The resolver knows no plugin: these are only
+ * names, which the composition root's registry must hold (the built-ins do). A plain base
+ * optimizer runs no criterion, so it accepts only the default `--crt`.
+ */
+export const OPT_DEFAULTS: { readonly opt: string; readonly crt: string } = { opt: "sgd", crt: "baseline" };
+
+/**
  * Every option the CLI must accept: `--opt`, `--crt` (with their choices), `--bn_update`, then
  * every registered plugin's options (loaded plugins included), each once.
  */
@@ -130,7 +137,7 @@ export function listOptions(registry: Registry = defaultRegistry()): OptionInfo[
       name: "opt",
       flag: "--opt",
       type: "string",
-      default: "sgd",
+      default: OPT_DEFAULTS.opt,
       choices: optimizerChoices(registry),
       help: "optimizer: <base> or <variant>-<base>, e.g. sgd, sam-sgd, vassoremu-adamw",
       owners: ["engine"],
@@ -139,7 +146,7 @@ export function listOptions(registry: Registry = defaultRegistry()): OptionInfo[
       name: "crt",
       flag: "--crt",
       type: "string",
-      default: "baseline",
+      default: OPT_DEFAULTS.crt,
       choices: criteria,
       help: "criterion deciding when a SAM-family step computes a fresh inner gradient",
       owners: ["engine"],
@@ -192,8 +199,8 @@ export function resolveConfig(
   values: Record<string, unknown>,
   registry: Registry = defaultRegistry(),
 ): ResolvedConfig {
-  const opt = values.opt === undefined ? "sgd" : String(values.opt);
-  const crt = values.crt === undefined ? "baseline" : String(values.crt);
+  const opt = values.opt === undefined ? OPT_DEFAULTS.opt : String(values.opt);
+  const crt = values.crt === undefined ? OPT_DEFAULTS.crt : String(values.crt);
   const optimizer = resolveOptimizer(opt, registry);
   const criterion = resolveCriterion(crt, registry);
   const typed: Record<string, OptionValue> = {};
@@ -203,7 +210,8 @@ export function resolveConfig(
   }
   const sharp = optimizer.sharpness?.descriptor;
   const skips = criterion.descriptor.skips !== false;
-  if (!sharp && crt !== "baseline") {
+  // A criterion only runs inside SAM-family steps: with a plain optimizer it would do nothing.
+  if (!sharp && crt !== OPT_DEFAULTS.crt) {
     throw new OptionError(
       "--crt",
       `--crt ${crt} needs a SAM-family --opt (e.g. vassore-${opt}), got --opt ${opt}`,
@@ -228,9 +236,9 @@ export function resolveConfig(
 export interface EngineSpec {
   /** The model's parameters and gradients. */
   set: ParamSet;
-  /** `--opt`; default "sgd". */
+  /** `--opt`; default {@link OPT_DEFAULTS}. */
   opt?: string;
-  /** `--crt`; default "baseline". */
+  /** `--crt`; default {@link OPT_DEFAULTS}. */
   crt?: string;
   /** Raw or typed option values by name (`lr`, `rho`, `crt_k`, `bn_update`, ...). */
   options?: Record<string, unknown>;

@@ -19,7 +19,10 @@
  * This module sits at the CLI layer: it uses the training command's own parser.
  * @module
  */
-import { parseTrainArgs, type TrainConfig, UsageError } from "../cli/args.ts";
+import { UsageError } from "../train/errors.ts";
+import { parseOptSpec } from "../plugins/opt_spec.ts";
+import { OPT_DEFAULTS } from "../plugins/resolve.ts";
+import type { TrainConfig } from "../train/config.ts";
 
 /** A flag value in a grid file. */
 export type FlagValue = string | number | boolean | (string | number)[];
@@ -184,23 +187,30 @@ export async function runId(config: TrainConfig): Promise<string> {
   );
   const hex = [...digest.slice(0, 5)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const opt = String(config.optim.opt);
-  const crt = opt.includes("-") && config.optim.crt !== "baseline" ? `-${config.optim.crt}` : "";
+  const sam = parseOptSpec(opt).variant !== null;
+  const crt = sam && config.optim.crt !== OPT_DEFAULTS.crt ? `-${config.optim.crt}` : "";
   return `${opt}${crt}_seed${config.seed}_${hex}`.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
 /**
- * Expands and checks every run of `grid` with the training parser (a bad flag names the run and
- * the flag); two runs resolving to the same configuration are refused, since they would share a
- * directory.
+ * The training command-line parser (the CLI's `parseTrainArgs`), passed in by the caller so the
+ * sweep layer does not import the CLI above it.
  */
-export async function resolveRuns(grid: Grid): Promise<SweepRun[]> {
+export type TrainArgsParser = (argv: string[]) => Promise<{ config: TrainConfig; helpText?: string }>;
+
+/**
+ * Expands and checks every run of `grid` with the training parser `parse` (a bad flag names the
+ * run and the flag); two runs resolving to the same configuration are refused, since they would
+ * share a directory.
+ */
+export async function resolveRuns(grid: Grid, parse: TrainArgsParser): Promise<SweepRun[]> {
   const runs: SweepRun[] = [];
   const seen = new Map<string, number>();
   for (const [index, flags] of expandFlags(grid).entries()) {
     const argv = flagsToArgv(flags);
     let config: TrainConfig;
     try {
-      const parsed = await parseTrainArgs([...argv, "--output_dir", grid.outputDir]);
+      const parsed = await parse([...argv, "--output_dir", grid.outputDir]);
       if (parsed.helpText !== undefined) fail(grid.path, `run ${index} asks for --help`);
       config = parsed.config;
     } catch (e) {

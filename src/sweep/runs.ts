@@ -10,6 +10,7 @@
  * @module
  */
 import { writeFileAtomic } from "../io/atomic.ts";
+import { thisHost } from "../io/lock.ts";
 import type { Grid, SweepRun } from "./grid.ts";
 
 /** What `sweep-state.json` holds. */
@@ -80,17 +81,8 @@ export function runStatus(dir: string, slurmActive: ReadonlySet<string> = new Se
   return "running"; // another host's process: only it can tell
 }
 
-/**
- * This machine's name, as run markers record it (`--allow-sys=hostname`); without the permission
- * the `HOSTNAME` variable, else "localhost", so a marker is still written and read consistently.
- */
-export function thisHost(): string {
-  try {
-    return Deno.hostname();
-  } catch {
-    return Deno.env.get("HOSTNAME") || "localhost";
-  }
-}
+/** This machine's name, as run markers record it: one definition, shared with the lock files. */
+export { thisHost };
 
 let stopping = false;
 

@@ -11,8 +11,11 @@
 
 /** What a scope tracks: anything with a `dispose()` and a `kept` flag. */
 export interface Disposable {
+  /** Frees its GPU memory (idempotent). */
   dispose(): void;
+  /** True once disposed. */
   readonly isDisposed: boolean;
+  /** True when kept: the enclosing `tidy` does not dispose it. */
   kept: boolean;
 }
 

@@ -14,7 +14,13 @@ import type { Node } from "../autograd/tape.ts";
 
 /** A GPU buffer shared by the tensors that view it; released to the pool at refcount 0. */
 export class Storage {
+  /** Tensors sharing the buffer; at 0 it goes back to the pool. */
   refs = 1;
+  /**
+   * A storage over `buffer`, with one reference.
+   * @param buffer the GPU buffer
+   * @param pooled true if it came from the pool
+   */
   constructor(
     readonly buffer: GPUBuffer,
     /** True if the buffer came from the pool and must be returned to it. */
@@ -26,10 +32,12 @@ export class Storage {
     return new Storage(runtime().alloc(bytes), true);
   }
 
+  /** Adds a tensor sharing the buffer. */
   retain(): void {
     this.refs++;
   }
 
+  /** Drops one; the last returns a pooled buffer to the pool. */
   release(): void {
     if (--this.refs === 0 && this.pooled) runtime().free(this.buffer);
   }
@@ -139,6 +147,7 @@ export class Tensor implements Disposable {
     }
   }
 
+  /** Its shape and whether it requires grad, for debugging (no GPU read). */
   toString(): string {
     return `Tensor[${this.shape.join(", ")}]${this.requiresGrad ? " (requires grad)" : ""}`;
   }

@@ -1,9 +1,20 @@
 /**
  * The training layer's error types, so the CLI can map each to its exit code without parsing
- * messages: {@link RunSetupError} (exit 2: something the user can fix) and
- * {@link DivergedError} (exit 3: the run became non-finite).
+ * messages: {@link UsageError} and {@link RunSetupError} (exit 2: something the user can fix)
+ * and {@link DivergedError} (exit 3: the run became non-finite).
  * @module
  */
+
+/**
+ * A bad command line or configuration (training flags, a sweep's grid file): the message is one
+ * line naming the flag or file. Thrown by the CLI's parsers and by the sweep and compare drivers.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
 
 /**
  * A run cannot start or continue because of something the user can fix: a bad `--resume_path`,

@@ -16,7 +16,7 @@ import { mulScalar } from "../ops/elementwise.ts";
 import { type Dataset, Loader } from "../data/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { topEigenvalues } from "../hessian/lanczos.ts";
-import type { TrainConfig } from "../cli/args.ts";
+import type { TrainConfig } from "./config.ts";
 
 /** Images in the Hessian's loss sample. */
 export const HESSIAN_IMAGES = 512;

@@ -25,6 +25,7 @@
  */
 import type { ResolvedConfig } from "../plugins/resolve.ts";
 import { crtParameterCell, hyperparametersCell, pyFloat } from "../plugins/report.ts";
+import { parseOptSpec } from "../plugins/opt_spec.ts";
 import type { ResultRow } from "./results_csv.ts";
 
 /** The per-epoch numbers the row needs (a subset of the trainer's epoch metrics). */
@@ -144,6 +145,12 @@ export function formatTimedelta(seconds: number): string {
   return days ? `${days} day${days === 1 ? "" : "s"}, ${clock}` : clock;
 }
 
+/** The seed's `args.opt.split("-")[0]`: the variant of a SAM-family `--opt`, or the base alone. */
+function optimiserName(opt: string): string {
+  const { variant, base } = parseOptSpec(opt);
+  return variant ?? base;
+}
+
 /**
  * The seed's `comp_NAME.info` entry (its `comp_file_logging`), appended for
  * `--dataset_nn_combination NAME`. The reuse and overhead lines appear, as in the seed, only for a
@@ -159,7 +166,7 @@ export function compInfoText(
   const f4 = (x: number) => x.toFixed(4);
   const reuse = row.crt_parameter !== "";
   const lines = [
-    `OPTIMISER: ${String(row.optimizer).split("-")[0]} - theta = ${pyFloat(Number(c.optim.theta))} `,
+    `OPTIMISER: ${optimiserName(String(row.optimizer))} - theta = ${pyFloat(Number(c.optim.theta))} `,
     ...(reuse ? [`Reuse method: ${row.criterion} - ${row.crt_parameter} `] : []),
     `Max Test Accuracy: ${f4(m.maxAcc)}, Last Train Accuracy: ${f4(last.train_acc1)}, ` +
     `Difference (Train Accuracy - Test Accuracy) = ${f4(last.train_acc1 - m.maxAcc)} `,

@@ -26,37 +26,27 @@ import { isFile } from "../data/files.ts";
 import { type Dataset, DatasetError, loadDataset, Loader, type Split } from "../data/mod.ts";
 import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
-import { createEngine } from "../plugins/mod.ts";
+import { createEngine, runPlugins } from "../plugins/mod.ts";
 import type { StepEngine } from "../step/engine.ts";
-import type { ParsedArgs, TrainConfig } from "../cli/args.ts";
+import type { TrainConfig, TrainSetup } from "./config.ts";
 import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
-import { JsonlLog, writeJson } from "./run_log.ts";
+import {
+  CONFIG_FILE,
+  type ConfigRecord,
+  type EpochMetrics,
+  JsonlLog,
+  LOG_FILE,
+  SUMMARY_FILE,
+  writeJson,
+} from "./run_log.ts";
 import { loadCheckpointTensors, loadManifest, saveCheckpoint } from "./checkpoint.ts";
 import { appendResult, appendText, checkResultsFile, type ResultRow } from "./results_csv.ts";
 import { compInfoText, resultsRow, type RunMeasurements, summaryRecord } from "./results_row.ts";
 import { DivergedError, firstLine, RunSetupError } from "./errors.ts";
 import { hessianSpectrum } from "./hessian.ts";
-import { writeRunPlots } from "../plot/run_report.ts";
 
-/** Metrics of one epoch, as logged and printed. */
-export interface EpochMetrics {
-  epoch: number;
-  train_loss: number;
-  train_acc1: number;
-  train_acc5: number;
-  test_loss: number;
-  test_acc1: number;
-  test_acc5: number;
-  max_acc: number;
-  lr: number;
-  inner_forward: number;
-  inner_backward: number;
-  iterations: number;
-  epoch_time: number;
-  images_per_s: number;
-}
-
+export type { EpochMetrics };
 export { DivergedError, RunSetupError };
 
 /** The lock file in a run directory: one process per run directory (see `src/io/lock.ts`). */
@@ -79,6 +69,11 @@ export interface TrainIO {
   out(line: string): void;
   /** Polled after every step: true stops training as Ctrl-C does (tests use it). */
   shouldStop?(): boolean;
+  /**
+   * Writes the finished run's report from its directory and returns its path (the CLI passes
+   * `writeRunPlots` of `src/plot/`, which sits above the trainer). A failure is printed, not fatal.
+   */
+  report?(dir: string): Promise<string>;
 }
 
 interface TrainerState {
@@ -218,23 +213,62 @@ async function lockRunDir(dir: string, c: TrainConfig): Promise<Lock> {
     return await acquireLock(`${dir}/${RUN_LOCK}`);
   } catch (e) {
     if (e instanceof LockHeldError) {
-      throw new RunSetupError(`run directory ${dir} is in use by process ${e.pid} (lock file ${e.path})`);
+      throw new RunSetupError(
+        `run directory ${dir} is in use by process ${e.pid} on ${e.host} (lock file ${e.path})`,
+      );
     }
     throw new RunSetupError(`${flag}: cannot write ${dir} (${firstLine(e)})`);
   }
 }
 
-/** Trains as configured; see the module documentation. */
-export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunResult> {
-  const c = parsed.config;
+/** The checkpoint a resume starts from, as `loadManifest` reads it. */
+type Manifest = Awaited<ReturnType<typeof loadManifest>>;
+
+/**
+ * Trains as configured; see the module documentation. The steps, in order: {@link checkInputs}
+ * (no GPU, no writes), {@link lockRunDir}, {@link buildRun} (model, engine, loaders, log),
+ * {@link startOrResume}, {@link epochLoop}, and for a run that was not interrupted {@link finish}
+ * (the results row, summary.json, the report).
+ */
+export async function runTraining(setup: TrainSetup, io: TrainIO): Promise<RunResult> {
+  const c = setup.config;
   const dir = runDir(c);
-  // Everything the user can get wrong is checked first, before any GPU work or any write.
-  const manifest = c.resume ? await openResume(dir, c) : null;
-  if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/summary.json`))) {
+  const inputs = await checkInputs(dir, c);
+  if (inputs.finished) {
     io.out(
-      `samwise: ${dir} already finished its ${c.epochs} epochs (see its summary.json); nothing to resume`,
+      `samwise: ${dir} already finished its ${c.epochs} epochs (see its ${SUMMARY_FILE}); nothing to resume`,
     );
     return { dir, history: [], row: null, interrupted: false, alreadyFinished: true };
+  }
+  const lock = await lockRunDir(dir, c);
+  try {
+    const run = await buildRun(setup, dir, inputs.ds, inputs.manifest);
+    await startOrResume(run, inputs.manifest, io);
+    const stopped = await epochLoop(run, io, lock);
+    if (stopped) {
+      run.dispose();
+      return { dir, history: run.state.history, row: null, interrupted: true, signal: stopped };
+    }
+    const row = await finish(run, io);
+    run.dispose();
+    return { dir, history: run.state.history, row, interrupted: false };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Everything the user can get wrong, checked before any GPU work or any write: the checkpoint
+ * to resume, the outputs, the dataset against the model and batch size. `finished` when
+ * `--resume` finds the run already done.
+ */
+async function checkInputs(
+  dir: string,
+  c: TrainConfig,
+): Promise<{ finished: true } | { finished: false; manifest: Manifest | null; ds: Dataset }> {
+  const manifest = c.resume ? await openResume(dir, c) : null;
+  if (manifest && manifest.epoch >= c.epochs && (await isFile(`${dir}/${SUMMARY_FILE}`))) {
+    return { finished: true };
   }
   await checkOutputs(c);
   const ds = limitDataset(
@@ -250,23 +284,44 @@ export async function runTraining(parsed: ParsedArgs, io: TrainIO): Promise<RunR
         (c.train_images ? ` (--train_images ${c.train_images})` : ""),
     );
   }
-  const lock = await lockRunDir(dir, c);
-  try {
-    return await train(parsed, io, dir, ds, manifest, lock);
-  } finally {
-    await lock.release();
-  }
+  return { finished: false, manifest, ds };
 }
 
-async function train(
-  parsed: ParsedArgs,
-  io: TrainIO,
+/** A run being trained: what it was built from, what it trains, and its progress. */
+interface Run {
+  readonly setup: TrainSetup;
+  readonly c: TrainConfig;
+  readonly dir: string;
+  readonly ds: Dataset;
+  readonly model: Module;
+  readonly engine: StepEngine;
+  readonly trainLoader: Loader;
+  readonly testLoader: Loader;
+  /** Training batches per epoch. */
+  readonly nb: number;
+  readonly lr: LrSchedule;
+  readonly log: JsonlLog;
+  readonly state: TrainerState;
+  /** What `config.json` and every checkpoint record. */
+  readonly configRecord: ConfigRecord;
+  readonly backend: string;
+  /** Where training starts: the seed's --start_epoch, or the checkpoint's epoch and batch. */
+  start: { epoch: number; batch: number };
+  /** This run's last checkpoint (the resumed one, then each written): what messages may mention. */
+  kept: { epoch: number; batch: number } | null;
+  /** performance.now() when the epoch loop began, and the wall seconds of earlier sessions. */
+  clock: { started: number; base: number };
+  dispose(): void;
+}
+
+/** Builds the model (seeded or `--init_from`), the engine from the plugins, the loaders and the log. */
+async function buildRun(
+  setup: TrainSetup,
   dir: string,
   ds: Dataset,
-  manifest: Awaited<ReturnType<typeof loadManifest>> | null,
-  lock: Lock,
-): Promise<RunResult> {
-  const c = parsed.config;
+  manifest: Manifest | null,
+): Promise<Run> {
+  const c = setup.config;
   await init();
   const rt = runtime();
   const model = createModel(c.model, {
@@ -289,7 +344,7 @@ async function train(
     crt: String(c.optim.crt),
     options: c.optim,
     seed: c.seed,
-    registry: parsed.registry,
+    registry: setup.registry,
   });
   const trainLoader = new Loader(ds.train, {
     batchSize: c.batch_size,
@@ -299,70 +354,130 @@ async function train(
   });
   const testLoader = new Loader(ds.test, { batchSize: c.batch_size, train: false, seed: c.seed });
   const nb = trainLoader.batchesPerEpoch;
-  const lr = schedule(c, nb);
-  const log = new JsonlLog(`${dir}/log.jsonl`);
-  const state: TrainerState = {
-    history: [],
-    trainSeconds: 0,
-    trainImages: 0,
-    maxAcc: 0,
-    partial: null,
-    epochSeconds: 0,
-    wallSeconds: 0,
-  };
-  // The seed's --start_epoch: its loop is range(start_epoch, epochs); a resume overrides it.
-  let startEpoch = c.start_epoch, startBatch = 0;
   const backend = (await gpuContext()).backend.name;
-  const configRecord = { ...c, adapter: rt.adapterName, backend } as unknown as Record<string, unknown>;
-  /** Writes run files, naming the directory when the disk is full or read-only. */
-  const writing = async <T>(what: string, p: Promise<T>): Promise<T> => {
-    try {
-      return await p;
-    } catch (e) {
-      throw new RunSetupError(`cannot write ${what} (${firstLine(e)})`);
-    }
+  return {
+    setup,
+    c,
+    dir,
+    ds,
+    model,
+    engine,
+    trainLoader,
+    testLoader,
+    nb,
+    lr: schedule(c, nb),
+    log: new JsonlLog(`${dir}/${LOG_FILE}`),
+    state: {
+      history: [],
+      trainSeconds: 0,
+      trainImages: 0,
+      maxAcc: 0,
+      partial: null,
+      epochSeconds: 0,
+      wallSeconds: 0,
+    },
+    configRecord: { ...c, adapter: rt.adapterName, backend, plugins: runPlugins(setup.resolved) },
+    backend,
+    // The seed's --start_epoch: its loop is range(start_epoch, epochs); a resume overrides it.
+    start: { epoch: c.start_epoch, batch: 0 },
+    kept: null,
+    clock: { started: performance.now(), base: 0 },
+    dispose() {
+      engine.dispose();
+      model.dispose();
+      trainLoader.dispose();
+      testLoader.dispose();
+    },
   };
+}
 
-  if (manifest) {
-    const m = manifest;
-    try {
-      const loaded = await loadCheckpointTensors(dir, m, model, engine.saveState());
-      engine.loadState(loaded);
-      Object.values(loaded.tensors).flat().forEach((t) => t.dispose());
-    } catch (e) {
-      throw new RunSetupError(`--resume: checkpoint in ${dir} is unusable: ${firstLine(e)}`);
-    }
-    Object.assign(state, m.trainer);
-    startEpoch = m.epoch;
-    startBatch = m.batch;
-    await log.truncateAfter((r) =>
-      (r.epoch as number) < startEpoch || ((r.epoch as number) === startEpoch && r.type !== "epoch" &&
-        (r.batch as number) < startBatch)
-    );
-    io.out(`samwise: resuming ${dir} at epoch ${startEpoch + 1}, batch ${startBatch}`);
-  } else {
-    await writing(`${dir}/config.json`, writeJson(dir, "config.json", configRecord));
-    await Deno.remove(`${dir}/log.jsonl`).catch(() => {});
+/** Writes run files, naming the file or directory when the disk is full or read-only. */
+async function writing<T>(what: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw new RunSetupError(`cannot write ${what} (${firstLine(e)})`);
   }
+}
 
-  /** This run's last checkpoint (the resumed one, then each written): what messages may mention. */
-  let kept = manifest ? { epoch: manifest.epoch, batch: manifest.batch } : null;
-  const keptNote = () =>
-    Promise.resolve(
-      kept
-        ? `the last good checkpoint in ${dir} (epoch ${kept.epoch}, batch ${kept.batch}) is kept`
-        : `no checkpoint was written`,
-    );
-  /** Throws DivergedError unless every weight and BatchNorm statistic is finite (one readback). */
-  const assertFinite = async (where: string) => {
-    const ss = noGrad(() => sumOfSquares(model.stateDict().map((e) => e.tensor)));
-    const v = await ss.item();
-    ss.dispose();
-    if (!Number.isFinite(v)) {
-      throw new DivergedError(`weights are not finite ${where} (sum of squares ${v}); ${await keptNote()}`);
-    }
-  };
+/**
+ * A fresh run writes config.json and starts an empty log; a resumed one loads the checkpoint's
+ * weights, engine and trainer state and drops log records past it.
+ */
+async function startOrResume(run: Run, manifest: Manifest | null, io: TrainIO): Promise<void> {
+  const { dir, log } = run;
+  if (!manifest) {
+    await writing(`${dir}/${CONFIG_FILE}`, writeJson(dir, CONFIG_FILE, run.configRecord));
+    await Deno.remove(`${dir}/${LOG_FILE}`).catch(() => {});
+    return;
+  }
+  const m = manifest;
+  try {
+    const loaded = await loadCheckpointTensors(dir, m, run.model, run.engine.saveState());
+    run.engine.loadState(loaded);
+    Object.values(loaded.tensors).flat().forEach((t) => t.dispose());
+  } catch (e) {
+    throw new RunSetupError(`--resume: checkpoint in ${dir} is unusable: ${firstLine(e)}`);
+  }
+  Object.assign(run.state, m.trainer);
+  const startEpoch = m.epoch, startBatch = m.batch;
+  run.start = { epoch: startEpoch, batch: startBatch };
+  run.kept = { epoch: m.epoch, batch: m.batch };
+  await log.truncateAfter((r) =>
+    r.epoch < startEpoch || (r.epoch === startEpoch && r.type !== "epoch" && r.batch < startBatch)
+  );
+  io.out(`samwise: resuming ${dir} at epoch ${startEpoch + 1}, batch ${startBatch}`);
+}
 
+/** What messages may say of the last good checkpoint. */
+function keptNote(run: Run): string {
+  const kept = run.kept;
+  return kept
+    ? `the last good checkpoint in ${run.dir} (epoch ${kept.epoch}, batch ${kept.batch}) is kept`
+    : `no checkpoint was written`;
+}
+
+/** Throws DivergedError unless every weight and BatchNorm statistic is finite (one readback). */
+async function assertFinite(run: Run, where: string): Promise<void> {
+  const ss = noGrad(() => sumOfSquares(run.model.stateDict().map((e) => e.tensor)));
+  const v = await ss.item();
+  ss.dispose();
+  if (!Number.isFinite(v)) {
+    throw new DivergedError(`weights are not finite ${where} (sum of squares ${v}); ${keptNote(run)}`);
+  }
+}
+
+/** Wall-clock seconds of the run so far, across interruptions. */
+function wallSoFar(run: Run): number {
+  return run.clock.base + (performance.now() - run.clock.started) / 1000;
+}
+
+/** Writes a checkpoint at (epoch, batch); a non-finite model is never written as the last good one. */
+async function checkpoint(run: Run, epoch: number, batch: number): Promise<void> {
+  await assertFinite(run, batch ? `in epoch ${epoch + 1} after batch ${batch}` : `after epoch ${epoch}`);
+  run.state.wallSeconds = wallSoFar(run);
+  await writing(
+    `the checkpoint in ${run.dir}`,
+    saveCheckpoint(run.dir, run.model, run.engine.saveState(), {
+      epoch,
+      batch,
+      engine: {},
+      trainer: run.state as unknown as Record<string, unknown>,
+      config: run.configRecord as unknown as Record<string, unknown>,
+    }),
+  );
+  run.kept = { epoch, batch };
+}
+
+/**
+ * The epochs: steps, evaluation, the epoch record and a checkpoint after each. SIGINT/SIGTERM
+ * (or `io.shouldStop`) finish the current step and write a checkpoint; a second signal exits at
+ * once. Returns the signal that interrupted training, or null when every epoch ran.
+ */
+async function epochLoop(run: Run, io: TrainIO, lock: Lock): Promise<"SIGINT" | "SIGTERM" | null> {
+  const { c, dir, model, engine, trainLoader, testLoader, nb, lr, log, state } = run;
+  const startEpoch = run.start.epoch;
+  let startBatch = run.start.batch;
   let stop = false;
   let signal: "SIGINT" | "SIGTERM" | undefined;
   const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
@@ -382,27 +497,8 @@ async function train(
     } catch { /* no such signal on this platform */ }
   }
 
-  const wallSoFar = () => wallBase + (performance.now() - started) / 1000;
-  const checkpoint = async (epoch: number, batch: number) => {
-    // A non-finite model is never written as the last good checkpoint.
-    await assertFinite(batch ? `in epoch ${epoch + 1} after batch ${batch}` : `after epoch ${epoch}`);
-    state.wallSeconds = wallSoFar();
-    await writing(
-      `the checkpoint in ${dir}`,
-      saveCheckpoint(dir, model, engine.saveState(), {
-        epoch,
-        batch,
-        engine: {},
-        trainer: state as unknown as Record<string, unknown>,
-        config: configRecord,
-      }),
-    );
-    kept = { epoch, batch };
-  };
-
-  rt.pool.resetPeaks();
-  const started = performance.now();
-  const wallBase = state.wallSeconds;
+  runtime().pool.resetPeaks();
+  run.clock = { started: performance.now(), base: state.wallSeconds };
   let interrupted = false;
   try {
     for (let epoch = startEpoch; epoch < c.epochs && !interrupted; epoch++) {
@@ -422,7 +518,7 @@ async function train(
         if (!Number.isFinite(v)) {
           throw new DivergedError(
             `loss is ${v} at step ${pending.step} (epoch ${epoch + 1}, batch ${pending.batch}); ` +
-              await keptNote(),
+              keptNote(run),
           );
         }
         lastLoss = v;
@@ -484,7 +580,7 @@ async function train(
       if (stop && nextBatch < nb) {
         state.partial = [...trainSums, images];
         state.epochSeconds += epochSeconds;
-        await checkpoint(epoch, nextBatch);
+        await checkpoint(run, epoch, nextBatch);
         await log.flush();
         io.out(
           `samwise: interrupted in epoch ${
@@ -498,7 +594,7 @@ async function train(
       startBatch = 0;
       const test = await evaluate(model, testLoader);
       if (!Number.isFinite(test.loss)) {
-        throw new DivergedError(`test loss is ${test.loss} after epoch ${epoch + 1}; ${await keptNote()}`);
+        throw new DivergedError(`test loss is ${test.loss} after epoch ${epoch + 1}; ${keptNote(run)}`);
       }
       const m: EpochMetrics = {
         epoch,
@@ -522,7 +618,7 @@ async function train(
       log.add({ type: "epoch", ...m });
       await log.flush();
       io.out(formatEpoch(m, c.epochs));
-      await checkpoint(epoch + 1, 0);
+      await checkpoint(run, epoch + 1, 0);
       if (stop) {
         interrupted = epoch + 1 < c.epochs;
         if (interrupted) {
@@ -538,16 +634,18 @@ async function train(
     }
     await log.flush();
   }
-  if (interrupted) {
-    engine.dispose();
-    model.dispose();
-    trainLoader.dispose();
-    testLoader.dispose();
-    return { dir, history: state.history, row: null, interrupted, signal: signal ?? "SIGINT" };
-  }
+  return interrupted ? signal ?? "SIGINT" : null;
+}
 
+/**
+ * A finished run's outputs: the Hessian columns when asked, the results row (and comp_NAME.info),
+ * summary.json, the report through `io.report`, and the closing line. Returns the row.
+ */
+async function finish(run: Run, io: TrainIO): Promise<ResultRow> {
+  const { c, dir, model, ds, engine, state } = run;
+  const rt = runtime();
   // The seed's runtime is the training time: epochs with their evaluation, not the Hessian.
-  const trainingSeconds = wallSoFar();
+  const trainingSeconds = wallSoFar(run);
   let hessian: number[] | null = null;
   let hessianError: string | undefined;
   if (c.hessian) {
@@ -564,22 +662,22 @@ async function train(
     hessian,
     memory: { allocatedBytes: stats.peakAllocatedBytes, reservedBytes: stats.peakReservedBytes },
   };
-  const row = resultsRow(c, parsed.resolved, measured);
+  const row = resultsRow(c, run.setup.resolved, measured);
   await writing(c.results_csv, appendResult(c.results_csv, row));
   if (c.comp_info) await writing(c.comp_info, appendText(c.comp_info, compInfoText(c, row, measured)));
   await writing(
-    `${dir}/summary.json`,
-    writeJson(dir, "summary.json", {
+    `${dir}/${SUMMARY_FILE}`,
+    writeJson(dir, SUMMARY_FILE, {
       ...summaryRecord(row, measured, {
         adapter: rt.adapterName,
-        backend,
+        backend: run.backend,
         history: state.history,
       }),
       ...(hessianError ? { hessian_error: hessianError } : {}),
     }),
   );
   // The plots are a convenience: a failure is reported, not fatal to a finished run.
-  await writeRunPlots(dir).then(
+  await io.report?.(dir).then(
     (p) => io.out(`report: ${p}`),
     (e) => io.out(`samwise: no report: ${e.message}`),
   );
@@ -591,11 +689,7 @@ async function train(
         formatDuration(state.trainSeconds)
       }; row appended to ${c.results_csv}`,
   );
-  engine.dispose();
-  model.dispose();
-  trainLoader.dispose();
-  testLoader.dispose();
-  return { dir, history: state.history, row, interrupted: false };
+  return row;
 }
 
 /**
