@@ -153,3 +153,13 @@ Deno.test("lock: another host's lock is not broken by a PID that is dead here, o
   assertEquals([...Deno.readDirSync(dir)].length, 0);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("lock: a thread id is not a live owner (a freed PID is often reused as one)", () => {
+  // /proc/<tid> resolves for every thread of every process; only a thread-group leader is a process.
+  const tids = [...Deno.readDirSync("/proc/self/task")].map((e) => Number(e.name)).filter((t) =>
+    t !== Deno.pid
+  );
+  assert(tids.length > 0, "this Deno process has no other threads");
+  for (const tid of tids) assert(!pidAlive(tid), `thread ${tid} of ${Deno.pid} counted as a live process`);
+  assert(pidAlive(Deno.pid));
+});

@@ -91,8 +91,11 @@ export function pidAlive(pid: number): boolean {
     return true; // no procfs: cannot tell, assume alive
   }
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
+    // `/proc/<n>` also resolves for a *thread* id n of any process, and a freed PID is soon reused
+    // as a thread id on a busy machine: only a process whose thread-group id is n owns the lock.
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const tgid = /^Tgid:\s*(\d+)/m.exec(status)?.[1];
+    return tgid === undefined || Number(tgid) === pid;
   } catch {
     return false;
   }
