@@ -87,7 +87,7 @@ gpuTest("a boolean hook that returns a non-boolean fails the step", async () => 
   );
 });
 
-gpuTest("cosSim: the first 2 steps perturb (the seed's counter <= 1), then cos <= c decides", async () => {
+gpuTest("cosSim: the first 2 steps perturb (the seed's counter <= 1), then crt_c 0 perturbs on cos < 0", async () => {
   // A constant gradient: cos(g_t, g_{t-1}) = 1 > 0 once two outer gradients exist, so every step
   // after the warm-up skips; the seed perturbs on counters 0 and 1, i.e. steps 1 and 2.
   const set = makeSet([Float64Array.from([0.5, -1, 2])], [[3]]);

@@ -35,6 +35,8 @@ export interface TrainConfig {
   dataset: DatasetName;
   datadir: string;
   batch_size: number;
+  /** Micro-batches per step (gradient accumulation, `src/step/accumulate.ts`); 1: none. */
+  accum_steps: number;
   epochs: number;
   seed: number;
   lr_scheduler: "CosineLRscheduler" | "MultiStepLRscheduler";
@@ -153,6 +155,12 @@ export function buildCommand(registry: Registry) {
       DEFAULT_DATADIR,
     )
     .option("--batch_size <n>", "images per step", intIn("--batch_size", 1), 128)
+    .option(
+      "--accum_steps <n>",
+      "split each step's batch into n micro-batches whose gradients are summed (same result, less memory)",
+      intIn("--accum_steps", 1),
+      1,
+    )
     .option("--epochs <n>", "epochs of training", intIn("--epochs", 1), 200)
     .option(
       "--seed <n>",
@@ -431,6 +439,7 @@ export async function parseTrainArgs(
     dataset,
     datadir,
     batch_size: batch,
+    accum_steps: Number(o.accum_steps),
     epochs,
     seed: Number(o.seed),
     lr_scheduler: o.lr_scheduler as TrainConfig["lr_scheduler"],

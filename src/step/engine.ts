@@ -139,7 +139,12 @@ class Ctx implements StepContext {
     readonly options: OptionValues,
     private readonly rng: Rng,
     private readonly metrics: Record<string, number>,
+    private readonly base: BaseOptimizer,
   ) {}
+
+  baseBuffer(name: string): readonly Tensor[] | null {
+    return this.base.saveState().tensors[name] ?? null;
+  }
 
   random(): number {
     return this.rng.next();
@@ -242,6 +247,7 @@ export class StepEngine {
       this.#options,
       this.#rng,
       metrics,
+      this.base,
     );
     const sharp = this.#sharp;
     let sam = sharp !== null;
@@ -270,8 +276,10 @@ export class StepEngine {
         perturb = false;
       }
     }
+    const innerPass = sharp.hooks.innerPass !== false;
     if (t === 1) perturb = true;
-    if (!perturb && !sharp.reuse) {
+    if (!innerPass) perturb = false;
+    if (!perturb && !sharp.reuse && innerPass) {
       throw new Error(
         `criterion ${this.#crt?.name} skipped step ${t}, but optimizer ${sharp.name} cannot reuse a perturbation`,
       );
