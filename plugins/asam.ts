@@ -58,7 +58,12 @@ class Asam implements SharpnessHooks {
     asamDirection(ctx.params, ctx.grads, this.#eta, this.#d);
     return {
       direction: this.#d,
-      coef: { alpha: this.#rho, scalar: dot(this.#d, ctx.grads), mode: "inverseSqrt" as const, eps: NORM_EPS },
+      coef: {
+        alpha: this.#rho,
+        scalar: dot(this.#d, ctx.grads),
+        mode: "inverseSqrt" as const,
+        eps: NORM_EPS,
+      },
     };
   }
 

@@ -78,7 +78,8 @@ const cosSim: CriterionPlugin = {
     type: "number",
     default: 0,
     range: { min: -1, max: 1 },
-    help: "cosSim criterion, a flag as in the seed: 0 perturbs when the cosine of the last two outer gradients is < 0, any other value when it is > 0",
+    help:
+      "cosSim criterion, a flag as in the seed: 0 perturbs when the cosine of the last two outer gradients is < 0, any other value when it is > 0",
   }],
   memory: "g_{t-1}",
   create: (setup) => warmup(WARMUP_STEPS, new CosSimCriterion(setup, WARMUP_STEPS + 1)),

@@ -50,7 +50,12 @@ class Gsam implements SharpnessHooks {
   perturbation(ctx: StepContext) {
     return {
       direction: ctx.grads,
-      coef: { alpha: this.#rho, scalar: sumOfSquares(ctx.grads), mode: "inverseSqrt" as const, eps: NORM_EPS },
+      coef: {
+        alpha: this.#rho,
+        scalar: sumOfSquares(ctx.grads),
+        mode: "inverseSqrt" as const,
+        eps: NORM_EPS,
+      },
     };
   }
 

@@ -37,7 +37,9 @@ class Msam implements SharpnessHooks {
   perturbation(ctx: StepContext) {
     const m: readonly Tensor[] | null = ctx.baseBuffer("momentum_buffer") ?? ctx.baseBuffer("exp_avg");
     if (!m) {
-      throw new Error("msam perturbs along the base optimizer's momentum, and it has none: use --momentum > 0");
+      throw new Error(
+        "msam perturbs along the base optimizer's momentum, and it has none: use --momentum > 0",
+      );
     }
     return {
       direction: m,

@@ -121,7 +121,8 @@ export const COST = {
   gsam: "data-dependent bwp (first 100 steps perturb); one gradient norm per step, one 8-byte read",
   cosSim: "data-dependent bwp; one dot product and two norms per step, one copy of g",
   schedule: "bwp 2 in the scheduled epochs, 1 in the others",
-  looksam: "bwp 1 + 1/look_k: a full SAM step every look_k steps; two norms and a dot on full steps, one norm on others",
+  looksam:
+    "bwp 1 + 1/look_k: a full SAM step every look_k steps; two norms and a dot on full steps, one norm on others",
   msam: "bwp 1: no inner pass, one norm of the momentum and the copy/restore of w per step",
   rst: "bwp about 1 + mean p over the run; no GPU work of its own",
   aeSam: "data-dependent bwp (first ae_warmup steps perturb); one sum of squares and a 4-byte read per step",

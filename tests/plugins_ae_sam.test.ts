@@ -45,7 +45,10 @@ gpuTest("ae_sam loads from a path or a URL, and its options appear in the option
   const opts = listOptions(byUrl);
   const mine = opts.filter((o) => o.owners.includes("ae_sam_example")).map((o) => o.flag);
   assertEquals(mine, ["--ae_delta", "--ae_c", "--ae_warmup"]);
-  assert(opts.find((o) => o.name === "crt")!.choices!.includes("ae_sam_example"), "--crt lists ae_sam_example");
+  assert(
+    opts.find((o) => o.name === "crt")!.choices!.includes("ae_sam_example"),
+    "--crt lists ae_sam_example",
+  );
   const help = formatOptionHelp(opts.find((o) => o.name === "ae_delta")!);
   assert(/--ae_delta <number>.*default 0\.9.*range \[0, 1\).*ae_sam_example/.test(help), help);
   await assertRejects(

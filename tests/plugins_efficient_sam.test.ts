@@ -77,40 +77,43 @@ for (
   });
 }
 
-gpuTest("msam-sgd: e = -rho m / ||m|| along SGD's momentum, no inner pass (bwp 1), float64 reference", async () => {
-  const q = makeQuadratic(13, 1.0);
-  const model = quadraticModel(q);
-  const set = makeSet(split(model.w0, model.sizes), model.shapes);
-  const [mu, rho] = [0.9, 0.3];
-  const engine = createEngine({
-    set,
-    opt: "msam-sgd",
-    registry: registerBuiltins(new Registry()),
-    options: { lr: LR, momentum: mu, weight_decay: 0, msam_rho: rho },
-  });
-  const w = Float64Array.from(model.w0);
-  let m: Float64Array = new Float64Array(w.length);
-  let passes = 0;
-  for (let t = 0; t < 15; t++) {
-    const r = await engine.step(() => {
-      passes++;
-      return sw.tidy(() => sw.backward(model.gpuLoss(set, t)));
+gpuTest(
+  "msam-sgd: e = -rho m / ||m|| along SGD's momentum, no inner pass (bwp 1), float64 reference",
+  async () => {
+    const q = makeQuadratic(13, 1.0);
+    const model = quadraticModel(q);
+    const set = makeSet(split(model.w0, model.sizes), model.shapes);
+    const [mu, rho] = [0.9, 0.3];
+    const engine = createEngine({
+      set,
+      opt: "msam-sgd",
+      registry: registerBuiltins(new Registry()),
+      options: { lr: LR, momentum: mu, weight_decay: 0, msam_rho: rho },
     });
-    assert(r.sam && !r.perturbed, `step ${t + 1}: a SAM step without an inner pass`);
-    // Becker et al.: w~ = w - rho m / ||m||; g at w~; m = mu m + g (PyTorch: m = g at first); w -= lr m.
-    const mn = norm(m);
-    const g = quadraticGrad(q, Float64Array.from(w, (x, i) => x - rho * m[i] / (mn + EPS)), t);
-    m = t === 0 ? g : Float64Array.from(m, (x, i) => mu * x + g[i]);
-    for (let i = 0; i < w.length; i++) w[i] -= LR * m[i];
-  }
-  assertEquals([passes, engine.counters.innerBackward, engine.overheads().bwp], [15, 0, 1]);
-  const got = await readFlat(set.params);
-  const err = Math.max(...got.map((x, i) => Math.abs(x - w[i])));
-  assert(err < 5e-5, `max |w - w_ref| = ${err}`);
-  engine.dispose();
-  disposeSet(set);
-  model.dispose();
-});
+    const w = Float64Array.from(model.w0);
+    let m: Float64Array = new Float64Array(w.length);
+    let passes = 0;
+    for (let t = 0; t < 15; t++) {
+      const r = await engine.step(() => {
+        passes++;
+        return sw.tidy(() => sw.backward(model.gpuLoss(set, t)));
+      });
+      assert(r.sam && !r.perturbed, `step ${t + 1}: a SAM step without an inner pass`);
+      // Becker et al.: w~ = w - rho m / ||m||; g at w~; m = mu m + g (PyTorch: m = g at first); w -= lr m.
+      const mn = norm(m);
+      const g = quadraticGrad(q, Float64Array.from(w, (x, i) => x - rho * m[i] / (mn + EPS)), t);
+      m = t === 0 ? g : Float64Array.from(m, (x, i) => mu * x + g[i]);
+      for (let i = 0; i < w.length; i++) w[i] -= LR * m[i];
+    }
+    assertEquals([passes, engine.counters.innerBackward, engine.overheads().bwp], [15, 0, 1]);
+    const got = await readFlat(set.params);
+    const err = Math.max(...got.map((x, i) => Math.abs(x - w[i])));
+    assert(err < 5e-5, `max |w - w_ref| = ${err}`);
+    engine.dispose();
+    disposeSet(set);
+    model.dispose();
+  },
+);
 
 gpuTest("msam-sgd with --momentum 0: the first step fails with one line naming --momentum", async () => {
   const set = makeSet([Float64Array.from([0.5, -1, 2])], [[3]]);
@@ -137,38 +140,41 @@ Deno.test("rst schedules: constant, linear and cosine between p_start and p_end 
   assert(cos.every((p, i) => Math.abs(p - want[i]) < 1e-12), `cosine ${cos}`);
 });
 
-gpuTest("rst: Bernoulli(p(epoch)) from the engine's seeded stream, the reference sequence exactly", async () => {
-  const q = makeQuadratic(17, 1.0);
-  const model = quadraticModel(q);
-  const set = makeSet(split(model.w0, model.sizes), model.shapes);
-  const seed = 42, perEpoch = 10, epochs = 4;
-  const engine = createEngine({
-    set,
-    opt: "vassore-sgd",
-    crt: "rst",
-    seed,
-    registry: registerBuiltins(new Registry()),
-    options: { rst_schedule: "linear", rst_p_start: 0.9, rst_p_end: 0.1, rst_epochs: epochs },
-  });
-  const u = mulberry32(seed);
-  let got = "", want = "";
-  for (let t = 0; t < perEpoch * epochs; t++) {
-    const epoch = Math.floor(t / perEpoch);
-    if (t % perEpoch === 0) engine.startEpoch(epoch);
-    const r = await engine.step(() => sw.tidy(() => sw.backward(model.gpuLoss(set, t))));
-    got += r.perturbed ? "P" : "s";
-    const p = 0.9 + (0.1 - 0.9) * epoch / (epochs - 1);
-    want += u() < p || t === 0 ? "P" : "s";
-    assert(Math.abs(r.metrics.rst_p - p) < 1e-12, `rst_p ${r.metrics.rst_p} at step ${t + 1}`);
-  }
-  assertEquals(got, want);
-  const early = [...got.slice(0, 10)].filter((c) => c === "P").length;
-  const late = [...got.slice(30)].filter((c) => c === "P").length;
-  assert(early > late, `p falls: ${early} SAM steps in epoch 1, ${late} in epoch 4`);
-  engine.dispose();
-  disposeSet(set);
-  model.dispose();
-});
+gpuTest(
+  "rst: Bernoulli(p(epoch)) from the engine's seeded stream, the reference sequence exactly",
+  async () => {
+    const q = makeQuadratic(17, 1.0);
+    const model = quadraticModel(q);
+    const set = makeSet(split(model.w0, model.sizes), model.shapes);
+    const seed = 42, perEpoch = 10, epochs = 4;
+    const engine = createEngine({
+      set,
+      opt: "vassore-sgd",
+      crt: "rst",
+      seed,
+      registry: registerBuiltins(new Registry()),
+      options: { rst_schedule: "linear", rst_p_start: 0.9, rst_p_end: 0.1, rst_epochs: epochs },
+    });
+    const u = mulberry32(seed);
+    let got = "", want = "";
+    for (let t = 0; t < perEpoch * epochs; t++) {
+      const epoch = Math.floor(t / perEpoch);
+      if (t % perEpoch === 0) engine.startEpoch(epoch);
+      const r = await engine.step(() => sw.tidy(() => sw.backward(model.gpuLoss(set, t))));
+      got += r.perturbed ? "P" : "s";
+      const p = 0.9 + (0.1 - 0.9) * epoch / (epochs - 1);
+      want += u() < p || t === 0 ? "P" : "s";
+      assert(Math.abs(r.metrics.rst_p - p) < 1e-12, `rst_p ${r.metrics.rst_p} at step ${t + 1}`);
+    }
+    assertEquals(got, want);
+    const early = [...got.slice(0, 10)].filter((c) => c === "P").length;
+    const late = [...got.slice(30)].filter((c) => c === "P").length;
+    assert(early > late, `p falls: ${early} SAM steps in epoch 1, ${late} in epoch 4`);
+    engine.dispose();
+    disposeSet(set);
+    model.dispose();
+  },
+);
 
 gpuTest("cosSim follows the seed: crt_c 0 perturbs when cos < 0, any other crt_c when cos > 0", async () => {
   // A linear loss w . (+-k): the outer gradient is +-k whatever w is, so cos(g_t, g_{t-1}) is
@@ -221,7 +227,13 @@ function softmaxProblem(seed: number, steps: number) {
     x: sw.tensor(Float32Array.from(f32Values(B * D, r)), [B, D]).keep(),
     y: sw.tensor(Float32Array.from({ length: B }, () => Math.floor(r() * C)), [B]).keep(),
   }));
-  return { w0, shapes: [[D, C], [C]], B, batches, dispose: () => batches.forEach((b) => (b.x.dispose(), b.y.dispose())) };
+  return {
+    w0,
+    shapes: [[D, C], [C]],
+    B,
+    batches,
+    dispose: () => batches.forEach((b) => (b.x.dispose(), b.y.dispose())),
+  };
 }
 
 for (
@@ -271,7 +283,9 @@ for (
     assert(err < 1e-4, `weights: max relative difference ${err}`);
     const lossErr = Math.max(...two.losses.map((l, i) => Math.abs(l - one.losses[i])));
     assert(lossErr < 1e-5, `combined loss differs by ${lossErr}`);
-    const moved = Math.max(...one.w.map((x, i) => Math.abs(x - prob.w0[i < 35 ? 0 : 1][i < 35 ? i : i - 35])));
+    const moved = Math.max(
+      ...one.w.map((x, i) => Math.abs(x - prob.w0[i < 35 ? 0 : 1][i < 35 ? i : i - 35])),
+    );
     assert(moved > 1e-2, "the weights moved");
     prob.dispose();
   });

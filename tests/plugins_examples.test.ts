@@ -57,37 +57,37 @@ export function lookSamReference(
 }
 
 for (const opt of ["looksam_example-sgd", "looksam-sgd"]) {
-gpuTest(`LookSAM (${opt}): matches the float64 reference of the paper's update`, async () => {
-  const registry = registerBuiltins(new Registry());
-  if (opt.startsWith("looksam_example")) await loadPlugin(LOOK.href, registry);
-  const q = makeQuadratic(7, 1.0);
-  const model = quadraticModel(q);
-  const o = { steps: 13, k: 3, rho: 0.2, alpha: 0.7, lr: 0.05 };
-  const set: ParamSet = makeSet(split(model.w0, model.sizes), model.shapes);
-  const engine = createEngine({
-    set,
-    opt,
-    registry,
-    options: { lr: o.lr, momentum: 0, weight_decay: 0, rho: o.rho, look_k: o.k, look_alpha: o.alpha },
+  gpuTest(`LookSAM (${opt}): matches the float64 reference of the paper's update`, async () => {
+    const registry = registerBuiltins(new Registry());
+    if (opt.startsWith("looksam_example")) await loadPlugin(LOOK.href, registry);
+    const q = makeQuadratic(7, 1.0);
+    const model = quadraticModel(q);
+    const o = { steps: 13, k: 3, rho: 0.2, alpha: 0.7, lr: 0.05 };
+    const set: ParamSet = makeSet(split(model.w0, model.sizes), model.shapes);
+    const engine = createEngine({
+      set,
+      opt,
+      registry,
+      options: { lr: o.lr, momentum: 0, weight_decay: 0, rho: o.rho, look_k: o.k, look_alpha: o.alpha },
+    });
+    const full: boolean[] = [];
+    for (let t = 0; t < o.steps; t++) {
+      const r = await engine.step(() => sw.tidy(() => sw.backward(model.gpuLoss(set, t))));
+      full.push(r.perturbed);
+    }
+    const w = await readFlat(set.params);
+    const ref = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, o);
+    assertEquals(full, ref.full, "full SAM steps on 1, 1 + k, ...");
+    assertEquals(engine.counters.innerBackward, 5);
+    const err = Math.max(...w.map((x, i) => Math.abs(x - ref.w[i])));
+    assert(err < 2e-5, `max |w - w_ref| = ${err}`);
+    // Without the reused component (alpha 0) the result differs: the hook is what moves it.
+    const plain = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, { ...o, alpha: 0 });
+    assert(Math.max(...w.map((x, i) => Math.abs(x - plain.w[i]))) > 1e-3, "alpha had no effect");
+    engine.dispose();
+    disposeSet(set);
+    model.dispose();
   });
-  const full: boolean[] = [];
-  for (let t = 0; t < o.steps; t++) {
-    const r = await engine.step(() => sw.tidy(() => sw.backward(model.gpuLoss(set, t))));
-    full.push(r.perturbed);
-  }
-  const w = await readFlat(set.params);
-  const ref = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, o);
-  assertEquals(full, ref.full, "full SAM steps on 1, 1 + k, ...");
-  assertEquals(engine.counters.innerBackward, 5);
-  const err = Math.max(...w.map((x, i) => Math.abs(x - ref.w[i])));
-  assert(err < 2e-5, `max |w - w_ref| = ${err}`);
-  // Without the reused component (alpha 0) the result differs: the hook is what moves it.
-  const plain = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, { ...o, alpha: 0 });
-  assert(Math.max(...w.map((x, i) => Math.abs(x - plain.w[i]))) > 1e-3, "alpha had no effect");
-  engine.dispose();
-  disposeSet(set);
-  model.dispose();
-});
 }
 
 const TINY = ["--train_images", "64", "--test_images", "32", "--epochs", "1", "--model", "wideresnet10x1"];

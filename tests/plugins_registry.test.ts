@@ -94,7 +94,10 @@ Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
     ["rmsprop", /^--opt "rmsprop": unknown base optimizer "rmsprop" \(known: sgd, adamw\)$/],
     ["sam", /"sam" is a SAM variant, e\.g\. sam-sgd/],
     ["sam-rmsprop", /unknown base optimizer "rmsprop"/],
-    ["bsam-sgd", /unknown SAM variant "bsam" \(known: sam, vasso, vassore, vassoremu, asam, looksam, gsamopt, msam\)/],
+    [
+      "bsam-sgd",
+      /unknown SAM variant "bsam" \(known: sam, vasso, vassore, vassoremu, asam, looksam, gsamopt, msam\)/,
+    ],
     ["a-b-c", /^--opt must be <base> or <variant>-<base>/],
     ["-sgd", /^--opt must be/],
   ];

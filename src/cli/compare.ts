@@ -206,8 +206,7 @@ export function parseCompareArgs(argv: readonly string[]): CompareArgs {
           `samwise compare: --preset must be one of ${Object.keys(PRESETS).join(", ")}, got "${name}"`,
         );
       }
-    }
-    else if (a === "--output_dir" || a.startsWith("--output_dir=")) outputDir = value("--output_dir");
+    } else if (a === "--output_dir" || a.startsWith("--output_dir=")) outputDir = value("--output_dir");
     else if (a === "--no-warmup") warmup = false;
     else if (a === "--help" || a === "-h") help = true;
     else if (RESERVED.some((f) => a === f || a.startsWith(`${f}=`))) {

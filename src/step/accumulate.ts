@@ -54,7 +54,9 @@ export interface MicroBatch {
  * one (the larger first); fewer than n when the batch has fewer than n rows. Throws on n < 1.
  */
 export function splitBatch(total: number, n: number): MicroBatch[] {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`accumulation: micro-batch count ${n} is not an integer >= 1`);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`accumulation: micro-batch count ${n} is not an integer >= 1`);
+  }
   const count = Math.max(1, Math.min(n, total));
   const small = Math.floor(total / count), extra = total % count;
   const out: MicroBatch[] = [];
