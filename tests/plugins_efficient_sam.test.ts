@@ -7,6 +7,9 @@ import { createEngine, type ParamSet, Registry } from "../src/plugins/mod.ts";
 import { registerBuiltins } from "../plugins/builtins.ts";
 import { rstProbability } from "../plugins/rst.ts";
 import { accumulated, combineLossAndHits, microSlice, splitBatch } from "../src/step/accumulate.ts";
+import { main } from "../src/cli/train.ts";
+import { parseTrainArgs } from "../src/cli/args.ts";
+import { readResults } from "../src/train/results_csv.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { gpuTest } from "./harness.ts";
 import { disposeSet, makeSet, quadraticModel, readFlat, split } from "./optim_fixtures.test.ts";
@@ -290,3 +293,44 @@ for (
     prob.dispose();
   });
 }
+
+gpuTest(
+  "--accum_steps 2 through the CLI: trains sam-sgd, bwp 2, row written; --accum_steps 0 refused",
+  async () => {
+    const out = await Deno.makeTempDir({ prefix: "samwise_accum_" });
+    const args = [
+      "--train_images",
+      "64",
+      "--test_images",
+      "32",
+      "--epochs",
+      "1",
+      "--model",
+      "wideresnet10x1",
+    ];
+    const code = await main(
+      [
+        ...args,
+        "--opt",
+        "sam-sgd",
+        "--batch_size",
+        "16",
+        "--accum_steps",
+        "2",
+        "--output_dir",
+        out,
+        "--output_name",
+        "run",
+      ],
+      { out: () => {} },
+    );
+    assertEquals(code, 0);
+    const rows = await readResults(`${out}/results.csv`);
+    assertEquals([rows.length, rows[0].optimizer, Number(rows[0].bwp_overhead)], [1, "sam-sgd", 2]);
+    assert(Number.isFinite(Number(rows[0]["top-1 test acc"])), "test accuracy measured");
+    await assertRejects(
+      () => parseTrainArgs(["--accum_steps", "0"]),
+      /--accum_steps must be an integer in \[1, inf\]/,
+    );
+  },
+);

@@ -7,7 +7,8 @@
  * 1. `samStep` hooks: any false makes this a plain base-optimizer step (one outer pass, base step).
  * 2. `shouldPerturb` hooks (awaited, all of them, so every criterion's state advances each step):
  *    the decision, made once for the whole step. The first SAM step always perturbs (there is
- *    no perturbation to reuse yet).
+ *    no perturbation to reuse yet), unless the sharpness optimizer says `innerPass: false`
+ *    (MSAM: its direction is the base optimizer's momentum), which never perturbs.
  * 3. If perturbing: zero grads, inner pass at w (counted as one inner forward and backward).
  * 4. `beforeAscent` hooks (e.g. the EMA update), then `perturbation` gives e = coef * direction.
  * 5. Save w into a copy (a buffer copy), w += e (one fused dispatch).
@@ -15,6 +16,10 @@
  * 7. Restore w exactly from the copy (not by subtracting e, which would not round-trip in f32).
  * 8. `beforeBaseStep` hooks (they may rewrite the outer gradient), then the base optimizer step.
  * 9. `afterStep` hooks (norms, tau, copies, asynchronous reads for the next decision); submit.
+ *
+ * Gradient accumulation (`--accum_steps`) lives in the closure, not here: `accumulated()` in
+ * `accumulate.ts` runs a pass over n micro-batches, so the engine, its counters and the hooks see
+ * one pass per pass.
  *
  * Nothing is read back to the CPU by the engine itself; criteria read the scalars they need
  * with `readLater` and await them at the next decision.
