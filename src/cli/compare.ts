@@ -66,8 +66,9 @@ export interface ComparePreset {
 
 /**
  * `--preset` names. `efficient-sam` (issue 12): SGD, SAM and every efficient-SAM built-in on one
- * model, data and seed. It is sized to finish in a few minutes on 2 shared CPU cores (384 training
- * images, 2 epochs): a smoke-scale comparison of costs, not of accuracies. SS-SAM (`rst`) and
+ * model, data and seed. It is sized to finish in about 11 minutes on 2 shared CPU cores (384
+ * training images, 2 epochs; measured, see the README): a smoke-scale comparison of costs, not of
+ * accuracies. SS-SAM (`rst`) and
  * AE-SAM (`ae_sam`) are criteria, run with VaSSORe, the reuse optimizer they need; rst's schedule
  * spans the run's 2 epochs.
  */
