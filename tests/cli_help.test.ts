@@ -39,7 +39,10 @@ Deno.test("--help lists every optimizer, criterion, model and dataset with its d
   }
   for (const opt of optimizerChoices(registry)) assert(help.includes(opt), opt);
   assert(help.includes("vassore-adamw") && help.includes("vasso-sgd"), "combined form");
-  assert(lineOf(help, "ae_sam_example")!.includes(`[plugin ${PLUGIN}]`), "plugin choice marked with its file");
+  assert(
+    lineOf(help, "ae_sam_example")!.includes(`[plugin ${PLUGIN}]`),
+    "plugin choice marked with its file",
+  );
   assert(!lineOf(help, "naive")!.includes("[plugin"), "built-ins are not marked");
   for (const m of [...MODEL_NAMES, WIDERESNET_PATTERN]) assert(lineOf(help, m), `model ${m}`);
   for (const d of DATASET_NAMES) assert(lineOf(help, d)?.includes("crop"), `dataset ${d}`);
