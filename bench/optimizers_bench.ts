@@ -194,6 +194,7 @@ function stepContext(step: number): StepContext {
     options,
     random: () => 0.5,
     log: () => {},
+    baseBuffer: () => null,
   };
 }
 

@@ -26,6 +26,12 @@ import random from "./random.ts";
 import gsam from "./gsam.ts";
 import cosSim from "./cos_sim.ts";
 import schedule from "./schedule.ts";
+import asam from "./asam.ts";
+import looksam from "./looksam.ts";
+import gsamOpt from "./gsam_opt.ts";
+import msam from "./msam.ts";
+import rst from "./rst.ts";
+import aeSam from "./ae_sam.ts";
 
 /** Every built-in descriptor, in `--help` order. */
 export const BUILTINS: readonly PluginDescriptor[] = [
@@ -35,12 +41,18 @@ export const BUILTINS: readonly PluginDescriptor[] = [
   vasso,
   vassore,
   vassoremu,
+  asam,
+  looksam,
+  gsamOpt,
+  msam,
   baseline,
   naive,
   random,
   ...gsam,
   cosSim,
   schedule,
+  rst,
+  aeSam,
 ];
 
 /**

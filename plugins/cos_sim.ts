@@ -1,7 +1,9 @@
 /**
- * Built-in criterion `cosSim`: perturb when cos(g_t, g_{t-1}) <= c, the cosine of the last two
- * outer gradients, c = `crt_c`; the first 2 SAM steps always perturb (warm-up, the seed's 0-based counter <= 1),
- * so the first decision compares the outer gradients of steps 2 and 1.
+ * Built-in criterion `cosSim`, as the seed: `crt_c` is a flag, not a threshold. With c = 0 (the
+ * default) it perturbs when cos(g_t, g_{t-1}) < 0, the last two outer gradients pointing apart;
+ * with any other c when cos > 0 (the seed's `>0?` in its results CSV names that switch). A cosine
+ * of exactly 0 never perturbs. The first 2 SAM steps always perturb (warm-up, the seed's 0-based
+ * counter <= 1), so the first decision compares the outer gradients of steps 2 and 1.
  *
  * GPU work: after each step one fused pass computes the cosine (two dispatches) and a buffer
  * copy keeps g_{t-1}; the cosine is read back asynchronously and awaited by the next decision.
@@ -52,7 +54,8 @@ class CosSimCriterion implements CriterionHooks {
     this.#pending = null;
     const cos = (await pending)[0];
     ctx.log("crt_cos", cos);
-    return cos <= this.#c;
+    // The seed's rule: crt_c == 0 selects cos < 0, anything else cos > 0.
+    return this.#c === 0 ? cos < 0 : cos > 0;
   }
 
   afterStep(ctx: StepContext): void {
@@ -69,13 +72,14 @@ const cosSim: CriterionPlugin = {
   kind: "criterion",
   report: COS_SIM_REPORT,
   cost: COST.cosSim,
-  description: "perturb when cos(g_t, g_{t-1}) <= crt_c",
+  description: "perturb when cos(g_t, g_{t-1}) < 0 (crt_c 0) or > 0 (crt_c != 0), as the seed",
   options: [{
     name: "crt_c",
     type: "number",
     default: 0,
     range: { min: -1, max: 1 },
-    help: "cosSim criterion: perturb when the cosine of the last two outer gradients is <= c",
+    help:
+      "cosSim criterion, a flag as in the seed: 0 perturbs when the cosine of the last two outer gradients is < 0, any other value when it is > 0",
   }],
   memory: "g_{t-1}",
   create: (setup) => warmup(WARMUP_STEPS, new CosSimCriterion(setup, WARMUP_STEPS + 1)),

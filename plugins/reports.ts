@@ -115,6 +115,45 @@ export const SCHEDULE_REPORT: PluginReport = {
   crtParameter: (o) => `s=${o.string("crt_s")}`,
 };
 
+/** asam: `rho=0.5;eta=0.01;` (its own radius `asam_rho`, written as rho). */
+export const ASAM_REPORT: PluginReport = {
+  hyperparameters: (o) => `rho=${float("asam_rho")(o)};eta=${float("asam_eta")(o)};`,
+};
+
+/** looksam: `rho=0.1;k=5;alpha=0.7;`. */
+export const LOOKSAM_REPORT: PluginReport = {
+  hyperparameters: (o) => `rho=${float("rho")(o)};k=${o.number("look_k")};alpha=${float("look_alpha")(o)};`,
+};
+
+/** gsamopt (GSAM): `rho=0.1;alpha=0.1;`. */
+export const GSAM_OPT_REPORT: PluginReport = {
+  hyperparameters: (o) => `rho=${float("rho")(o)};alpha=${float("gsam_alpha")(o)};`,
+};
+
+/** msam: `rho=0.3;` (its own radius `msam_rho`). */
+export const MSAM_REPORT: PluginReport = { hyperparameters: (o) => `rho=${float("msam_rho")(o)};` };
+
+/**
+ * rst: hyperparameters `p0=0.5;p1=0.5;sched=constant;T=200;`, crt_parameter `p=0.5` for a
+ * constant schedule, else `p=0.9:0.1` (start:end).
+ */
+export const RST_REPORT: PluginReport = {
+  hyperparameters: (o) =>
+    `p0=${float("rst_p_start")(o)};p1=${float("rst_p_end")(o)};sched=${o.string("rst_schedule")};` +
+    `T=${o.number("rst_epochs")};`,
+  crtParameter: (o) =>
+    o.string("rst_schedule") === "constant"
+      ? `p=${float("rst_p_start")(o)}`
+      : `p=${float("rst_p_start")(o)}:${float("rst_p_end")(o)}`,
+};
+
+/** ae_sam: hyperparameters `delta=0.9;c=0.0;warmup=5;`, crt_parameter `c=0.0`. */
+export const AE_SAM_REPORT: PluginReport = {
+  hyperparameters: (o) =>
+    `delta=${float("ae_delta")(o)};c=${float("ae_c")(o)};warmup=${o.number("ae_warmup")};`,
+  crtParameter: (o) => `c=${float("ae_c")(o)}`,
+};
+
 /** Cost lines (`cost` descriptor field), bwp = backward passes per step relative to SGD. */
 export const COST = {
   base: "bwp 1: one forward and one backward pass per step",
@@ -126,4 +165,9 @@ export const COST = {
   gsam: "data-dependent bwp (first 100 steps perturb); one gradient norm per step, one 8-byte read",
   cosSim: "data-dependent bwp; one dot product and two norms per step, one copy of g",
   schedule: "bwp 2 in the scheduled epochs, 1 in the others",
+  looksam:
+    "bwp 1 + 1/look_k: a full SAM step every look_k steps; two norms and a dot on full steps, one norm on others",
+  msam: "bwp 1: no inner pass, one norm of the momentum and the copy/restore of w per step",
+  rst: "bwp about 1 + mean p over the run; no GPU work of its own",
+  aeSam: "data-dependent bwp (first ae_warmup steps perturb); one sum of squares and a 4-byte read per step",
 } as const;

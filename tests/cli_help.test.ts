@@ -39,7 +39,10 @@ Deno.test("--help lists every optimizer, criterion, model and dataset with its d
   }
   for (const opt of optimizerChoices(registry)) assert(help.includes(opt), opt);
   assert(help.includes("vassore-adamw") && help.includes("vasso-sgd"), "combined form");
-  assert(lineOf(help, "ae_sam")!.includes(`[plugin ${PLUGIN}]`), "plugin choice marked with its file");
+  assert(
+    lineOf(help, "ae_sam_example")!.includes(`[plugin ${PLUGIN}]`),
+    "plugin choice marked with its file",
+  );
   assert(!lineOf(help, "naive")!.includes("[plugin"), "built-ins are not marked");
   for (const m of [...MODEL_NAMES, WIDERESNET_PATTERN]) assert(lineOf(help, m), `model ${m}`);
   for (const d of DATASET_NAMES) assert(lineOf(help, d)?.includes("crop"), `dataset ${d}`);
@@ -56,7 +59,7 @@ Deno.test("--help lists every optimizer, criterion, model and dataset with its d
     create: () => ({}) as never,
   }, "./lion.ts");
   const help2 = (await parseTrainArgs(["--help"], other)).helpText!;
-  assert(!help2.includes("ae_sam"), "a plugin that is not loaded is not listed");
+  assert(!help2.includes("ae_sam_example"), "a plugin that is not loaded is not listed");
   assertEquals(lineOf(help2, "lion")?.trim(), "lion   a test base optimizer [plugin ./lion.ts]");
   assert(help2.includes("sam-lion") && help2.includes("vassoremu-lion"), "combined forms of a new base");
 });
@@ -111,7 +114,7 @@ Deno.test("unknown values list the same choices as --help", async () => {
   const base = ["--dataset", "CIFAR10_base", "--datadir", "/nonexistent"];
   const crtErr = await errorOf([...base, "--opt", "vassore-sgd", "--crt", "bogus"], registry);
   assertEquals(known(crtErr), criterionChoices(registry).map((c) => c.name));
-  assert(known(crtErr).includes("ae_sam"));
+  assert(known(crtErr).includes("ae_sam_example"));
   const variantErr = await errorOf([...base, "--opt", "foo-sgd"], registry);
   assertEquals(known(variantErr), variantChoices(registry).map((c) => c.name));
   const baseErr = await errorOf([...base, "--opt", "sam-foo"], registry);

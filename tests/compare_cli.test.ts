@@ -14,6 +14,7 @@ import {
   withRatios,
 } from "../src/cli/compare.ts";
 import { readResults } from "../src/train/results_csv.ts";
+import { parseTrainArgs } from "../src/cli/args.ts";
 import { assertWellFormed } from "../src/plot/xml.ts";
 import { parse } from "csv-parse/sync";
 
@@ -74,6 +75,44 @@ Deno.test("parseCompareArgs: own flags, defaults unless passed, reserved flags r
   }
   assertEquals(runName(2, "vassoremu-sgd --crt naive --crt_k 2"), "03_vassoremu-sgd_crt_naive_crt_k_2");
   assertEquals(runName(0, "sam-sgd --rho=0.05"), "01_sam-sgd_rho_0.05");
+});
+
+Deno.test("--preset efficient-sam: SGD, SAM and every efficient-SAM built-in, small; flags given win", async () => {
+  const a = parseCompareArgs(["--preset", "efficient-sam", "--epochs", "1"]);
+  const opts = a.configs.map((c) => c.args[c.args.indexOf("--opt") + 1]);
+  assertEquals(opts, [
+    "sgd",
+    "sam-sgd",
+    "asam-sgd",
+    "looksam-sgd",
+    "gsamopt-sgd",
+    "msam-sgd",
+    "vassore-sgd",
+    "vassore-sgd",
+  ]);
+  assertEquals(a.configs.map((c) => c.args[c.args.indexOf("--crt") + 1] ?? null).slice(6), ["rst", "ae_sam"]);
+  assertEquals(a.trainArgs, [
+    "--model",
+    "wideresnet10x1",
+    "--batch_size",
+    "32",
+    "--train_images",
+    "384",
+    "--test_images",
+    "256",
+    "--epochs",
+    "1",
+  ]);
+  // Every configuration is valid for the built-in registry (compare checks them before training).
+  for (const c of a.configs) await parseTrainArgs([...a.trainArgs, ...c.args]);
+  assertEquals(parseCompareArgs(["--preset=efficient-sam", "--configs", "sgd"]).configs.length, 1);
+  let msg = "";
+  try {
+    parseCompareArgs(["--preset", "nope"]);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, 'samwise compare: --preset must be one of efficient-sam, got "nope"');
 });
 
 Deno.test("withRatios: relative to the first successful SGD run; failures get no ratio", () => {

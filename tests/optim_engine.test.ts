@@ -203,7 +203,11 @@ for (
     ["vassore-adamw", "cosSim", 20, "groups"],
     ["vassoremu-sgd", "gSAMflat", 110, "flat"],
     // A third-party criterion whose state (a tensor and CPU scalars) is declared, not hand-saved.
-    ["vassoremu-sgd", "ae_sam", 20, "groups"],
+    ["vassoremu-sgd", "ae_sam_example", 20, "groups"],
+    // Issue 12's built-ins: rst draws from ctx.random(), looksam keeps u, msam reads the momentum.
+    ["vassore-sgd", "rst", 20, "flat"],
+    ["looksam-sgd", "baseline", 20, "groups"],
+    ["msam-sgd", "baseline", 20, "flat"],
   ] as const
 ) {
   gpuTest(

@@ -275,7 +275,8 @@ export class RefEngine {
         return r < c.p || counter <= 1;
       }
       case "cosSim":
-        return this.cosLast <= c.c || counter <= 1;
+        // The seed's crt_c is a flag: 0 perturbs when cos < 0, any other value when cos > 0.
+        return (c.c === 0 ? this.cosLast < 0 : this.cosLast > 0) || counter <= 1;
       case "custom":
         return c.decide(t);
       default: {

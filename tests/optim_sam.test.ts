@@ -90,7 +90,8 @@ for (const variant of ["vassore", "vassoremu"] as const) {
   for (const model of ["quadratic", "mlp"] as const) {
     run({ model, variant, crt: { kind: "naive", k: 3 }, mixed: true });
     run({ model, variant, crt: { kind: "random", p: 0.4 }, mixed: true });
-    run({ model, variant, crt: { kind: "cosSim", c: model === "mlp" ? -0.2 : 0.85 }, mixed: true });
+    // crt_c is the seed's flag: 0 perturbs on cos < 0, anything else on cos > 0.
+    run({ model, variant, crt: { kind: "cosSim", c: model === "mlp" ? -0.2 : 0 }, mixed: true });
   }
 }
 // The gSAM criteria warm up for 100 steps; 130 steps give 30 real decisions. Each rule runs on

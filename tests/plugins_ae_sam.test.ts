@@ -38,33 +38,45 @@ function aeSamReference(delta: number, c: number, warmup: number): RefCriterion 
 gpuTest("ae_sam loads from a path or a URL, and its options appear in the option list", async () => {
   const byPath = registerBuiltins(new Registry());
   const loaded = await loadPlugin(EXAMPLE.pathname, byPath);
-  assertEquals(loaded.map((d) => d.name), ["ae_sam"]);
-  assert(byPath.criterion("ae_sam")?.source === EXAMPLE.pathname, "source is the specifier");
+  assertEquals(loaded.map((d) => d.name), ["ae_sam_example"]);
+  assert(byPath.criterion("ae_sam_example")?.source === EXAMPLE.pathname, "source is the specifier");
   const byUrl = registerBuiltins(new Registry());
   await loadPlugin(EXAMPLE.href, byUrl);
   const opts = listOptions(byUrl);
-  const mine = opts.filter((o) => o.owners.includes("ae_sam")).map((o) => o.flag);
+  const mine = opts.filter((o) => o.owners.includes("ae_sam_example")).map((o) => o.flag);
   assertEquals(mine, ["--ae_delta", "--ae_c", "--ae_warmup"]);
-  assert(opts.find((o) => o.name === "crt")!.choices!.includes("ae_sam"), "--crt lists ae_sam");
+  assert(
+    opts.find((o) => o.name === "crt")!.choices!.includes("ae_sam_example"),
+    "--crt lists ae_sam_example",
+  );
   const help = formatOptionHelp(opts.find((o) => o.name === "ae_delta")!);
-  assert(/--ae_delta <number>.*default 0\.9.*range \[0, 1\).*\[ae_sam\]/.test(help), help);
+  assert(/--ae_delta <number>.*default 0\.9.*range \[0, 1\).*ae_sam_example/.test(help), help);
   await assertRejects(
-    () => Promise.resolve(resolveConfig({ opt: "vassore-sgd", crt: "ae_sam", ae_delta: 1 }, byUrl)),
+    () => Promise.resolve(resolveConfig({ opt: "vassore-sgd", crt: "ae_sam_example", ae_delta: 1 }, byUrl)),
     /^--ae_delta must be in \[0, 1\), got 1$/,
   );
   await assertRejects(() => loadPlugin(EXAMPLE.href, byUrl), /already registered by/);
   // Without loading it, the built-in registry does not know it.
   await assertRejects(
     () =>
-      Promise.resolve(resolveConfig({ opt: "vassore-sgd", crt: "ae_sam" }, registerBuiltins(new Registry()))),
-    /^--crt: unknown criterion "ae_sam"/,
+      Promise.resolve(
+        resolveConfig({ opt: "vassore-sgd", crt: "ae_sam_example" }, registerBuiltins(new Registry())),
+      ),
+    /^--crt: unknown criterion "ae_sam_example"/,
   );
 });
 
-for (const variant of ["vassore", "vassoremu"] as const) {
-  gpuTest(`${variant}-sgd with ae_sam matches the float64 reference of the rule`, async () => {
+// The example (loaded as a plugin) and the built-in `ae_sam` (plugins/ae_sam.ts) against one reference.
+for (
+  const [variant, crt] of [
+    ["vassore", "ae_sam_example"],
+    ["vassoremu", "ae_sam_example"],
+    ["vassore", "ae_sam"],
+  ] as const
+) {
+  gpuTest(`${variant}-sgd with ${crt} matches the float64 reference of the rule`, async () => {
     const registry = registerBuiltins(new Registry());
-    await loadPlugin(EXAMPLE.href, registry);
+    if (crt === "ae_sam_example") await loadPlugin(EXAMPLE.href, registry);
     const model = quadraticModel(makeQuadratic(21, 1.5));
     const [delta, c, warmup] = [0.8, 0.3, 3];
     const cfg: RefConfig = {
@@ -79,9 +91,9 @@ for (const variant of ["vassore", "vassoremu"] as const) {
     const { gpu, ref } = await compare(model, cfg, {
       steps: 30,
       registry,
-      engineOverride: { crt: "ae_sam", options: { ae_delta: delta, ae_c: c, ae_warmup: warmup } },
+      engineOverride: { crt, options: { ae_delta: delta, ae_c: c, ae_warmup: warmup } },
     });
-    assertTracesAgree(`${variant} ae_sam`, gpu, ref, 1e-5, 1e-5);
+    assertTracesAgree(`${variant} ${crt}`, gpu, ref, 1e-5, 1e-5);
     const skipped = ref.steps.filter((s) => !s.perturbed).length;
     assert(skipped > 3 && skipped < 27, `expected a mix of decisions, ${skipped} skipped`);
     model.dispose();

@@ -25,7 +25,7 @@ Deno.test("the examples import only the plugin front door", () => {
 const dotp = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 /** LookSAM with plain SGD (no momentum, no decay) in float64, written from the paper's update. */
-function lookSamReference(
+export function lookSamReference(
   grad: (w: Float64Array, t: number) => Float64Array,
   w0: Float64Array,
   o: { steps: number; k: number; rho: number; alpha: number; lr: number },
@@ -56,37 +56,39 @@ function lookSamReference(
   return { w, full };
 }
 
-gpuTest("LookSAM example: matches the float64 reference of the paper's update", async () => {
-  const registry = registerBuiltins(new Registry());
-  await loadPlugin(LOOK.href, registry);
-  const q = makeQuadratic(7, 1.0);
-  const model = quadraticModel(q);
-  const o = { steps: 13, k: 3, rho: 0.2, alpha: 0.7, lr: 0.05 };
-  const set: ParamSet = makeSet(split(model.w0, model.sizes), model.shapes);
-  const engine = createEngine({
-    set,
-    opt: "looksam-sgd",
-    registry,
-    options: { lr: o.lr, momentum: 0, weight_decay: 0, rho: o.rho, look_k: o.k, look_alpha: o.alpha },
+for (const opt of ["looksam_example-sgd", "looksam-sgd"]) {
+  gpuTest(`LookSAM (${opt}): matches the float64 reference of the paper's update`, async () => {
+    const registry = registerBuiltins(new Registry());
+    if (opt.startsWith("looksam_example")) await loadPlugin(LOOK.href, registry);
+    const q = makeQuadratic(7, 1.0);
+    const model = quadraticModel(q);
+    const o = { steps: 13, k: 3, rho: 0.2, alpha: 0.7, lr: 0.05 };
+    const set: ParamSet = makeSet(split(model.w0, model.sizes), model.shapes);
+    const engine = createEngine({
+      set,
+      opt,
+      registry,
+      options: { lr: o.lr, momentum: 0, weight_decay: 0, rho: o.rho, look_k: o.k, look_alpha: o.alpha },
+    });
+    const full: boolean[] = [];
+    for (let t = 0; t < o.steps; t++) {
+      const r = await engine.step(() => sw.tidy(() => sw.backward(model.gpuLoss(set, t))));
+      full.push(r.perturbed);
+    }
+    const w = await readFlat(set.params);
+    const ref = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, o);
+    assertEquals(full, ref.full, "full SAM steps on 1, 1 + k, ...");
+    assertEquals(engine.counters.innerBackward, 5);
+    const err = Math.max(...w.map((x, i) => Math.abs(x - ref.w[i])));
+    assert(err < 2e-5, `max |w - w_ref| = ${err}`);
+    // Without the reused component (alpha 0) the result differs: the hook is what moves it.
+    const plain = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, { ...o, alpha: 0 });
+    assert(Math.max(...w.map((x, i) => Math.abs(x - plain.w[i]))) > 1e-3, "alpha had no effect");
+    engine.dispose();
+    disposeSet(set);
+    model.dispose();
   });
-  const full: boolean[] = [];
-  for (let t = 0; t < o.steps; t++) {
-    const r = await engine.step(() => sw.tidy(() => sw.backward(model.gpuLoss(set, t))));
-    full.push(r.perturbed);
-  }
-  const w = await readFlat(set.params);
-  const ref = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, o);
-  assertEquals(full, ref.full, "full SAM steps on 1, 1 + k, ...");
-  assertEquals(engine.counters.innerBackward, 5);
-  const err = Math.max(...w.map((x, i) => Math.abs(x - ref.w[i])));
-  assert(err < 2e-5, `max |w - w_ref| = ${err}`);
-  // Without the reused component (alpha 0) the result differs: the hook is what moves it.
-  const plain = lookSamReference((x, t) => quadraticGrad(q, x, t), model.w0, { ...o, alpha: 0 });
-  assert(Math.max(...w.map((x, i) => Math.abs(x - plain.w[i]))) > 1e-3, "alpha had no effect");
-  engine.dispose();
-  disposeSet(set);
-  model.dispose();
-});
+}
 
 const TINY = ["--train_images", "64", "--test_images", "32", "--epochs", "1", "--model", "wideresnet10x1"];
 
@@ -108,7 +110,7 @@ gpuTest("LookSAM through --plugin on the CLI: trains, full steps every look_k, r
     "--plugin",
     "plugins/examples/look_sam.ts",
     "--opt",
-    "looksam-sgd",
+    "looksam_example-sgd",
     "--look_k",
     "2",
     "--batch_size",
@@ -117,7 +119,7 @@ gpuTest("LookSAM through --plugin on the CLI: trains, full steps every look_k, r
   assertEquals(code, 0);
   const rows = await readResults(`${out}/results.csv`);
   assertEquals(rows.length, 1);
-  assertEquals(rows[0].optimizer, "looksam-sgd");
+  assertEquals(rows[0].optimizer, "looksam_example-sgd");
   // 64 images in batches of 16: 4 steps, full on 1 and 3.
   assertEquals(await stepDecisions(`${out}/run`), [true, false, true, false]);
   assertEquals(Number(rows[0].bwp_overhead), 1.5);
@@ -130,7 +132,7 @@ gpuTest("AE-SAM through --plugin on the CLI: trains with vassore-sgd, row writte
     "--opt",
     "vassore-sgd",
     "--crt",
-    "ae_sam",
+    "ae_sam_example",
     "--ae_warmup",
     "1",
     "--batch_size",
@@ -138,7 +140,7 @@ gpuTest("AE-SAM through --plugin on the CLI: trains with vassore-sgd, row writte
   ]);
   assertEquals(code, 0);
   const rows = await readResults(`${out}/results.csv`);
-  assertEquals([rows.length, rows[0].optimizer, rows[0].criterion], [1, "vassore-sgd", "ae_sam"]);
+  assertEquals([rows.length, rows[0].optimizer, rows[0].criterion], [1, "vassore-sgd", "ae_sam_example"]);
   const d = await stepDecisions(`${out}/run`);
   assertEquals(d.length, 4);
   assertEquals(d[0], true, "the first step perturbs");

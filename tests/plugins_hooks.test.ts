@@ -87,23 +87,26 @@ gpuTest("a boolean hook that returns a non-boolean fails the step", async () => 
   );
 });
 
-gpuTest("cosSim: the first 2 steps perturb (the seed's counter <= 1), then cos <= c decides", async () => {
-  // A constant gradient: cos(g_t, g_{t-1}) = 1 > 0 once two outer gradients exist, so every step
-  // after the warm-up skips; the seed perturbs on counters 0 and 1, i.e. steps 1 and 2.
-  const set = makeSet([Float64Array.from([0.5, -1, 2])], [[3]]);
-  const k = sw.tensor([1, 2, 3], [3]).keep();
-  const engine = createEngine({ set, opt: "vassore-sgd", crt: "cosSim", options: { crt_c: 0 } });
-  let seq = "";
-  for (let i = 0; i < 8; i++) {
-    const r = await engine.step(() => sw.tidy(() => sw.backward(sw.sum(sw.mul(set.params[0], k)))));
-    seq += r.perturbed ? "P" : "s";
-    if (i === 2) assert(Math.abs(r.metrics.crt_cos - 1) < 1e-5, `cos at step 3: ${r.metrics.crt_cos}`);
-  }
-  assertEquals(seq, "PP" + "s".repeat(6));
-  engine.dispose();
-  k.dispose();
-  disposeSet(set);
-});
+gpuTest(
+  "cosSim: the first 2 steps perturb (the seed's counter <= 1), then crt_c 0 perturbs on cos < 0",
+  async () => {
+    // A constant gradient: cos(g_t, g_{t-1}) = 1 > 0 once two outer gradients exist, so every step
+    // after the warm-up skips; the seed perturbs on counters 0 and 1, i.e. steps 1 and 2.
+    const set = makeSet([Float64Array.from([0.5, -1, 2])], [[3]]);
+    const k = sw.tensor([1, 2, 3], [3]).keep();
+    const engine = createEngine({ set, opt: "vassore-sgd", crt: "cosSim", options: { crt_c: 0 } });
+    let seq = "";
+    for (let i = 0; i < 8; i++) {
+      const r = await engine.step(() => sw.tidy(() => sw.backward(sw.sum(sw.mul(set.params[0], k)))));
+      seq += r.perturbed ? "P" : "s";
+      if (i === 2) assert(Math.abs(r.metrics.crt_cos - 1) < 1e-5, `cos at step 3: ${r.metrics.crt_cos}`);
+    }
+    assertEquals(seq, "PP" + "s".repeat(6));
+    engine.dispose();
+    k.dispose();
+    disposeSet(set);
+  },
+);
 
 gpuTest("ctx.loss carries the step's inner and outer loss tensors, read later without a sync", async () => {
   const registry = registerBuiltins(new Registry());

@@ -77,6 +77,14 @@ Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
     "vassore-adamw",
     "vassoremu-sgd",
     "vassoremu-adamw",
+    "asam-sgd",
+    "asam-adamw",
+    "looksam-sgd",
+    "looksam-adamw",
+    "gsamopt-sgd",
+    "gsamopt-adamw",
+    "msam-sgd",
+    "msam-adamw",
   ]);
   const plain = resolveOptimizer("sgd", r);
   assert(plain.base.descriptor.name === "sgd" && plain.sharpness === null, "sgd");
@@ -86,7 +94,10 @@ Deno.test("--opt resolves as in the seed: <base> or <variant>-<base>", () => {
     ["rmsprop", /^--opt "rmsprop": unknown base optimizer "rmsprop" \(known: sgd, adamw\)$/],
     ["sam", /"sam" is a SAM variant, e\.g\. sam-sgd/],
     ["sam-rmsprop", /unknown base optimizer "rmsprop"/],
-    ["asam-sgd", /unknown SAM variant "asam" \(known: sam, vasso, vassore, vassoremu\)/],
+    [
+      "bsam-sgd",
+      /unknown SAM variant "bsam" \(known: sam, vasso, vassore, vassoremu, asam, looksam, gsamopt, msam\)/,
+    ],
     ["a-b-c", /^--opt must be <base> or <variant>-<base>/],
     ["-sgd", /^--opt must be/],
   ];
@@ -124,7 +135,7 @@ Deno.test("listOptions has every seed flag once, with type, default, range and o
   assertEquals(facts("z_two"), ["number", 0.5, "(0, inf)"]);
   assertEquals(facts("crt_s"), ["string", "[100-200]", null]);
   assertEquals(by.get("bn_update")!.choices, ["once", "both"]);
-  assertEquals(by.get("rho")!.owners, ["sam", "vasso", "vassore", "vassoremu"]);
+  assertEquals(by.get("rho")!.owners, ["sam", "vasso", "vassore", "vassoremu", "looksam", "gsamopt"]);
   assertEquals(by.get("lam")!.owners, ["gSAMflat", "gSAMsharp", "gSAMratio"]);
   assertEquals(by.get("crt")!.choices, [
     "baseline",
@@ -135,7 +146,11 @@ Deno.test("listOptions has every seed flag once, with type, default, range and o
     "gSAMratio",
     "cosSim",
     "schedule",
+    "rst",
+    "ae_sam",
   ]);
+  assertEquals(by.get("rst_schedule")!.choices, ["constant", "linear", "cosine"]);
+  assertEquals(facts("asam_rho"), ["number", 0.5, "[0, inf)"]);
   for (const o of opts) assert(o.help.length > 0 && !o.help.includes("\n"), `--${o.name}: help`);
 });
 

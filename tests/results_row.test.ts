@@ -208,10 +208,10 @@ Deno.test("summary.json keeps wall seconds, bytes, the accuracy gap, adapter and
 Deno.test("a third-party plugin without a report field: its options, documented fallback", async () => {
   const registry = registerBuiltins(new Registry());
   await loadPlugin(new URL("../plugins/examples/ae_sam.ts", import.meta.url).href, registry);
-  const r = row({ opt: "vassoremu-sgd", crt: "ae_sam" }, measurements(), registry);
+  const r = row({ opt: "vassoremu-sgd", crt: "ae_sam_example" }, measurements(), registry);
   assertEquals(r.hyperparameters, "lr=0.05;rho=0.1;theta=0.4;ae_delta=0.9;ae_c=0.0;ae_warmup=5;");
   assertEquals(r.crt_parameter, "ae_delta=0.9");
-  assertEquals(r.criterion, "ae_sam");
+  assertEquals(r.criterion, "ae_sam_example");
 });
 
 Deno.test("a samwise row appends to the seed's CSV; the plot reads old and new rows", async () => {

@@ -11,8 +11,11 @@
  * decides before any pass of the step, so here s is the previous step's outer gradient, read
  * back asynchronously while the next step is being set up. The first `ae_warmup` steps perturb.
  *
- * Load it with `--plugin plugins/examples/ae_sam.ts --opt vassore-sgd --crt ae_sam`; it imports
+ * Load it with `--plugin plugins/examples/ae_sam.ts --opt vassore-sgd --crt ae_sam_example`; it imports
  * only the public plugin API.
+ *
+ * samwise ships the same algorithm as the built-in `ae_sam` (`plugins/ae_sam.ts`); this template is named
+ * with `_example` so both can be registered side by side.
  *
  * @module
  */
@@ -81,7 +84,7 @@ class AeSam implements CriterionHooks {
 
 /** The `ae_sam` criterion descriptor. */
 const aeSam: CriterionPlugin = {
-  name: "ae_sam",
+  name: "ae_sam_example",
   kind: "criterion",
   description: "AE-SAM-style: perturb when ||g||^2 > mu + c * sigma of its running statistics",
   options: [

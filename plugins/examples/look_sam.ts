@@ -17,9 +17,12 @@
  *
  * Memory: u (kept across steps, declared so checkpoints carry it) and a scratch copy of g/||g||.
  *
- * Load it with `--plugin plugins/examples/look_sam.ts --opt looksam-sgd` (any `--crt` that never
+ * Load it with `--plugin plugins/examples/look_sam.ts --opt looksam_example-sgd` (any `--crt` that never
  * skips, e.g. the default `baseline`, leaves the decision to `look_k`); it imports only the
  * public plugin front door.
+ *
+ * samwise ships the same algorithm as the built-in `looksam` (`plugins/looksam.ts`); this template is named
+ * with `_example` so both can be registered side by side.
  *
  * @module
  */
@@ -107,7 +110,7 @@ class LookSam implements SharpnessHooks {
 
 /** The `looksam` sharpness optimizer descriptor. */
 const lookSam: SharpnessPlugin = {
-  name: "looksam",
+  name: "looksam_example",
   kind: "optimizer",
   role: "sharpness",
   description: "LookSAM: a SAM step every look_k steps, the reused orthogonal component in between",

@@ -90,6 +90,12 @@ export function buildCommand(registry: Registry) {
       DEFAULT_DATADIR,
     )
     .option("--batch_size <n>", "images per step", intIn("--batch_size", 1), 128)
+    .option(
+      "--accum_steps <n>",
+      "split each step's batch into n micro-batches whose gradients are summed (same result, less memory)",
+      intIn("--accum_steps", 1),
+      1,
+    )
     .option("--epochs <n>", "epochs of training", intIn("--epochs", 1), 200)
     .option(
       "--seed <n>",
@@ -374,6 +380,7 @@ export async function parseTrainArgs(
     dataset,
     datadir,
     batch_size: batch,
+    accum_steps: Number(o.accum_steps),
     epochs,
     seed: Number(o.seed),
     lr_scheduler: o.lr_scheduler as TrainConfig["lr_scheduler"],

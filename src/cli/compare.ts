@@ -9,6 +9,7 @@
  * deno task compare                                   # the default set on the embedded subset
  * deno task compare --configs "sgd;sam-sgd;vassoremu-sgd --crt naive --crt_k 2" --epochs 3
  * deno task compare --dataset CIFAR10_cutout --model resnet18 --epochs 200 --output_dir logs/c10
+ * deno task compare --preset efficient-sam             # SGD, SAM and the efficient-SAM family
  * ```
  *
  * Every other flag is passed to each training run (`--model`, `--epochs`, `--dataset`,
@@ -53,6 +54,47 @@ export const DEFAULT_TRAIN_FLAGS: readonly [string, string][] = [
   ["--epochs", "2"],
   ["--batch_size", "64"],
 ];
+
+/** A named set of configurations and the training flags they are compared under. */
+export interface ComparePreset {
+  /** One line for the usage text. */
+  description: string;
+  /** `--configs` text. */
+  configs: string;
+  /** Training flags the preset sets unless passed (they replace {@link DEFAULT_TRAIN_FLAGS}). */
+  trainFlags: readonly [string, string][];
+}
+
+/**
+ * `--preset` names. `efficient-sam` (issue 12): SGD, SAM and every efficient-SAM built-in on one
+ * model, data and seed. It is sized to finish in about 11 minutes on 2 shared CPU cores (384
+ * training images, 2 epochs; measured, see the README): a smoke-scale comparison of costs, not of
+ * accuracies. SS-SAM (`rst`) and
+ * AE-SAM (`ae_sam`) are criteria, run with VaSSORe, the reuse optimizer they need; rst's schedule
+ * spans the run's 2 epochs.
+ */
+export const PRESETS: Readonly<Record<string, ComparePreset>> = {
+  "efficient-sam": {
+    description: "SGD, SAM, ASAM, LookSAM, GSAM, MSAM, SS-SAM (rst), AE-SAM on one small run",
+    configs: [
+      "sgd",
+      "sam-sgd",
+      "asam-sgd",
+      "looksam-sgd",
+      "gsamopt-sgd",
+      "msam-sgd",
+      "vassore-sgd --crt rst --rst_schedule cosine --rst_p_start 0.8 --rst_p_end 0.2 --rst_epochs 2",
+      "vassore-sgd --crt ae_sam",
+    ].join(";"),
+    trainFlags: [
+      ["--model", "wideresnet10x1"],
+      ["--epochs", "2"],
+      ["--batch_size", "32"],
+      ["--train_images", "384"],
+      ["--test_images", "256"],
+    ],
+  },
+};
 
 /** Flags compare sets itself for every run, so they cannot be passed through. */
 const RESERVED = ["--opt", "--output_name", "--results_csv", "--resume", "--resume_path"];
@@ -106,6 +148,8 @@ max test accuracy, bwp overhead, wall time and time relative to SGD.
 
   --configs SPEC    configurations separated by ';', each an --opt value and its own flags
                     (default: "${DEFAULT_CONFIGS}")
+  --preset NAME     a named set of configurations and training flags (${Object.keys(PRESETS).join(", ")});
+                    --configs and training flags given with it win
   --output_dir DIR  where the runs, results.csv, results.svg, compare.md and compare.csv go
                     (default: logs/compare-<date>-<time>)
   --no-warmup       skip the two-step warm-up run of each configuration (pipeline compilation
@@ -144,7 +188,8 @@ export function defaultOutputDir(now = new Date()): string {
 
 /** Parses compare's own flags; everything else is collected for the training runs. */
 export function parseCompareArgs(argv: readonly string[]): CompareArgs {
-  let spec = DEFAULT_CONFIGS, outputDir = "", warmup = true, help = false;
+  let spec: string | null = null, outputDir = "", warmup = true, help = false;
+  let preset: ComparePreset | null = null;
   const pass: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -155,7 +200,15 @@ export function parseCompareArgs(argv: readonly string[]): CompareArgs {
       return v;
     };
     if (a === "--configs" || a.startsWith("--configs=")) spec = value("--configs");
-    else if (a === "--output_dir" || a.startsWith("--output_dir=")) outputDir = value("--output_dir");
+    else if (a === "--preset" || a.startsWith("--preset=")) {
+      const name = value("--preset");
+      preset = PRESETS[name] ?? null;
+      if (!preset) {
+        throw new UsageError(
+          `samwise compare: --preset must be one of ${Object.keys(PRESETS).join(", ")}, got "${name}"`,
+        );
+      }
+    } else if (a === "--output_dir" || a.startsWith("--output_dir=")) outputDir = value("--output_dir");
     else if (a === "--no-warmup") warmup = false;
     else if (a === "--help" || a === "-h") help = true;
     else if (RESERVED.some((f) => a === f || a.startsWith(`${f}=`))) {
@@ -164,9 +217,9 @@ export function parseCompareArgs(argv: readonly string[]): CompareArgs {
       );
     } else pass.push(a);
   }
-  const defaults = DEFAULT_TRAIN_FLAGS.filter(([f]) => flagIndex(pass, f) < 0).flat();
+  const defaults = (preset?.trainFlags ?? DEFAULT_TRAIN_FLAGS).filter(([f]) => flagIndex(pass, f) < 0).flat();
   return {
-    configs: parseConfigs(spec),
+    configs: parseConfigs(spec ?? preset?.configs ?? DEFAULT_CONFIGS),
     outputDir: outputDir || defaultOutputDir(),
     trainArgs: [...defaults, ...pass],
     warmup,

@@ -7,7 +7,8 @@
  * 1. `samStep` hooks: any false makes this a plain base-optimizer step (one outer pass, base step).
  * 2. `shouldPerturb` hooks (awaited, all of them, so every criterion's state advances each step):
  *    the decision, made once for the whole step. The first SAM step always perturbs (there is
- *    no perturbation to reuse yet).
+ *    no perturbation to reuse yet), unless the sharpness optimizer says `innerPass: false`
+ *    (MSAM: its direction is the base optimizer's momentum), which never perturbs.
  * 3. If perturbing: zero grads, inner pass at w (counted as one inner forward and backward).
  * 4. `beforeAscent` hooks (e.g. the EMA update), then `perturbation` gives e = coef * direction.
  * 5. Save w into a copy (a buffer copy), w += e (one fused dispatch).
@@ -15,6 +16,10 @@
  * 7. Restore w exactly from the copy (not by subtracting e, which would not round-trip in f32).
  * 8. `beforeBaseStep` hooks (they may rewrite the outer gradient), then the base optimizer step.
  * 9. `afterStep` hooks (norms, tau, copies, asynchronous reads for the next decision); submit.
+ *
+ * Gradient accumulation (`--accum_steps`) lives in the closure, not here: `accumulated()` in
+ * `accumulate.ts` runs a pass over n micro-batches, so the engine, its counters and the hooks see
+ * one pass per pass.
  *
  * Nothing is read back to the CPU by the engine itself; criteria read the scalars they need
  * with `readLater` and await them at the next decision.
@@ -139,7 +144,12 @@ class Ctx implements StepContext {
     readonly options: OptionValues,
     private readonly rng: Rng,
     private readonly metrics: Record<string, number>,
+    private readonly base: BaseOptimizer,
   ) {}
+
+  baseBuffer(name: string): readonly Tensor[] | null {
+    return this.base.saveState().tensors[name] ?? null;
+  }
 
   random(): number {
     return this.rng.next();
@@ -242,6 +252,7 @@ export class StepEngine {
       this.#options,
       this.#rng,
       metrics,
+      this.base,
     );
     const sharp = this.#sharp;
     let sam = sharp !== null;
@@ -270,8 +281,10 @@ export class StepEngine {
         perturb = false;
       }
     }
+    const innerPass = sharp.hooks.innerPass !== false;
     if (t === 1) perturb = true;
-    if (!perturb && !sharp.reuse) {
+    if (!innerPass) perturb = false;
+    if (!perturb && !sharp.reuse && innerPass) {
       throw new Error(
         `criterion ${this.#crt?.name} skipped step ${t}, but optimizer ${sharp.name} cannot reuse a perturbation`,
       );

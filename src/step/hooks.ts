@@ -84,6 +84,12 @@ export interface StepContext {
   random(): number;
   /** Adds a number to this step's metrics (returned by `engine.step`, e.g. for the JSONL log). */
   log(name: string, value: number): void;
+  /**
+   * A live state list of the base optimizer by its checkpoint name (`momentum_buffer` for SGD
+   * with momentum, `exp_avg` / `exp_avg_sq` for AdamW), or null when it has none. Read it in a
+   * hook (MSAM perturbs along SGD's momentum); never write it: the base optimizer owns it.
+   */
+  baseBuffer(name: string): readonly Tensor[] | null;
 }
 
 /** The ascent e = coef * direction; the engine saves w, adds e, and later restores w from the copy. */
@@ -145,6 +151,13 @@ export interface StepHooks {
 
 /** A sharpness optimizer's hooks: the shared ones plus the perturbation. */
 export interface SharpnessHooks extends StepHooks {
+  /**
+   * False when the perturbation never uses an inner gradient (MSAM perturbs along the base
+   * optimizer's momentum): the engine then runs no inner pass on any step, the first included,
+   * `ctx.perturb` stays false, and the criteria are still asked (their state advances) but their
+   * answer changes nothing. Default true.
+   */
+  readonly innerPass?: boolean;
   /** Right after `beforeAscent`: the ascent e = coef * direction the engine applies. */
   perturbation(ctx: StepContext): Perturbation;
 }

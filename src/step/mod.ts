@@ -28,6 +28,14 @@
  *
  * @module
  */
+export {
+  accumulated,
+  combineLossAndHits,
+  type LossAndHits,
+  type MicroBatch,
+  microSlice,
+  splitBatch,
+} from "./accumulate.ts";
 export { AdamW, type AdamWConfig } from "./adamw.ts";
 export { Sgd, type SgdConfig } from "./sgd.ts";
 export {

@@ -15,6 +15,8 @@ export interface TrainConfig {
   dataset: DatasetName;
   datadir: string;
   batch_size: number;
+  /** Micro-batches per step (gradient accumulation, `src/step/accumulate.ts`); 1: none. */
+  accum_steps: number;
   epochs: number;
   seed: number;
   lr_scheduler: "CosineLRscheduler" | "MultiStepLRscheduler";

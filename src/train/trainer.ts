@@ -15,7 +15,7 @@ import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { backward } from "../autograd/backward.ts";
 import { noGrad } from "../autograd/tape.ts";
-import { tensor, zeros } from "../ops/elementwise.ts";
+import { mulScalar, tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
 import { sumOfSquares } from "../step/grouped.ts";
@@ -28,6 +28,7 @@ import { createModel, imageSizeProblem } from "../models/mod.ts";
 import type { Module } from "../nn/module.ts";
 import { createEngine, runPlugins } from "../plugins/mod.ts";
 import type { StepEngine } from "../step/engine.ts";
+import { accumulated, combineLossAndHits, microSlice } from "../step/accumulate.ts";
 import type { TrainConfig, TrainSetup } from "./config.ts";
 import { buildSchedule, type LrSchedule } from "./lr_schedule.ts";
 import { formatDuration, ProgressBar } from "./progress.ts";
@@ -532,15 +533,16 @@ async function epochLoop(run: Run, io: TrainIO, lock: Lock): Promise<"SIGINT" | 
       for await (const batch of trainLoader.epoch(epoch, startBatch)) {
         lastLr = lr.at(epoch, batch.index);
         engine.lr = lastLr;
-        const res = await engine.step((pass) =>
+        // --accum_steps: every pass runs over the batch's micro-batches (src/step/accumulate.ts).
+        const res = await engine.step(accumulated(c.accum_steps, batch.size, (pass, mb) =>
           tidy(() => {
-            const logits = model.forward(batch.x, { updateStats: pass.updateBnStats });
-            const loss = crossEntropy(logits, batch.y);
-            backward(loss);
+            const x = microSlice(batch.x, mb), y = microSlice(batch.y, mb);
+            const logits = model.forward(x, { updateStats: pass.updateBnStats });
+            const loss = crossEntropy(logits, y);
+            backward(mb.count > 1 ? mulScalar(loss, mb.weight) : loss);
             // The seed reports the outer (perturbed) pass's loss and accuracy for SAM-family steps.
-            return { loss, hits: pass.pass === "outer" ? topkCorrect(logits, batch.y) : null };
-          })
-        );
+            return { loss, hits: pass.pass === "outer" ? topkCorrect(logits, y) : null };
+          }), combineLossAndHits));
         const { loss, hits } = res.outer;
         accumulate(lossSum, hitSum, loss, hits!, batch.size);
         const read = loss.data();
