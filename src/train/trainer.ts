@@ -117,6 +117,7 @@ const RESUME_KEYS: (keyof TrainConfig)[] = [
   "train_images",
   "test_images",
   "batch_size",
+  "accum_steps",
   "epochs",
   "seed",
   "lr_scheduler",
@@ -135,6 +136,7 @@ const RESUME_LEGACY: Record<string, unknown> = {
   train_images: 0,
   test_images: 0,
   plugin: [],
+  accum_steps: 1,
 };
 
 function show(v: unknown): string {
