@@ -16,9 +16,10 @@
 export { init, NoAdapterError, runtime, type RuntimeStats } from "./src/gpu/mod.ts";
 export { keep, Tensor, tidy } from "./src/tensor/mod.ts";
 export type { Shape } from "./src/tensor/shape.ts";
-export { isGradEnabled, noGrad } from "./src/autograd/tape.ts";
+export { isGradEnabled, noGrad } from "./src/tape/tape.ts";
 export { backward } from "./src/autograd/backward.ts";
-export { registerRule, RULES } from "./src/autograd/rules.ts";
+export { type Rule, RULES, type RuleTable } from "./src/autograd/rules.ts";
+export type { OpAttrs, OpName } from "./src/ops/record.ts";
 export * from "./src/ops/elementwise.ts";
 export { broadcastTo, flatten, permute, reshape, transpose } from "./src/ops/shape_ops.ts";
 export { max, mean, sum, sumTo } from "./src/ops/reduce.ts";

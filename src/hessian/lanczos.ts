@@ -15,7 +15,7 @@
 // multi-tensor reductions would pack it into one (which may exceed the binding limit).
 import { axpby_, axpy_, copy_, dot, scale_ } from "../step/grouped.ts";
 import { write_ } from "../ops/elementwise.ts";
-import { noGrad } from "../autograd/tape.ts";
+import { noGrad } from "../tape/tape.ts";
 import { stateLike } from "../step/layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { tridiagonalEigenvalues } from "./tridiagonal.ts";

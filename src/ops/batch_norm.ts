@@ -29,7 +29,7 @@ import gradPartialSrc from "../../shaders/batch_norm_grad_partial.wgsl" with { t
 import gradFinalizeSrc from "../../shaders/batch_norm_grad_finalize.wgsl" with { type: "text" };
 import gradInputSrc from "../../shaders/batch_norm_grad_input.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
 import { launch } from "./launch.ts";
 

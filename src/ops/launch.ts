@@ -2,6 +2,8 @@
  * Small helpers every op uses to launch a kernel.
  * @module
  */
+import gridLib from "../../shaders/lib/grid.wgsl" with { type: "text" };
+import poolLib from "../../shaders/lib/pool.wgsl" with { type: "text" };
 import { runtime } from "../gpu/runtime.ts";
 import type { Constants } from "../gpu/pipelines.ts";
 import type { BufferRange } from "../gpu/runtime.ts";
@@ -36,4 +38,36 @@ export function launch(
   const rt = runtime();
   const kernel = rt.kernel(name, code, constants);
   rt.dispatch(kernel, bindings.map((b) => (b instanceof Tensor ? b.range : b)), params, groups);
+}
+
+/** The shared WGSL pieces in `shaders/lib/` a shader pulls in with a `//!include NAME` line. */
+const LIBRARY = { grid: gridLib, pool: poolLib } as const;
+
+/** The name of a shared WGSL piece of `shaders/lib/`. */
+export type WgslLibrary = keyof typeof LIBRARY;
+
+/**
+ * The shader `code` with each `//!include NAME` line replaced by the piece NAME: one of
+ * `shaders/lib/` ({@link WgslLibrary}) or one of `generated` (WGSL an op builds from a
+ * TypeScript table, e.g. the elementwise op functions). Each piece goes in once, at its
+ * first include; an unknown name throws. Call it once per shader, at module load.
+ */
+export function shaderSource(code: string, generated: Readonly<Record<string, string>> = {}): string {
+  const done = new Set<string>();
+  return code.split("\n").map((line) => {
+    const directive = line.trim();
+    if (!directive.startsWith("//!include ")) return line;
+    const name = directive.slice("//!include ".length).trim();
+    const piece = Object.hasOwn(generated, name)
+      ? generated[name]
+      : Object.hasOwn(LIBRARY, name)
+      ? LIBRARY[name as WgslLibrary]
+      : undefined;
+    if (piece === undefined) {
+      throw new Error(`shader include '${name}' is neither in shaders/lib/ nor generated`);
+    }
+    if (done.has(name)) return "";
+    done.add(name);
+    return piece.trimEnd();
+  }).join("\n");
 }

@@ -10,7 +10,7 @@ import { Params } from "../gpu/params.ts";
 import type { KernelFamily } from "../gpu/kernel_family.ts";
 import { type Binding, type BufferRange, runtime } from "../gpu/runtime.ts";
 import type { PooledTexture } from "../gpu/texture_pool.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { add } from "./elementwise.ts";
 import { gridStride, launch } from "./launch.ts";

@@ -10,14 +10,16 @@
  *
  * @module
  */
-import multiSrc from "../../shaders/multi_tensor.wgsl" with { type: "text" };
+import multiSrcText from "../../shaders/multi_tensor.wgsl" with { type: "text" };
 import dotSrc from "../../shaders/dot_partial.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { runtime } from "../gpu/runtime.ts";
 import { Storage, Tensor } from "../tensor/tensor.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
 import { reduce3 } from "./reduce.ts";
 import { sqrt } from "./elementwise.ts";
+
+const multiSrc = shaderSource(multiSrcText);
 
 /** A flat byte range covering a tensor list that shares one buffer. */
 interface Span {

@@ -14,7 +14,7 @@ import { gpuContext } from "../gpu/device.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { backward } from "../autograd/backward.ts";
-import { noGrad } from "../autograd/tape.ts";
+import { noGrad } from "../tape/tape.ts";
 import { tensor, zeros } from "../ops/elementwise.ts";
 import { crossEntropy, topkCorrect } from "../ops/loss.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
