@@ -19,7 +19,7 @@ import { noGrad } from "../tape/tape.ts";
 import { stateLike } from "../step/layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { tridiagonalEigenvalues } from "./tridiagonal.ts";
-import { Rng } from "../nn/rng.ts";
+import { Rng } from "../random/rng.ts";
 
 /** What the Hessian is of: parameters, their gradient buffers, and how to fill them. */
 export interface HessianProblem {

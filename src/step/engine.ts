@@ -38,7 +38,7 @@ import type {
 } from "./hooks.ts";
 import type { OptionValues } from "./options.ts";
 import { stateLike, zeroList } from "./layout.ts";
-import { Rng } from "./rng.ts";
+import { Rng } from "../random/rng.ts";
 import {
   type BaseOptimizer,
   type ComputeGrad,
@@ -142,7 +142,7 @@ class Ctx implements StepContext {
   ) {}
 
   random(): number {
-    return this.rng.next();
+    return this.rng.uniform();
   }
 
   log(name: string, value: number): void {

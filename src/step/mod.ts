@@ -55,7 +55,7 @@ export { cosineStats } from "./cosine.ts";
 export { perRun, runs } from "./grouped.ts";
 export { forEachChunk, paramSet, stateLike, zeroList } from "./layout.ts";
 export { readLater } from "./readback.ts";
-export { Rng } from "./rng.ts";
+export { Rng } from "../random/rng.ts";
 export {
   type BaseOptimizer,
   type ComputeGrad,
