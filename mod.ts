@@ -41,10 +41,10 @@ export {
   copy_,
   dot,
   globalNorm,
-  pack,
   scale_,
   sumOfSquares,
 } from "./src/ops/multi_tensor.ts";
+export { pack } from "./src/ops/flat_layout.ts";
 
 // Data: datasets, GPU augmentation, loaders.
 export * from "./src/data/mod.ts";

@@ -25,7 +25,7 @@
  * @module
  */
 import { runtime } from "../gpu/runtime.ts";
-import { axpy_, copy_ } from "./grouped.ts";
+import { axpy_, copy_ } from "../ops/multi_tensor.ts";
 import { tidy } from "../tensor/scope.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type {
@@ -37,7 +37,7 @@ import type {
   StepHooks,
 } from "./hooks.ts";
 import type { OptionValues } from "./options.ts";
-import { stateLike, zeroList } from "./layout.ts";
+import { stateLike, zeroList } from "../ops/flat_layout.ts";
 import { Rng } from "../random/rng.ts";
 import {
   type BaseOptimizer,

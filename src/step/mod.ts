@@ -52,8 +52,8 @@ export type {
 } from "./hooks.ts";
 export { type OptionValue, OptionValues } from "./options.ts";
 export { cosineStats } from "./cosine.ts";
-export { perRun, runs } from "./grouped.ts";
-export { forEachChunk, paramSet, stateLike, zeroList } from "./layout.ts";
+export { forEachChunk, perRun, runs, stateLike, zeroList } from "../ops/flat_layout.ts";
+export { paramSet } from "./layout.ts";
 export { readLater } from "./readback.ts";
 export { Rng } from "../random/rng.ts";
 export {
