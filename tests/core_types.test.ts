@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { RULES, type RuleTable } from "../src/autograd/rules.ts";
 import { record } from "../src/ops/record.ts";
-import { shaderSource } from "../src/ops/launch.ts";
+import { fillTemplate, shaderSource } from "../src/ops/launch.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 
 Deno.test("the rule table is exhaustive and typed per op (compile-time checks)", () => {
@@ -39,4 +39,19 @@ Deno.test("shaderSource: resolves library and generated includes once, rejects u
     message = (e as Error).message;
   }
   assert(message.includes("'nothing'"), `unknown include not reported: '${message}'`);
+});
+
+Deno.test("fillTemplate: fills each marker once; a lost or unfilled marker throws", () => {
+  assertEquals(fillTemplate("a //@X b //@Y", { X: "1", Y: "2" }), "a 1 b 2");
+  const fails = (f: () => unknown) => {
+    try {
+      f();
+    } catch {
+      return true;
+    }
+    return false;
+  };
+  assert(fails(() => fillTemplate("a // @X", { X: "1" })), "a marker edited away must throw");
+  assert(fails(() => fillTemplate("//@X //@X", { X: "1" })), "a repeated marker must throw");
+  assert(fails(() => fillTemplate("//@X //@Y", { X: "1" })), "an unfilled marker must throw");
 });

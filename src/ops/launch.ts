@@ -71,3 +71,22 @@ export function shaderSource(code: string, generated: Readonly<Record<string, st
     return piece.trimEnd();
   }).join("\n");
 }
+
+/**
+ * A generated shader: `template` with each `//@NAME` marker replaced by `parts[NAME]`. Every
+ * part must match exactly one marker and no marker may be left over, so an edit of the
+ * template that loses a marker fails loudly instead of silently dropping a specialisation.
+ */
+export function fillTemplate(template: string, parts: Readonly<Record<string, string>>): string {
+  let out = template;
+  for (const [name, text] of Object.entries(parts)) {
+    const pieces = out.split(`//@${name}`);
+    if (pieces.length !== 2) {
+      throw new Error(`shader template: marker //@${name} found ${pieces.length - 1} times, expected once`);
+    }
+    out = pieces.join(text);
+  }
+  const left = out.match(/\/\/@[A-Z_]+/);
+  if (left) throw new Error(`shader template: marker ${left[0]} has no part`);
+  return out;
+}
