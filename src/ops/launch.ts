@@ -4,6 +4,8 @@
  */
 import gridLib from "../../shaders/lib/grid.wgsl" with { type: "text" };
 import poolLib from "../../shaders/lib/pool.wgsl" with { type: "text" };
+import nchwLib from "../../shaders/lib/nchw.wgsl" with { type: "text" };
+import channelPartialsLib from "../../shaders/lib/channel_partials.wgsl" with { type: "text" };
 import { runtime } from "../gpu/runtime.ts";
 import type { Constants } from "../gpu/pipelines.ts";
 import type { BufferRange } from "../gpu/runtime.ts";
@@ -41,7 +43,12 @@ export function launch(
 }
 
 /** The shared WGSL pieces in `shaders/lib/` a shader pulls in with a `//!include NAME` line. */
-const LIBRARY = { grid: gridLib, pool: poolLib } as const;
+const LIBRARY = {
+  grid: gridLib,
+  pool: poolLib,
+  nchw: nchwLib,
+  channel_partials: channelPartialsLib,
+} as const;
 
 /** The name of a shared WGSL piece of `shaders/lib/`. */
 export type WgslLibrary = keyof typeof LIBRARY;
