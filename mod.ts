@@ -16,9 +16,10 @@
 export { init, NoAdapterError, runtime, type RuntimeStats } from "./src/gpu/mod.ts";
 export { keep, Tensor, tidy } from "./src/tensor/mod.ts";
 export type { Shape } from "./src/tensor/shape.ts";
-export { isGradEnabled, noGrad } from "./src/autograd/tape.ts";
+export { isGradEnabled, noGrad } from "./src/tape/tape.ts";
 export { backward } from "./src/autograd/backward.ts";
-export { registerRule, RULES } from "./src/autograd/rules.ts";
+export { type Rule, RULES, type RuleTable } from "./src/autograd/rules.ts";
+export type { OpAttrs, OpName } from "./src/ops/record.ts";
 export * from "./src/ops/elementwise.ts";
 export { broadcastTo, flatten, permute, reshape, transpose } from "./src/ops/shape_ops.ts";
 export { max, mean, sum, sumTo } from "./src/ops/reduce.ts";
@@ -40,10 +41,10 @@ export {
   copy_,
   dot,
   globalNorm,
-  pack,
   scale_,
   sumOfSquares,
 } from "./src/ops/multi_tensor.ts";
+export { pack } from "./src/ops/flat_layout.ts";
 
 // Data: datasets, GPU augmentation, loaders.
 export * from "./src/data/mod.ts";
@@ -72,8 +73,7 @@ export type { PoolStats } from "./src/gpu/pool.ts";
 export type { BufferRange, Runtime } from "./src/gpu/runtime.ts";
 export type { Disposable } from "./src/tensor/scope.ts";
 export type { Storage } from "./src/tensor/tensor.ts";
-export type { Node } from "./src/autograd/tape.ts";
-export type { Rule } from "./src/autograd/rules.ts";
+export type { Node } from "./src/tape/tape.ts";
 export type { BatchNormOptions } from "./src/ops/batch_norm.ts";
 export type { Pool2dOptions } from "./src/ops/pool.ts";
 export type { DropoutOptions } from "./src/ops/dropout.ts";
@@ -97,4 +97,4 @@ export type { Parameter, Slot, StateBuffer, StateDtype } from "./src/nn/paramete
 export type { Size2 } from "./src/ops/pool.ts";
 export type { PooledTexture } from "./src/gpu/texture_pool.ts";
 export type { Placement } from "./src/nn/flat.ts";
-export type { Rng } from "./src/nn/rng.ts";
+export type { Rng } from "./src/random/rng.ts";

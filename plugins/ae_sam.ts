@@ -33,7 +33,7 @@ import type {
 } from "../src/plugins/api.ts";
 import type { OptionSpec } from "../src/plugins/options.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import { copy_, sumOfSquares } from "../src/step/grouped.ts";
+import { copy_, sumOfSquares } from "../src/ops/multi_tensor.ts";
 import { readLater } from "../src/step/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { AE_SAM_REPORT, COST } from "./reports.ts";

@@ -19,9 +19,9 @@ import type {
   SetupContext,
   StepContext,
 } from "../src/plugins/api.ts";
-import { copy_ } from "../src/step/grouped.ts";
+import { copy_ } from "../src/ops/multi_tensor.ts";
 import { cosineStats } from "../src/step/cosine.ts";
-import { stateLike } from "../src/step/layout.ts";
+import { stateLike } from "../src/ops/flat_layout.ts";
 import { readLater } from "../src/step/readback.ts";
 import { zeros } from "../src/ops/elementwise.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";

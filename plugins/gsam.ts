@@ -29,7 +29,7 @@ import type {
 import type { OptionSpec } from "../src/plugins/options.ts";
 import { runtime } from "../src/gpu/runtime.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import { axpby_, globalNorm } from "../src/step/grouped.ts";
+import { axpby_, globalNorm } from "../src/ops/multi_tensor.ts";
 import { readLater } from "../src/step/readback.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { warmup } from "../src/plugins/combinators.ts";

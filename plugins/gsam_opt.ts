@@ -25,8 +25,8 @@
  */
 import type { SetupContext, SharpnessHooks, SharpnessPlugin, StepContext } from "../src/plugins/api.ts";
 import { addScalar, div, mulScalar } from "../src/ops/elementwise.ts";
-import { axpy_, copy_, dot, scale_, sumOfSquares } from "../src/step/grouped.ts";
-import { stateLike } from "../src/step/layout.ts";
+import { axpy_, copy_, dot, scale_, sumOfSquares } from "../src/ops/multi_tensor.ts";
+import { stateLike } from "../src/ops/flat_layout.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS, RHO } from "./common.ts";
 import { COST, GSAM_OPT_REPORT } from "./reports.ts";

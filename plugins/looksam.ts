@@ -31,8 +31,8 @@ import type {
 } from "../src/plugins/api.ts";
 import { every } from "../src/plugins/combinators.ts";
 import type { OptionSpec } from "../src/plugins/options.ts";
-import { axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../src/step/grouped.ts";
-import { stateLike } from "../src/step/layout.ts";
+import { axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../src/ops/multi_tensor.ts";
+import { stateLike } from "../src/ops/flat_layout.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS, RHO } from "./common.ts";
 import { COST, LOOKSAM_REPORT } from "./reports.ts";

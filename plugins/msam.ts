@@ -21,7 +21,7 @@
  * @module
  */
 import type { SetupContext, SharpnessHooks, SharpnessPlugin, StepContext } from "../src/plugins/api.ts";
-import { sumOfSquares } from "../src/step/grouped.ts";
+import { sumOfSquares } from "../src/ops/multi_tensor.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS } from "./common.ts";
 import { COST, MSAM_REPORT } from "./reports.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import type { SharpnessPlugin } from "../src/plugins/api.ts";
-import { sumOfSquares } from "../src/step/grouped.ts";
+import { sumOfSquares } from "../src/ops/multi_tensor.ts";
 import { NORM_EPS, RHO } from "./common.ts";
 import { COST, SAM_REPORT } from "./reports.ts";
 

@@ -23,8 +23,8 @@ import type {
   StepContext,
 } from "../src/plugins/api.ts";
 import { zeros } from "../src/ops/elementwise.ts";
-import { axpby_, copy_, sumOfSquares } from "../src/step/grouped.ts";
-import { stateLike } from "../src/step/layout.ts";
+import { axpby_, copy_, sumOfSquares } from "../src/ops/multi_tensor.ts";
+import { stateLike } from "../src/ops/flat_layout.ts";
 import type { Tensor } from "../src/tensor/tensor.ts";
 import { NORM_EPS, RHO, THETA } from "./common.ts";
 import { COST, VASSO_REPORT } from "./reports.ts";

@@ -3,7 +3,7 @@
 // One invocation per output pixel (b, y, x), covering all channels, so that the image's
 // random draws are hashed once per pixel rather than once per value. Everything random
 // is a pure function of (dataset index, epoch, seed) through pcg4d, the same hash as
-// src/data/rng.ts computes on the CPU, so the CPU reference reproduces every pixel.
+// src/random/rng.ts computes on the CPU, so the CPU reference reproduces every pixel.
 //
 // The dataset is split over up to four storage buffers ("shards", each within the
 // adapter's binding limit: CIFAR's 150 MB training set exceeds a 128 MiB binding); each
@@ -82,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   let img = order[p.start + b];
   if (y == 0u && x == 0u) { out_y[b] = labels[img]; }
 
-  // Streams 0 and 1 of src/data/rng.ts (STREAM.augmentA, STREAM.augmentB).
+  // Streams 0 and 1 of src/random/rng.ts (STREAM.augmentA, STREAM.augmentB).
   let ra = pcg4d(vec4<u32>(img, p.epoch, p.seed, 0u));
   let rb = pcg4d(vec4<u32>(img, p.epoch, p.seed, 1u));
   let span = 2u * p.pad + 1u;

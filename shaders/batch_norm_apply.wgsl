@@ -4,8 +4,7 @@
 //          values are loaded once (large planes; gathering them per element was ~2x slower);
 //   else:  a flat grid-stride loop with c = (i / HW) % C (small planes, where a workgroup per
 //          plane would leave most invocations idle).
-override C: u32;
-override HW: u32;
+//!include nchw
 override PLANE: bool = false;
 
 struct Params { n: u32, planes: u32, pad0: u32, pad1: u32 }
@@ -32,7 +31,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n; i += nw.x * 256u) {
-      let c = (i / HW) % C;
+      let c = channelOf(i);
       y[i] = fma(x[i] - stats[c], stats[C + c] * weight[c], bias[c]);
     }
   }

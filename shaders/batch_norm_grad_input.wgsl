@@ -4,8 +4,7 @@
 //   running statistics:         dx = g * w * invstd (the statistics are constants).
 // PLANE selects a workgroup per (n, c) plane with uniform per-channel values, as in
 // batch_norm_apply.wgsl; otherwise a flat grid-stride loop.
-override C: u32;
-override HW: u32;
+//!include nchw
 override BATCH: bool = true;
 override PLANE: bool = false;
 
@@ -42,7 +41,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n; i += nw.x * 256u) {
-      dx[i] = grad(i, (i / HW) % C);
+      dx[i] = grad(i, channelOf(i));
     }
   }
 }

@@ -1,18 +1,13 @@
 // Batch norm backward, first level of the per-channel reductions (same split as
 // batch_norm_partial.wgsl): partial[0, c, part] = sum(g), partial[1, c, part] = sum(g * (x - mean)).
 // batch_norm_grad_finalize.wgsl turns them into db = sum(g) and dw = invstd * sum(g * (x - mean)).
-override C: u32;
-override HW: u32;
+//!include nchw
+//!include channel_partials
 
-struct Params { count: u32, parts: u32, chunk: u32, pad0: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
-
-var<workgroup> s1: array<f32, 128>;
-var<workgroup> s2: array<f32, 128>;
 
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -24,24 +19,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var a = 0.0;
   var b = 0.0;
   for (var j = j0 + li; j < j1; j += 128u) {
-    let n = j / HW;
-    let i = (n * C + c) * HW + (j - n * HW);
+    let i = channelElement(j, c);
     let gv = g[i];
     a += gv;
     b = fma(gv, x[i] - mean, b);
   }
-  s1[li] = a;
-  s2[li] = b;
-  workgroupBarrier();
-  for (var k = 64u; k > 0u; k >>= 1u) {
-    if (li < k) {
-      s1[li] += s1[li + k];
-      s2[li] += s2[li + k];
-    }
-    workgroupBarrier();
-  }
-  if (li == 0u) {
-    partial[c * p.parts + part] = s1[0];
-    partial[(C + c) * p.parts + part] = s2[0];
-  }
+  storePartials(li, c, part, a, b);
 }

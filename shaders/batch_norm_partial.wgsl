@@ -5,17 +5,11 @@
 // with shift = x[0, c, 0]. Shifting by a sample of the channel keeps the one-pass variance
 // E[v^2] - E[v]^2 from cancelling when |mean| >> std. Splitting a channel into parts keeps every
 // core busy when there are few channels; batch_norm_finalize.wgsl adds the parts.
-// HW and C are specialisation constants: division by them compiles to multiply and shift.
-override C: u32;
-override HW: u32;
+//!include nchw
+//!include channel_partials
 
-struct Params { count: u32, parts: u32, chunk: u32, pad0: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
-
-var<workgroup> s1: array<f32, 128>;
-var<workgroup> s2: array<f32, 128>;
 
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -27,23 +21,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var a = 0.0;
   var b = 0.0;
   for (var j = j0 + li; j < j1; j += 128u) {
-    let n = j / HW;
-    let v = x[(n * C + c) * HW + (j - n * HW)] - shift;
+    let v = x[channelElement(j, c)] - shift;
     a += v;
     b = fma(v, v, b);
   }
-  s1[li] = a;
-  s2[li] = b;
-  workgroupBarrier();
-  for (var k = 64u; k > 0u; k >>= 1u) {
-    if (li < k) {
-      s1[li] += s1[li + k];
-      s2[li] += s2[li + k];
-    }
-    workgroupBarrier();
-  }
-  if (li == 0u) {
-    partial[c * p.parts + part] = s1[0];
-    partial[(C + c) * p.parts + part] = s2[0];
-  }
+  storePartials(li, c, part, a, b);
 }

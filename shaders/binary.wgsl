@@ -1,6 +1,7 @@
 // out = f(a, b) with NumPy broadcasting. Up to 8 dims; a stride of 0 broadcasts.
 // MODE 0: a and b have the output's shape (contiguous fast path);
 // MODE 1: b is a single element; MODE 2: general strided indexing.
+//!include grid
 override OP: u32 = 0u;
 override MODE: u32 = 2u;
 
@@ -15,30 +16,15 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn f(x: f32, y: f32) -> f32 {
-  switch OP {
-    case 0u: { return x + y; }
-    case 1u: { return x - y; }
-    case 2u: { return x * y; }
-    case 3u: { return x / y; }
-    case 4u: { return max(x, y); }
-    case 5u: { return min(x, y); }
-    case 6u: { return pow(x, y); }
-    case 7u: { return select(0.0, 1.0, x == y); }
-    case 8u: { return select(0.0, 1.0, x > y); }
-    case 9u: { return select(0.0, x, y > 0.0); }   // relu backward: grad where input > 0
-    case 10u: { return select(0.0, 1.0, x >= y); }
-    default: { return x; }
-  }
-}
+// fn f, one case per op code, is generated from the op table of src/ops/elementwise.ts.
+//!include elementwise
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
-  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     if (MODE == 0u) { out[i] = f(a[i], b[i]); continue; }
     if (MODE == 1u) { out[i] = f(a[i], b[0]); continue; }
     var rem = i;

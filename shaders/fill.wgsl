@@ -1,4 +1,5 @@
 // y[i] = value. Used for zeros/ones/full and zeroing gradient buffers.
+//!include grid
 struct Params { n: u32, value: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -6,10 +7,9 @@ struct Params { n: u32, value: f32, pad0: u32, pad1: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
-  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     y[i] = p.value;
   }
 }

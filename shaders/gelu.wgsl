@@ -1,6 +1,7 @@
 // GELU in its exact erf form, gelu(x) = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (PyTorch's and
 // timm's default), and its fused backward. GRAD = 0: y = gelu(x); GRAD = 1: dx = g * gelu'(x)
 // with gelu'(x) = Phi(x) + x * phi(x).
+//!include grid
 override GRAD: u32 = 0u;
 
 struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
@@ -26,9 +27,9 @@ fn cdf(v: f32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop, several elements per invocation (cheaper under llvmpipe; see unary.wgsl).
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     let v = x[i];
     if (GRAD == 0u) {
       y[i] = v * cdf(v);

@@ -44,8 +44,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (slice >= p.batch || row >= p.M) { return; }
   let co = p.cbase + slice * p.sc;
   //@DECLARE
-  for (var z = 0u; z < p.zsum; z++) {
-    let s = slice * p.zsum + z;
+  //@SLICES
     let ao = p.abase + s * p.sa;
     let bo = p.bbase + s * p.sb;
     for (var k4 = 0u; k4 < K4; k4++) {

@@ -6,6 +6,7 @@
 // `s` is a scalar on the GPU (a norm, a ratio) so coefficients never travel to the CPU;
 // `sop` picks how s is derived from the scalar buffer: 0 s = 1, 1 s = v, 2 s = 1 / (v + eps),
 // 3 s = 1 / (sqrt(v) + eps).
+//!include grid
 override OP: u32 = 0u;
 
 struct Params { n: u32, alpha: f32, beta: f32, eps: f32, sop: u32, pad0: u32, pad1: u32, pad2: u32 }
@@ -27,11 +28,10 @@ fn coef() -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
-  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
-  let stride = nw.x * nw.y * 256u;
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
   let a = coef();
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     switch OP {
       case 0u: { y[i] = fma(a, x[i], y[i]); }
       case 1u: { y[i] = fma(a, x[i], p.beta * y[i]); }

@@ -4,6 +4,7 @@
 // with x viewed as [outer, narrow, inner] and out / base as [outer, wide, inner]. This is the
 // zero-padded shortcut of PyramidNet (torch.cat((shortcut, zeros), 1) added to the residual)
 // without materialising the zeros. Grid-stride, like the other simple kernels.
+//!include grid
 override HAS_BASE: bool = false;
 
 struct Params { n: u32, wide: u32, narrow: u32, inner: u32 }
@@ -15,8 +16,8 @@ struct Params { n: u32, wide: u32, narrow: u32, inner: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     let s = i % p.inner;
     let c = (i / p.inner) % p.wide;
     let o = i / (p.inner * p.wide);

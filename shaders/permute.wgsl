@@ -1,5 +1,6 @@
 // out[i] = x[strided index of i]: a general transpose/permute of up to 8 dims.
 // `shape` is the output shape; `sx` gives, per output dim, the input stride.
+//!include grid
 struct Params {
   n: u32, rank: u32, pad0: u32, pad1: u32,
   shape: array<vec4<u32>, 2>,
@@ -12,10 +13,9 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
-  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     var rem = i;
     var ix = 0u;
     for (var d = i32(p.rank) - 1; d >= 0; d--) {

@@ -1,16 +1,8 @@
 // Average pooling forward over NCHW planes with PyTorch's divisor: the window clipped to the
 // padded image when INCLUDE_PAD (count_include_pad=True, the default), else to the image.
 // Global average pooling is the case KH = H, KW = W, one output per plane.
-override H: u32;
-override W: u32;
-override KH: u32;
-override KW: u32;
-override SH: u32;
-override SW: u32;
-override PH: u32;
-override PW: u32;
-override OH: u32;
-override OW: u32;
+//!include pool
+//!include grid
 override INCLUDE_PAD: bool = true;
 
 struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
@@ -21,8 +13,8 @@ struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * 256u;
-  for (var i = wid.x * 256u + li; i < p.n; i += stride) {
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     let ow = i % OW;
     let oh = (i / OW) % OH;
     let plane = i / (OW * OH);

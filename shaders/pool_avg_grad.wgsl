@@ -1,15 +1,7 @@
 // Average pooling backward as a gather: each input element sums g / divisor over the output
 // windows that cover it, with the divisor of pool_avg.wgsl.
-override H: u32;
-override W: u32;
-override KH: u32;
-override KW: u32;
-override SH: u32;
-override SW: u32;
-override PH: u32;
-override PW: u32;
-override OH: u32;
-override OW: u32;
+//!include pool
+//!include grid
 override INCLUDE_PAD: bool = true;
 
 struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
@@ -36,8 +28,8 @@ fn extent(o: u32, K: u32, S: u32, P: u32, N: u32) -> i32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * 256u;
-  for (var i = wid.x * 256u + li; i < p.n; i += stride) {
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     let iw = i % W;
     let ih = (i / W) % H;
     let plane = i / (W * H);

@@ -3,16 +3,8 @@
 // maximum within the input plane (ih*W + iw, first one on ties) goes to `argmax` so that
 // backward routes each gradient to exactly the element that produced the output.
 // The geometry is specialised per layer: division by constants is cheap under llvmpipe.
-override H: u32;
-override W: u32;
-override KH: u32;
-override KW: u32;
-override SH: u32;
-override SW: u32;
-override PH: u32;
-override PW: u32;
-override OH: u32;
-override OW: u32;
+//!include pool
+//!include grid
 
 struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -23,8 +15,8 @@ struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * 256u;
-  for (var i = wid.x * 256u + li; i < p.n; i += stride) {
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     let ow = i % OW;
     let oh = (i / OW) % OH;
     let plane = i / (OW * OH);

@@ -1,16 +1,8 @@
 // Max pooling backward as a gather (no atomics, deterministic): each input element sums the
 // gradients of the output windows that cover it and whose recorded argmax is this element.
 // Windows covering ih: oh in [ceil((ih + PH - KH + 1) / SH), floor((ih + PH) / SH)] within [0, OH).
-override H: u32;
-override W: u32;
-override KH: u32;
-override KW: u32;
-override SH: u32;
-override SW: u32;
-override PH: u32;
-override PW: u32;
-override OH: u32;
-override OW: u32;
+//!include pool
+//!include grid
 
 struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,8 +21,8 @@ fn span(v: u32, K: u32, S: u32, P: u32, O: u32) -> vec2<u32> {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * 256u;
-  for (var i = wid.x * 256u + li; i < p.n; i += stride) {
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     let iw = i % W;
     let ih = (i / W) % H;
     let plane = i / (W * H);

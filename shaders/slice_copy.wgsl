@@ -3,6 +3,7 @@
 // small[.., c, ..] (concatenation, and the backward of a slice); INTO = 0: small = that slice
 // of big (a slice, and the backward of concatenation). Each element is written once, so no
 // atomics are needed.
+//!include grid
 override INTO: u32 = 1u;
 
 struct Params { count: u32, n: u32, inner: u32, total: u32, offset: u32, pad0: u32, pad1: u32, pad2: u32 }
@@ -13,10 +14,10 @@ struct Params { count: u32, n: u32, inner: u32, total: u32, offset: u32, pad0: u
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop over the small tensor's elements (see unary.wgsl).
-  let stride = nw.x * nw.y * 256u;
+  // Grid-stride loop over the small tensor's elements (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
   let plane = p.n * p.inner;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.count; i += stride) {
+  for (var i = gridIndex(wid, nw, li); i < p.count; i += stride) {
     let o = i / plane;
     let rest = i - o * plane;
     let j = (o * p.total + p.offset) * p.inner + rest;

@@ -1,4 +1,5 @@
 // out = cond != 0 ? a : b, with broadcasting (strides of 0) on all three inputs.
+//!include grid
 struct Params {
   n: u32, rank: u32, pad0: u32, pad1: u32,
   shape: array<vec4<u32>, 2>,
@@ -15,10 +16,9 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
-  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let stride = gridStep(nw);
+  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
     var rem = i;
     var ic = 0u;
     var ia = 0u;

@@ -2,7 +2,7 @@
 // against float64 references, and their dispatch counts.
 import * as sw from "../mod.ts";
 import { Storage, Tensor } from "../src/tensor/tensor.ts";
-import { assert, assertClose } from "./assert.ts";
+import { assert, assertClose, assertEquals } from "./assert.ts";
 import { gpuTest, randArray, rng } from "./harness.ts";
 
 const shapes = [[3, 5], [7], [2, 2, 3], [1]];
@@ -77,3 +77,54 @@ for (const flat of [true, false]) {
     [...xs, ...ys, s].forEach((t) => t.dispose());
   });
 }
+
+/** Views of `sizes` floats into one fresh buffer at the given byte offsets, holding `values`. */
+function viewsAt(sizes: number[], offsets: number[], values: Float64Array[]): Tensor[] {
+  const bytes = Math.max(...sizes.map((s, i) => offsets[i] + s * 4));
+  const st = Storage.alloc(Math.ceil(bytes / 256) * 256);
+  const data = new Float32Array(st.buffer.size / 4);
+  values.forEach((v, i) => data.set(Float32Array.from(v), offsets[i] / 4));
+  sw.runtime().write(st.buffer, 0, data);
+  const list = sizes.map((s, i) => {
+    st.retain();
+    return new Tensor([s], st, offsets[i]).keep();
+  });
+  st.release();
+  return list;
+}
+
+gpuTest("lists of equal extent but different layouts pair tensors by index, not by position", async () => {
+  // xs = [x0 at 0, x1 at 512], ys = [y0 at 512, y1 at 0]: the same 192-float span, swapped.
+  // One dispatch over both spans would add x0 to y1; the ops must go tensor by tensor.
+  const r = rng(11);
+  const a = [randArray(64, r), randArray(64, r)], b = [randArray(64, r), randArray(64, r)];
+  const xs = viewsAt([64, 64], [0, 512], a), ys = viewsAt([64, 64], [512, 0], b);
+  sw.axpy_(2, xs, ys);
+  const d = sw.dot(xs, ys);
+  for (let i = 0; i < 2; i++) {
+    const got = await ys[i].data();
+    got.forEach((g, j) => assertClose(g, b[i][j] + 2 * a[i][j], 1e-5, `axpy ${i}.${j}`));
+  }
+  const want = a.reduce((s, x, i) => s + x.reduce((t, v, j) => t + v * (b[i][j] + 2 * v), 0), 0);
+  assertClose(await d.item(), want, 1e-4, "dot");
+  sw.copy_(xs, ys);
+  for (let i = 0; i < 2; i++) {
+    (await ys[i].data()).forEach((g, j) => assertClose(g, Math.fround(a[i][j]), 0, `copy ${i}.${j}`));
+  }
+  [...xs, ...ys, d].forEach((t) => t.dispose());
+});
+
+gpuTest("a list in two flat buffers (two groups) takes one dispatch per group", async () => {
+  const r = rng(12);
+  const a = [randArray(5, r), randArray(7, r), randArray(3, r), randArray(9, r)];
+  const xs = [...viewsAt([5, 7], [0, 256], a.slice(0, 2)), ...viewsAt([3, 9], [0, 256], a.slice(2))];
+  const rt = sw.runtime();
+  rt.flush();
+  rt.resetCounters();
+  sw.scale_(3, xs);
+  assertEquals(rt.stats().dispatches + rt.pendingCount, 2);
+  const ss = sw.sumOfSquares(xs);
+  const want = a.reduce((s, x) => s + x.reduce((t, v) => t + 9 * v * v, 0), 0);
+  assertClose(await ss.item(), want, 1e-4, "sum of squares");
+  [...xs, ss].forEach((t) => t.dispose());
+});

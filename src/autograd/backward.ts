@@ -5,8 +5,8 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import { keep, tidy } from "../tensor/scope.ts";
 import { sameShape } from "../tensor/shape.ts";
-import { noGrad } from "./tape.ts";
-import { RULES } from "./rules.ts";
+import { noGrad } from "../tape/tape.ts";
+import { ruleOf } from "./rules.ts";
 import { add, addScalar, ones } from "../ops/elementwise.ts";
 import { axpy_ } from "../ops/multi_tensor.ts";
 
@@ -67,9 +67,10 @@ export function backward(loss: Tensor, seed?: Tensor): void {
           if (!live(g)) release(g);
           continue;
         }
-        const rule = RULES[node.op];
+        const rule = ruleOf(node.op);
         if (!rule) throw new Error(`no backward rule for op '${node.op}'`);
-        const thunks = rule(g, node.inputs, t, node.attrs);
+        // The node was recorded by `record(op, ..., attrs)`, whose type ties attrs to op.
+        const thunks = rule(g, node.inputs, t, node.attrs as never);
         // A rule may pass `g` itself on (add, reshape views aside): free a gradient only once
         // no entry of the frontier refers to it any more.
         node.inputs.forEach((inp, i) => {

@@ -7,11 +7,14 @@
  * computes the gradient of its input images. Rules are written with the ops themselves and
  * run under no-grad. Broadcasting ops reduce their gradients back with `sumTo`.
  *
- * Adding an op = one kernel + one line here.
+ * The table is typed `{ [P in OpName]: Rule<P> }` over the op list of `src/ops/record.ts`:
+ * each rule sees its op's attribute type, and an op without a rule is a type error.
+ * Adding an op = one kernel, its entry in `OpAttrs`, and one line here.
  *
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
+import type { OpAttrs, OpName } from "../ops/record.ts";
 import * as E from "../ops/elementwise.ts";
 import { logSoftmaxBackward, nllRowsBackward } from "../ops/loss.ts";
 import { matmul } from "../ops/matmul.ts";
@@ -29,14 +32,22 @@ import { sliceChannels } from "../ops/pad_channels.ts";
 
 /** Lazily computed input gradient. */
 export type GradThunk = (() => Tensor) | null;
-/** A backward rule; see the module documentation. */
-export type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, attrs: Record<string, any>) => GradThunk[];
+/** The backward rule of op `P`; see the module documentation. */
+export type Rule<P extends OpName = OpName> = (
+  g: Tensor,
+  inputs: Tensor[],
+  out: Tensor,
+  attrs: OpAttrs[P],
+) => GradThunk[];
+
+/** One backward rule per recorded op: a missing or extra entry is a type error. */
+export type RuleTable = { readonly [P in OpName]: Rule<P> };
 
 const ub = (g: Tensor, like: Tensor) => sumTo(g, like.shape);
 const keepShape = (t: Tensor, shape: readonly number[]) => reshape(t, shape);
 
-/** The rule table: op name -> backward rule. Extended by later modules (conv, batch norm, ...). */
-export const RULES: Record<string, Rule> = {
+/** The rule table: op name -> backward rule. */
+export const RULES: RuleTable = {
   neg: (g) => [() => E.neg(g)],
   relu: (g, [x]) => [() => E.reluGrad(g, x)],
   exp: (g, _i, out) => [() => E.mul(g, out)],
@@ -105,8 +116,7 @@ function inversePermutation(perm: readonly number[]): number[] {
   return inv;
 }
 
-/** Registers the backward rule of an op defined outside this file (e.g. conv2d in src/nn). */
-export function registerRule(op: string, rule: Rule): void {
-  if (RULES[op]) throw new Error(`a backward rule for '${op}' already exists`);
-  RULES[op] = rule;
+/** The rule of a recorded node's op, or undefined for a name outside the table. */
+export function ruleOf(op: string): Rule | undefined {
+  return Object.hasOwn(RULES, op) ? (RULES[op as OpName] as Rule) : undefined;
 }

@@ -18,7 +18,7 @@ import type { GpuImages } from "./gpu_images.ts";
 export type AugmentSource =
   & Pick<GpuImages, "channels" | "height" | "width" | "perShard" | "shardBindings" | "labels">
   & { gathered?: boolean };
-import { seedU32 } from "./rng.ts";
+import { seedU32 } from "../random/rng.ts";
 import { type AugmentSpec, checkSpec } from "./spec.ts";
 
 /** What {@link augmentBatch} augments. */

@@ -21,7 +21,7 @@ import { GpuImages } from "./gpu_images.ts";
 import { imageBytes } from "./image_set.ts";
 import { StreamedImages } from "./streamed_images.ts";
 import type { ImageSet } from "./image_set.ts";
-import { permutation } from "./rng.ts";
+import { permutation } from "../random/rng.ts";
 import { type AugmentSpec, checkSpec, normalizeOnly } from "./spec.ts";
 
 /** Options of a {@link Loader}. */

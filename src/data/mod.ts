@@ -72,4 +72,4 @@ export { StreamedImages } from "./streamed_images.ts";
 export { type AugmentArgs, augmentBatch, type AugmentedBatch, type AugmentSource } from "./augment.ts";
 export { augmentCpu, type ImageDraws, imageDraws } from "./reference.ts";
 export { type Batch, Loader, type LoaderOptions, type LoaderSource } from "./loader.ts";
-export { pcg4d, permutation } from "./rng.ts";
+export { pcg4d, permutation } from "../random/rng.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ImageSet } from "./image_set.ts";
-import { f32, pcg4d, seedU32, STREAM, unit } from "./rng.ts";
+import { f32, pcg4d, seedU32, STREAM, unit } from "../random/rng.ts";
 import type { AugmentSpec } from "./spec.ts";
 
 /** The random choices made for one image in one epoch. */

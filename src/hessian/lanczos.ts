@@ -13,13 +13,13 @@
  */
 // The group-aware ops: a model too big for one binding is several flat buffers, and the plain
 // multi-tensor reductions would pack it into one (which may exceed the binding limit).
-import { axpby_, axpy_, copy_, dot, scale_ } from "../step/grouped.ts";
+import { axpby_, axpy_, copy_, dot, scale_ } from "../ops/multi_tensor.ts";
 import { write_ } from "../ops/elementwise.ts";
-import { noGrad } from "../autograd/tape.ts";
-import { stateLike } from "../step/layout.ts";
+import { noGrad } from "../tape/tape.ts";
+import { stateLike } from "../ops/flat_layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { tridiagonalEigenvalues } from "./tridiagonal.ts";
-import { Rng } from "../nn/rng.ts";
+import { Rng } from "../random/rng.ts";
 
 /** What the Hessian is of: parameters, their gradient buffers, and how to fill them. */
 export interface HessianProblem {

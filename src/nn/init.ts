@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../random/rng.ts";
 
 /** Fills `out` with initial values drawn from `rng`. */
 export type Initializer = (out: Float32Array, rng: Rng) => void;

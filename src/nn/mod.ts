@@ -29,7 +29,7 @@ export {
 } from "./flat.ts";
 export * as init from "./init.ts";
 export type { Initializer } from "./init.ts";
-export { deriveSeed, Rng } from "./rng.ts";
+export { deriveSeed, Rng } from "../random/rng.ts";
 export { Sequential } from "./sequential.ts";
 export { Conv2d, type Conv2dLayerOptions } from "./conv.ts";
 export { Linear } from "./linear.ts";

@@ -22,7 +22,7 @@ import { tensor } from "../ops/elementwise.ts";
 import { FlatParameters, type ParamGroup } from "./flat.ts";
 import { Parameter, StateBuffer, type StateDtype } from "./parameter.ts";
 import type { Initializer } from "./init.ts";
-import { deriveSeed, Rng } from "./rng.ts";
+import { deriveSeed, Rng } from "../random/rng.ts";
 
 /** Per-call options that travel down the module tree with the input. */
 export interface ForwardOptions {

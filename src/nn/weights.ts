@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { readAll } from "../ops/multi_tensor.ts";
+import { readAll } from "../ops/flat_layout.ts";
 import { runtime } from "../gpu/runtime.ts";
 import type { Module, StateEntry } from "./module.ts";
 import { readSafetensors, type SafeTensor, writeSafetensors } from "./safetensors.ts";

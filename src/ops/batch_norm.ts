@@ -21,17 +21,22 @@
  *
  * @module
  */
-import partialSrc from "../../shaders/batch_norm_partial.wgsl" with { type: "text" };
+import partialSrcText from "../../shaders/batch_norm_partial.wgsl" with { type: "text" };
 import finalizeSrc from "../../shaders/batch_norm_finalize.wgsl" with { type: "text" };
 import evalStatsSrc from "../../shaders/batch_norm_eval_stats.wgsl" with { type: "text" };
-import applySrc from "../../shaders/batch_norm_apply.wgsl" with { type: "text" };
-import gradPartialSrc from "../../shaders/batch_norm_grad_partial.wgsl" with { type: "text" };
+import applySrcText from "../../shaders/batch_norm_apply.wgsl" with { type: "text" };
+import gradPartialSrcText from "../../shaders/batch_norm_grad_partial.wgsl" with { type: "text" };
 import gradFinalizeSrc from "../../shaders/batch_norm_grad_finalize.wgsl" with { type: "text" };
-import gradInputSrc from "../../shaders/batch_norm_grad_input.wgsl" with { type: "text" };
+import gradInputSrcText from "../../shaders/batch_norm_grad_input.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
-import { launch } from "./launch.ts";
+import { launch, shaderSource } from "./launch.ts";
+
+const partialSrc = shaderSource(partialSrcText);
+const applySrc = shaderSource(applySrcText);
+const gradPartialSrc = shaderSource(gradPartialSrcText);
+const gradInputSrc = shaderSource(gradInputSrcText);
 
 /**
  * Tunables of the two-level reductions: a channel is split into parts of at least

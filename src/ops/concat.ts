@@ -5,13 +5,15 @@
  * [outer, axis, inner]: one dispatch per concatenated input, one per slice.
  * @module
  */
-import sliceCopySrc from "../../shaders/slice_copy.wgsl" with { type: "text" };
+import sliceCopySrcText from "../../shaders/slice_copy.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { fill_ } from "./elementwise.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
+
+const sliceCopySrc = shaderSource(sliceCopySrcText);
 
 function normAxis(axis: number, rank: number, what: string): number {
   const a = axis < 0 ? axis + rank : axis;

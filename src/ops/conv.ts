@@ -24,7 +24,7 @@ import col2imSrc from "../../shaders/col2im.wgsl" with { type: "text" };
 import padColsSrc from "../../shaders/pad_cols.wgsl" with { type: "text" };
 import foldSrc from "../../shaders/conv_fold.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { gridStride, launch } from "./launch.ts";
 import { gemm } from "./matmul.ts";

@@ -7,7 +7,7 @@
  */
 import dropoutSrc from "../../shaders/dropout.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { launch } from "./launch.ts";
 

@@ -6,64 +6,125 @@
  */
 import unarySrc from "../../shaders/unary.wgsl" with { type: "text" };
 import binarySrc from "../../shaders/binary.wgsl" with { type: "text" };
-import whereSrc from "../../shaders/where.wgsl" with { type: "text" };
-import fillSrc from "../../shaders/fill.wgsl" with { type: "text" };
+import whereSrcText from "../../shaders/where.wgsl" with { type: "text" };
+import fillSrcText from "../../shaders/fill.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { runtime } from "../gpu/runtime.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from "../tensor/shape.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
 
-/** Unary op codes of `shaders/unary.wgsl`. */
-const UNARY = {
-  neg: 0,
-  relu: 1,
-  exp: 2,
-  log: 3,
-  sqrt: 4,
-  square: 5,
-  addScalar: 6,
-  mulScalar: 7,
-  rsubScalar: 8,
-  rdivScalar: 9,
-  powScalar: 10,
-  clamp: 11,
-  inRange: 12,
-  abs: 13,
-  sign: 14,
-  reciprocal: 15,
-  rsqrt: 16,
-  gtScalar: 17,
-  affine: 18,
-} as const;
+const whereSrc = shaderSource(whereSrcText);
+const fillSrc = shaderSource(fillSrcText);
 
-/** Binary op codes of `shaders/binary.wgsl`. */
-const BINARY = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  maximum: 4,
-  minimum: 5,
-  pow: 6,
-  eq: 7,
-  gt: 8,
-  reluGrad: 9,
-  ge: 10,
-};
+/** One elementwise op: its WGSL expression and whether its output carries a gradient. */
+interface ElementwiseOp {
+  /**
+   * The WGSL expression of the result. Unary ops read the element `v` and the scalar
+   * operands `p.alpha`, `p.beta`; binary ops read the two elements `x` and `y`.
+   */
+  readonly wgsl: string;
+  /** False for masks and comparisons, which are never recorded on the tape. */
+  readonly grad: boolean;
+}
 
-type UnaryName = keyof typeof UNARY;
-type BinaryName = keyof typeof BINARY;
+/**
+ * The unary ops, in op-code order: the one definition of each op. The `fn f` of
+ * `shaders/unary.wgsl` is generated from this table (`elementwiseFunction`).
+ */
+const UNARY_OPS = {
+  neg: { wgsl: "-v", grad: true },
+  relu: { wgsl: "max(v, 0.0)", grad: true },
+  exp: { wgsl: "exp(v)", grad: true },
+  log: { wgsl: "log(v)", grad: true },
+  sqrt: { wgsl: "sqrt(v)", grad: true },
+  square: { wgsl: "v * v", grad: true },
+  addScalar: { wgsl: "v + p.alpha", grad: true },
+  mulScalar: { wgsl: "v * p.alpha", grad: true },
+  rsubScalar: { wgsl: "p.alpha - v", grad: true },
+  rdivScalar: { wgsl: "p.alpha / v", grad: true },
+  powScalar: { wgsl: "pow(v, p.alpha)", grad: true },
+  clamp: { wgsl: "clamp(v, p.alpha, p.beta)", grad: true },
+  inRange: { wgsl: "select(0.0, 1.0, v >= p.alpha && v <= p.beta)", grad: false },
+  abs: { wgsl: "abs(v)", grad: true },
+  sign: { wgsl: "sign(v)", grad: false },
+  reciprocal: { wgsl: "1.0 / v", grad: true },
+  rsqrt: { wgsl: "inverseSqrt(v)", grad: true },
+  gtScalar: { wgsl: "select(0.0, 1.0, v > p.alpha)", grad: false },
+  affine: { wgsl: "v * p.alpha + p.beta", grad: true },
+} as const satisfies Record<string, ElementwiseOp>;
 
-/** Ops whose outputs carry no gradient (masks and comparisons). */
-const NOT_DIFFERENTIABLE = new Set<string>(["inRange", "sign", "gtScalar", "eq", "gt", "ge", "reluGrad"]);
+/**
+ * The broadcasting binary ops, in op-code order; `fn f` of `shaders/binary.wgsl` is
+ * generated from this table.
+ */
+const BINARY_OPS = {
+  add: { wgsl: "x + y", grad: true },
+  sub: { wgsl: "x - y", grad: true },
+  mul: { wgsl: "x * y", grad: true },
+  div: { wgsl: "x / y", grad: true },
+  maximum: { wgsl: "max(x, y)", grad: true },
+  minimum: { wgsl: "min(x, y)", grad: true },
+  pow: { wgsl: "pow(x, y)", grad: true },
+  eq: { wgsl: "select(0.0, 1.0, x == y)", grad: false },
+  gt: { wgsl: "select(0.0, 1.0, x > y)", grad: false },
+  // The fused backward of relu: the gradient x where the input y is positive.
+  reluGrad: { wgsl: "select(0.0, x, y > 0.0)", grad: false },
+  ge: { wgsl: "select(0.0, 1.0, x >= y)", grad: false },
+} as const satisfies Record<string, ElementwiseOp>;
+
+type UnaryName = keyof typeof UNARY_OPS;
+type BinaryName = keyof typeof BINARY_OPS;
+/** The names of the table's ops whose outputs carry a gradient. */
+type Differentiable<T extends Record<string, ElementwiseOp>> = {
+  [K in keyof T]: T[K]["grad"] extends true ? K : never;
+}[keyof T];
+/** Unary ops that record themselves on the tape. */
+export type DifferentiableUnary = Differentiable<typeof UNARY_OPS>;
+/** Binary ops that record themselves on the tape. */
+export type DifferentiableBinary = Differentiable<typeof BINARY_OPS>;
+/** What a unary op records: its scalar operands (0 where unused). */
+export interface ScalarAttrs {
+  alpha: number;
+  beta: number;
+}
+
+/**
+ * The WGSL `fn f` of an elementwise shader: a `switch` on the override constant `OP` (so
+ * each pipeline keeps one branch), one case per table entry, op code = position in the table.
+ */
+function elementwiseFunction(table: Record<string, ElementwiseOp>, params: string): string {
+  const cases = Object.values(table).map((op, code) => `    case ${code}u: { return ${op.wgsl}; }`);
+  return [
+    `fn f(${params}) -> f32 {`,
+    "  switch OP {",
+    ...cases,
+    `    default: { return ${params.split(":")[0]}; }`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** Op code = position in the table, looked up once here rather than per launch. */
+const codes = (table: Record<string, ElementwiseOp>) =>
+  Object.fromEntries(Object.keys(table).map((name, code) => [name, code])) as Record<string, number>;
+const UNARY_CODE = codes(UNARY_OPS);
+const BINARY_CODE = codes(BINARY_OPS);
+const UNARY_SRC = shaderSource(unarySrc, { elementwise: elementwiseFunction(UNARY_OPS, "v: f32") });
+const BINARY_SRC = shaderSource(binarySrc, {
+  elementwise: elementwiseFunction(BINARY_OPS, "x: f32, y: f32"),
+});
+
+const unaryHasGrad = (op: UnaryName): op is DifferentiableUnary => UNARY_OPS[op].grad;
+const binaryHasGrad = (op: BinaryName): op is DifferentiableBinary => BINARY_OPS[op].grad;
 
 function unary(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   const out = Tensor.empty(x.shape);
   const params = new Params().u32(x.size).f32(alpha, beta).bytes();
-  launch(`unary.${op}`, unarySrc, { OP: UNARY[op] }, [x, out], params, gridStride(x.size));
-  return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [x], out, { alpha, beta });
+  launch(`unary.${op}`, UNARY_SRC, { OP: UNARY_CODE[op] }, [x, out], params, gridStride(x.size));
+  return unaryHasGrad(op) ? record(op, [x], out, { alpha, beta }) : out;
 }
 
 function binary(op: BinaryName, a: Tensor, b: Tensor): Tensor {
@@ -77,8 +138,9 @@ function binary(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const params = new Params().u32(n, shape.length, 0, 0)
     .u32s(shape, 8, 1).u32s(broadcastStrides(a.shape, shape), 8).u32s(broadcastStrides(b.shape, shape), 8)
     .bytes();
-  launch(`binary.${op}`, binarySrc, { OP: BINARY[op], MODE: mode }, [a, b, out], params, gridStride(n));
-  return NOT_DIFFERENTIABLE.has(op) ? out : record(op, [a, b], out);
+  const consts = { OP: BINARY_CODE[op], MODE: mode };
+  launch(`binary.${op}`, BINARY_SRC, consts, [a, b, out], params, gridStride(n));
+  return binaryHasGrad(op) ? record(op, [a, b], out) : out;
 }
 
 /** -x */

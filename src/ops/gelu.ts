@@ -3,11 +3,13 @@
  * fused backward.
  * @module
  */
-import geluSrc from "../../shaders/gelu.wgsl" with { type: "text" };
+import geluSrcText from "../../shaders/gelu.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
+
+const geluSrc = shaderSource(geluSrcText);
 
 /** gelu(x) = 0.5 x (1 + erf(x / sqrt 2)), elementwise. */
 export function gelu(x: Tensor): Tensor {

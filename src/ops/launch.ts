@@ -2,6 +2,10 @@
  * Small helpers every op uses to launch a kernel.
  * @module
  */
+import gridLib from "../../shaders/lib/grid.wgsl" with { type: "text" };
+import poolLib from "../../shaders/lib/pool.wgsl" with { type: "text" };
+import nchwLib from "../../shaders/lib/nchw.wgsl" with { type: "text" };
+import channelPartialsLib from "../../shaders/lib/channel_partials.wgsl" with { type: "text" };
 import { runtime } from "../gpu/runtime.ts";
 import type { Constants } from "../gpu/pipelines.ts";
 import type { BufferRange } from "../gpu/runtime.ts";
@@ -36,4 +40,60 @@ export function launch(
   const rt = runtime();
   const kernel = rt.kernel(name, code, constants);
   rt.dispatch(kernel, bindings.map((b) => (b instanceof Tensor ? b.range : b)), params, groups);
+}
+
+/** The shared WGSL pieces in `shaders/lib/` a shader pulls in with a `//!include NAME` line. */
+const LIBRARY = {
+  grid: gridLib,
+  pool: poolLib,
+  nchw: nchwLib,
+  channel_partials: channelPartialsLib,
+} as const;
+
+/** The name of a shared WGSL piece of `shaders/lib/`. */
+export type WgslLibrary = keyof typeof LIBRARY;
+
+/**
+ * The shader `code` with each `//!include NAME` line replaced by the piece NAME: one of
+ * `shaders/lib/` ({@link WgslLibrary}) or one of `generated` (WGSL an op builds from a
+ * TypeScript table, e.g. the elementwise op functions). Each piece goes in once, at its
+ * first include; an unknown name throws. Call it once per shader, at module load.
+ */
+export function shaderSource(code: string, generated: Readonly<Record<string, string>> = {}): string {
+  const done = new Set<string>();
+  return code.split("\n").map((line) => {
+    const directive = line.trim();
+    if (!directive.startsWith("//!include ")) return line;
+    const name = directive.slice("//!include ".length).trim();
+    const piece = Object.hasOwn(generated, name)
+      ? generated[name]
+      : Object.hasOwn(LIBRARY, name)
+      ? LIBRARY[name as WgslLibrary]
+      : undefined;
+    if (piece === undefined) {
+      throw new Error(`shader include '${name}' is neither in shaders/lib/ nor generated`);
+    }
+    if (done.has(name)) return "";
+    done.add(name);
+    return piece.trimEnd();
+  }).join("\n");
+}
+
+/**
+ * A generated shader: `template` with each `//@NAME` marker replaced by `parts[NAME]`. Every
+ * part must match exactly one marker and no marker may be left over, so an edit of the
+ * template that loses a marker fails loudly instead of silently dropping a specialisation.
+ */
+export function fillTemplate(template: string, parts: Readonly<Record<string, string>>): string {
+  let out = template;
+  for (const [name, text] of Object.entries(parts)) {
+    const pieces = out.split(`//@${name}`);
+    if (pieces.length !== 2) {
+      throw new Error(`shader template: marker //@${name} found ${pieces.length - 1} times, expected once`);
+    }
+    out = pieces.join(text);
+  }
+  const left = out.match(/\/\/@[A-Z_]+/);
+  if (left) throw new Error(`shader template: marker ${left[0]} has no part`);
+  return out;
 }

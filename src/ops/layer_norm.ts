@@ -7,7 +7,7 @@
 import layerNormSrc from "../../shaders/layer_norm.wgsl" with { type: "text" };
 import layerNormGradSrc from "../../shaders/layer_norm_grad.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, launch } from "./launch.ts";
 import { sum } from "./reduce.ts";

@@ -6,13 +6,15 @@
 import logSoftmaxSrc from "../../shaders/log_softmax.wgsl" with { type: "text" };
 import logSoftmaxGradSrc from "../../shaders/log_softmax_grad.wgsl" with { type: "text" };
 import nllSrc from "../../shaders/nll.wgsl" with { type: "text" };
-import nllGradSrc from "../../shaders/nll_grad.wgsl" with { type: "text" };
+import nllGradSrcText from "../../shaders/nll_grad.wgsl" with { type: "text" };
 import topkSrc from "../../shaders/topk_rank.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
 import { sum } from "./reduce.ts";
+
+const nllGradSrc = shaderSource(nllGradSrcText);
 
 function rowsCols(x: Tensor, what: string): [number, number] {
   if (x.rank !== 2) throw new Error(`${what}: expected [batch, classes], got [${x.shape}]`);

@@ -10,10 +10,10 @@ import { Params } from "../gpu/params.ts";
 import type { KernelFamily } from "../gpu/kernel_family.ts";
 import { type Binding, type BufferRange, runtime } from "../gpu/runtime.ts";
 import type { PooledTexture } from "../gpu/texture_pool.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { add } from "./elementwise.ts";
-import { gridStride, launch } from "./launch.ts";
+import { fillTemplate, gridStride, launch } from "./launch.ts";
 
 /**
  * One cpu-family kernel variant: TM rows x TN4 vec4 column groups of C per invocation, and which
@@ -104,19 +104,17 @@ export function matmulSource(
     `@group(0) @binding(${n}) var ${tex ? "" : "<storage, read> "}${name}: ${
       tex ? "texture_2d_array<f32>" : "array<vec4<f32>>"
     };`;
-  let src = matmulTemplate
-    .replace("//@BINDINGS", [bind(1, "A", texA), bind(2, "B", texB)].join("\n"))
-    .replace("//@DECLARE", decl.join("\n  "))
-    .replace("//@BODY", body.join("\n    "))
-    .replace("//@STORE", store.join("\n  "))
-    .replace("//@CONSTANTS", `const TM = ${TM}u;\nconst TN4 = ${TN4}u;\nconst WGY = ${TILE.WGY}u;`);
-  if (!zloop) {
+  const src = fillTemplate(matmulTemplate, {
+    BINDINGS: [bind(1, "A", texA), bind(2, "B", texB)].join("\n"),
+    DECLARE: decl.join("\n  "),
+    BODY: body.join("\n    "),
+    STORE: store.join("\n  "),
+    CONSTANTS: `const TM = ${TM}u;\nconst TN4 = ${TN4}u;\nconst WGY = ${TILE.WGY}u;`,
     // A single slice per invocation (zsum = 1): without the slice loop the kernel ran ~10% faster.
-    src = src.replace(
-      /for \(var z = 0u; z < p\.zsum; z\+\+\) \{\n\s*let s = slice \* p\.zsum \+ z;/,
-      "{\n    let s = slice;",
-    );
-  }
+    SLICES: zloop
+      ? "for (var z = 0u; z < p.zsum; z++) {\n    let s = slice * p.zsum + z;"
+      : "{\n    let s = slice;",
+  });
   generated.set(key, src);
   return src;
 }

@@ -1,100 +1,64 @@
 /**
- * Fused multi-tensor ops for optimizers: global L2 norm, dot product, axpy, scale, copy.
+ * Fused multi-tensor ops for optimizers, criteria and Lanczos: sum of squares, global L2 norm,
+ * dot product, axpy, axpby, scale, copy. The one set of these ops, aware of parameter groups.
  *
- * A "tensor list" is usually a model's parameters or gradients, which live as views in one
- * flat buffer (see `src/nn`); then each op is one or two dispatches over the whole range,
- * whatever the number of tensors. Lists spread over separate buffers are packed with
- * buffer copies (no dispatches) for the reductions, and updated one tensor at a time for
- * the in-place ops. Padding between views in a flat buffer is kept at zero, so it adds
- * nothing to norms and dots. Results stay on the GPU as one-element tensors.
+ * A "tensor list" is usually a model's parameters or gradients, which live as views in flat
+ * buffers (`src/nn/flat.ts`; see `./flat_layout.ts`). Every list is split where any list
+ * changes buffer; each run laid out alike is one fused dispatch (one per group, whatever the
+ * number of tensors), others go one tensor at a time (in-place ops) or are packed with buffer
+ * copies (reductions). Padding between views is kept at zero, so it adds nothing to norms and
+ * dots. Reductions combine the runs' partial results on the GPU and stay there as
+ * one-element tensors.
  *
  * @module
  */
-import multiSrc from "../../shaders/multi_tensor.wgsl" with { type: "text" };
+import multiSrcText from "../../shaders/multi_tensor.wgsl" with { type: "text" };
 import dotSrc from "../../shaders/dot_partial.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { runtime } from "../gpu/runtime.ts";
 import { Storage, Tensor } from "../tensor/tensor.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
 import { reduce3 } from "./reduce.ts";
-import { sqrt } from "./elementwise.ts";
+import { add, sqrt } from "./elementwise.ts";
+import { alignedSpans, forEachChunk, pack, perRun, spanOf, spanRange } from "./flat_layout.ts";
 
-/** A flat byte range covering a tensor list that shares one buffer. */
-interface Span {
-  buffer: GPUBuffer;
-  offset: number;
-  floats: number;
-}
+const multiSrc = shaderSource(multiSrcText);
 
-/** The contiguous span of `list` if all tensors share one storage, else null. */
-export function spanOf(list: readonly Tensor[]): Span | null {
-  if (!list.length) return null;
-  const st = list[0].storage;
-  let lo = Infinity, hi = 0;
-  for (const t of list) {
-    if (t.storage !== st) return null;
-    lo = Math.min(lo, t.offset);
-    hi = Math.max(hi, t.offset + t.size * 4);
-  }
-  return { buffer: st.buffer, offset: lo, floats: (hi - lo) / 4 };
-}
-
-function sameSpan(a: Span, b: Span): boolean {
-  return a.floats === b.floats;
-}
-
-/** Packs `list` into one fresh flat tensor using buffer copies (no dispatches). */
-export function pack(list: readonly Tensor[]): Tensor {
-  const total = list.reduce((n, t) => n + t.size, 0);
-  const out = Tensor.empty([total]);
-  let off = 0;
-  for (const t of list) {
-    runtime().copy(t.storage.buffer, t.offset, out.storage.buffer, out.offset + off * 4, t.size * 4);
-    off += t.size;
-  }
-  return out;
-}
-
-/** Reads every tensor of `list` back with one readback (packed with buffer copies first). */
-export async function readAll(list: readonly Tensor[]): Promise<Float32Array[]> {
-  if (!list.length) return [];
-  const packed = pack(list);
-  const all = await packed.data();
-  packed.dispose();
-  let off = 0;
-  return list.map((t) => all.slice(off, off += t.size));
-}
-
-function spanRange(s: Span) {
-  return { buffer: s.buffer, offset: s.offset, size: Math.max(4, s.floats * 4) };
-}
-
-/** Flat spans of two lists with the same layout, packing either if needed; `cleanup` disposes packs. */
-function spans(xs: readonly Tensor[], ys?: readonly Tensor[]) {
-  const tmp: Tensor[] = [];
-  const get = (list: readonly Tensor[]): Span => {
-    const s = spanOf(list);
-    if (s) return s;
-    const p = pack(list);
-    tmp.push(p);
-    return spanOf([p])!;
+/**
+ * Flat spans of one run of one or two lists: the lists' own when they are laid out alike,
+ * else packed copies (`cleanup` disposes them).
+ */
+function runSpans(xs: readonly Tensor[], ys?: readonly Tensor[]) {
+  const own = alignedSpans(ys ? [xs, ys] : [xs]);
+  if (own) return { sx: own[0], sy: own[ys ? 1 : 0], cleanup: () => {} };
+  const px = pack(xs), py = ys ? pack(ys) : px;
+  return {
+    sx: spanOf([px])!,
+    sy: spanOf([py])!,
+    cleanup: () => {
+      px.dispose();
+      if (py !== px) py.dispose();
+    },
   };
-  let sx = get(xs);
-  let sy = ys ? get(ys) : sx;
-  if (ys && !sameSpan(sx, sy)) {
-    // Different paddings: pack both so the elements line up.
-    const px = pack(xs), py = pack(ys);
-    tmp.push(px, py);
-    sx = spanOf([px])!;
-    sy = spanOf([py])!;
+}
+
+/** Sums one-element tensors on the GPU, disposing the parts. */
+function total(parts: Tensor[]): Tensor {
+  let acc = parts[0];
+  for (const p of parts.slice(1)) {
+    const next = add(acc, p);
+    acc.dispose();
+    p.dispose();
+    acc = next;
   }
-  return { sx, sy, cleanup: () => tmp.forEach((t) => t.dispose()) };
+  return acc;
 }
 
 const PARTIALS = 2048;
 
-function dotLike(xs: readonly Tensor[], ys: readonly Tensor[] | null): Tensor {
-  const { sx, sy, cleanup } = spans(xs, ys ?? undefined);
+/** One run's <xs, ys> (or sum of squares when `ys` is null) as a [] tensor. */
+function dotRun(xs: readonly Tensor[], ys: readonly Tensor[] | null): Tensor {
+  const { sx, sy, cleanup } = runSpans(xs, ys ?? undefined);
   const total = Math.max(1, Math.min(PARTIALS, sx.floats));
   const partial = Tensor.empty([total]);
   const params = new Params().u32(sx.floats, total).bytes();
@@ -107,6 +71,12 @@ function dotLike(xs: readonly Tensor[], ys: readonly Tensor[] | null): Tensor {
   const s = out.view([]);
   out.dispose();
   return s;
+}
+
+function dotLike(xs: readonly Tensor[], ys: readonly Tensor[] | null): Tensor {
+  const parts: Tensor[] = [];
+  perRun(ys ? [xs, ys] : [xs], ([x, y]) => parts.push(dotRun(x, y ?? null)));
+  return total(parts);
 }
 
 /** Sum of squares of every element of every tensor in `xs`, as a [] tensor on the GPU. */
@@ -156,24 +126,13 @@ function update(
     runtime().write(one.storage.buffer, 0, new Float32Array([1]));
   }
   const sc = scalarT ?? one;
-  if (xs && xs.length !== ys.length) {
-    throw new Error(`multi-tensor ${op}: lists of ${xs.length} and ${ys.length}`);
-  }
   const run = (x: { buffer: GPUBuffer; offset: number; size: number }, y: typeof x, n: number) => {
     const params = new Params().u32(n).f32(alpha, beta, eps).u32(sop).bytes();
     launch(`multi.${op}`, multiSrc, { OP: OPCODE[op] }, [x, sc, y], params, gridStride(n));
   };
-  const sy = spanOf(ys);
-  const sx = xs ? spanOf(xs) : null;
-  if (sy && (!xs || (sx && sx.floats === sy.floats))) {
-    // The whole list in one dispatch. For `scale`, x is unused but must be a distinct binding.
-    run(sx ? spanRange(sx) : sc.range, spanRange(sy), sy.floats);
-    return;
-  }
-  ys.forEach((y, i) => {
-    if (xs && xs[i].size !== y.size) throw new Error(`multi-tensor ${op}: tensor ${i} sizes differ`);
-    run(xs ? xs[i].range : sc.range, y.range, y.size);
-  });
+  // One dispatch per group laid out alike. For `scale`, x is unused but must be a distinct binding.
+  if (xs) forEachChunk([xs, ys], ([x, y], n) => run(x, y, n));
+  else forEachChunk([ys], ([y], n) => run(sc.range, y, n));
 }
 
 /** ys += a * xs, in place. */
@@ -191,15 +150,7 @@ export function scale_(a: Coef, ys: readonly Tensor[]): void {
   update("scale", null, ys, a);
 }
 
-/** ys = xs, in place. */
+/** ys = xs, in place (buffer copies, no dispatches: one per group laid out alike). */
 export function copy_(xs: readonly Tensor[], ys: readonly Tensor[]): void {
-  const sx = spanOf(xs), sy = spanOf(ys);
-  if (sx && sy && sx.floats === sy.floats) {
-    runtime().copy(sx.buffer, sx.offset, sy.buffer, sy.offset, sx.floats * 4);
-    return;
-  }
-  xs.forEach((x, i) => {
-    if (x.size !== ys[i].size) throw new Error(`copy_: tensor ${i} sizes differ`);
-    runtime().copy(x.storage.buffer, x.offset, ys[i].storage.buffer, ys[i].offset, x.size * 4);
-  });
+  forEachChunk([xs, ys], ([x, y], n) => runtime().copy(x.buffer, x.offset, y.buffer, y.offset, n * 4));
 }

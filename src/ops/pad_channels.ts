@@ -4,13 +4,15 @@
  * and the inverse, `sliceChannels`, which their backward rules use.
  * @module
  */
-import padChannelsSrc from "../../shaders/pad_channels.wgsl" with { type: "text" };
+import padChannelsSrcText from "../../shaders/pad_channels.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { sizeOf, stridesOf } from "../tensor/shape.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
 import { gatherStrided } from "./shape_ops.ts";
+
+const padChannelsSrc = shaderSource(padChannelsSrcText);
 
 /** [outer, extent, inner] of `shape` around `axis`. */
 function around(shape: readonly number[], axis: number): [number, number, number] {

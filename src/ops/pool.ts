@@ -6,15 +6,20 @@
  *
  * @module
  */
-import maxSrc from "../../shaders/pool_max.wgsl" with { type: "text" };
-import maxGradSrc from "../../shaders/pool_max_grad.wgsl" with { type: "text" };
-import avgSrc from "../../shaders/pool_avg.wgsl" with { type: "text" };
-import avgGradSrc from "../../shaders/pool_avg_grad.wgsl" with { type: "text" };
+import maxSrcText from "../../shaders/pool_max.wgsl" with { type: "text" };
+import maxGradSrcText from "../../shaders/pool_max_grad.wgsl" with { type: "text" };
+import avgSrcText from "../../shaders/pool_avg.wgsl" with { type: "text" };
+import avgGradSrcText from "../../shaders/pool_avg_grad.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { launch } from "./launch.ts";
+import { launch, shaderSource } from "./launch.ts";
 import { reshape } from "./shape_ops.ts";
+
+const maxSrc = shaderSource(maxSrcText);
+const maxGradSrc = shaderSource(maxGradSrcText);
+const avgSrc = shaderSource(avgSrcText);
+const avgGradSrc = shaderSource(avgGradSrcText);
 
 /** A size along (height, width): one number for both, or a pair. */
 export type Size2 = number | readonly [number, number];

@@ -4,7 +4,7 @@
  */
 import reduceSrc from "../../shaders/reduce.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { normAxes, sameShape, type Shape, sizeOf } from "../tensor/shape.ts";
 import { grid, launch } from "./launch.ts";

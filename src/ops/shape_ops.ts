@@ -2,12 +2,14 @@
  * Shape ops: reshape (a view), permute/transpose (a copy), broadcastTo.
  * @module
  */
-import permuteSrc from "../../shaders/permute.wgsl" with { type: "text" };
+import permuteSrcText from "../../shaders/permute.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { broadcastShapes, broadcastStrides, type Shape, sizeOf, stridesOf } from "../tensor/shape.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, launch, shaderSource } from "./launch.ts";
+
+const permuteSrc = shaderSource(permuteSrcText);
 
 /** The same data with another shape; one extent may be -1 (inferred). No copy. */
 export function reshape(x: Tensor, shape: Shape): Tensor {

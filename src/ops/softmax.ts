@@ -7,7 +7,7 @@
 import softmaxSrc from "../../shaders/softmax.wgsl" with { type: "text" };
 import softmaxGradSrc from "../../shaders/softmax_grad.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "../autograd/tape.ts";
+import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, launch } from "./launch.ts";
 

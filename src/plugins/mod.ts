@@ -75,9 +75,9 @@ export { all, any, type Decision, every, type Rule, warmup } from "./combinators
 
 // ---- GPU helpers for hooks: group-aware fused ops over tensor lists, state buffers, async reads.
 export type { Coef, ScalarMode } from "../ops/multi_tensor.ts";
-export { axpby_, axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../step/grouped.ts";
+export { axpby_, axpy_, copy_, dot, globalNorm, scale_, sumOfSquares } from "../ops/multi_tensor.ts";
 export { cosineStats } from "../step/cosine.ts";
-export { stateLike } from "../step/layout.ts";
+export { stateLike } from "../ops/flat_layout.ts";
 export { readLater } from "../step/readback.ts";
 export { zeros } from "../ops/elementwise.ts";
 export { keep, tidy } from "../tensor/scope.ts";

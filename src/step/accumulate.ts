@@ -30,7 +30,7 @@
  */
 import { narrow } from "../ops/concat.ts";
 import { add, mulScalar } from "../ops/elementwise.ts";
-import { noGrad } from "../autograd/tape.ts";
+import { noGrad } from "../tape/tape.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { ComputeGrad, PassContext } from "./types.ts";

@@ -10,9 +10,9 @@
 import adamwSrc from "../../shaders/optim_adamw.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { grid, launch } from "../ops/launch.ts";
-import { copy_ } from "./grouped.ts";
+import { copy_ } from "../ops/multi_tensor.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { forEachChunk, stateLike } from "./layout.ts";
+import { forEachChunk, stateLike } from "../ops/flat_layout.ts";
 import type { BaseOptimizer, ParamSet, PluginState } from "./types.ts";
 
 /** Hyperparameters of {@link AdamW}. */

@@ -9,9 +9,8 @@
 import cosineSrc from "../../shaders/optim_cosine.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { launch } from "../ops/launch.ts";
-import { pack, spanOf } from "../ops/multi_tensor.ts";
+import { alignedSpans, pack, perRun, spanOf } from "../ops/flat_layout.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { perRun } from "./grouped.ts";
 
 const PARTIALS = 1024;
 
@@ -30,9 +29,9 @@ export function cosineStats(a: readonly Tensor[], b: readonly Tensor[]): Tensor 
 }
 
 function cosineRun(a: readonly Tensor[], b: readonly Tensor[], out: Tensor, accumulate: boolean): void {
-  let sa = spanOf(a), sb = spanOf(b);
+  let [sa, sb] = alignedSpans([a, b]) ?? [null, null];
   const tmp: Tensor[] = [];
-  if (!sa || !sb || sa.floats !== sb.floats) {
+  if (!sa || !sb) {
     // Different layouts: pack both (buffer copies, no dispatches) so the elements line up.
     const pa = pack(a), pb = pack(b);
     tmp.push(pa, pb);

@@ -30,7 +30,7 @@
  * @module
  */
 import { runtime } from "../gpu/runtime.ts";
-import { axpy_, copy_ } from "./grouped.ts";
+import { axpy_, copy_ } from "../ops/multi_tensor.ts";
 import { tidy } from "../tensor/scope.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type {
@@ -42,8 +42,8 @@ import type {
   StepHooks,
 } from "./hooks.ts";
 import type { OptionValues } from "./options.ts";
-import { stateLike, zeroList } from "./layout.ts";
-import { Rng } from "./rng.ts";
+import { stateLike, zeroList } from "../ops/flat_layout.ts";
+import { Rng } from "../random/rng.ts";
 import {
   type BaseOptimizer,
   type ComputeGrad,
@@ -152,7 +152,7 @@ class Ctx implements StepContext {
   }
 
   random(): number {
-    return this.rng.next();
+    return this.rng.uniform();
   }
 
   log(name: string, value: number): void {

@@ -1,102 +1,13 @@
 /**
- * Layout helpers for optimizer state: buffers shaped like a parameter list, and the walk that
- * lets one fused kernel cover several lists at once.
- *
- * When a list is a set of views into one flat buffer (a model's parameters), its state is laid
- * out the same way (same relative offsets, zeroed padding), so a kernel over parameters,
- * gradients and state is a single dispatch over the whole span. A model split into several
- * flat buffers (parameter groups) gets one dispatch per group; lists of separate tensors fall
- * back to one dispatch per tensor.
+ * Optimizer-state helpers of the step engine: a ParamSet over plain tensors, and a spare
+ * binding for kernels that declare a buffer a launch never touches. The flat layout itself
+ * (spans, runs, `forEachChunk`, `stateLike`) is `src/ops/flat_layout.ts`.
  *
  * @module
  */
-import type { BufferRange } from "../gpu/runtime.ts";
-import { fill_ } from "../ops/elementwise.ts";
-import { spanOf } from "../ops/multi_tensor.ts";
 import { Storage, Tensor } from "../tensor/tensor.ts";
+import { stateLike } from "../ops/flat_layout.ts";
 import type { ParamSet } from "./types.ts";
-import { perRun } from "./grouped.ts";
-
-/** A one-dimensional tensor over a whole flat span (a temporary handle for fills and kernels). */
-function spanTensor(list: readonly Tensor[]): Tensor | null {
-  const s = spanOf(list);
-  if (!s) return null;
-  list[0].storage.retain();
-  return new Tensor([s.floats], list[0].storage, s.offset);
-}
-
-/** Sets every element of every tensor in `list` (and the padding between views) to zero. */
-export function zeroList(list: readonly Tensor[]): void {
-  perRun([list], ([run]) => {
-    const whole = spanTensor(run);
-    if (!whole) {
-      for (const t of run) fill_(t, 0);
-      return;
-    }
-    fill_(whole, 0);
-    whole.dispose();
-  });
-}
-
-/**
- * Zeroed, kept tensors with the shapes and layout of `list`: for each run of views sharing one
- * buffer (a parameter group), views into one new flat buffer at the same relative offsets; one
- * tensor each otherwise. Dispose them when done.
- */
-export function stateLike(list: readonly Tensor[]): Tensor[] {
-  const out: Tensor[] = [];
-  perRun([list], ([run]) => {
-    const s = spanOf(run);
-    if (!s || run.length === 1) {
-      for (const t of run) out.push(fill_(Tensor.empty(t.shape).keep(), 0));
-      return;
-    }
-    const st = Storage.alloc(s.floats * 4);
-    const views = run.map((t) => {
-      st.retain();
-      return new Tensor(t.shape, st, t.offset - s.offset).keep();
-    });
-    st.release(); // the views hold the references
-    zeroList(views);
-    out.push(...views);
-  });
-  return out;
-}
-
-/**
- * Calls `fn` with aligned byte ranges of every list: once per parameter group (run of views that
- * share one buffer in every list, at the same relative offsets), else once per tensor index.
- * `n` is the number of floats covered.
- */
-export function forEachChunk(
-  lists: readonly (readonly Tensor[])[],
-  fn: (ranges: BufferRange[], n: number) => void,
-): void {
-  perRun(lists, (run) => {
-    const spans = run.map(spanOf);
-    const first = spans[0];
-    const aligned = first && spans.every((s, k) =>
-      s && s.floats === first.floats &&
-      run[k].every((t, i) =>
-        t.size === run[0][i].size && t.offset - s.offset === run[0][i].offset - first.offset
-      )
-    );
-    if (aligned) {
-      fn(
-        spans.map((s) => ({ buffer: s!.buffer, offset: s!.offset, size: Math.max(4, s!.floats * 4) })),
-        first.floats,
-      );
-      return;
-    }
-    for (let i = 0; i < run[0].length; i++) {
-      const size = run[0][i].size;
-      if (run.some((l) => l[i].size !== size)) {
-        throw new Error(`optimizer: tensor sizes differ between lists`);
-      }
-      fn(run.map((l) => l[i].range), size);
-    }
-  });
-}
 
 let dummy: Tensor | null = null;
 

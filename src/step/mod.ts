@@ -60,10 +60,10 @@ export type {
 } from "./hooks.ts";
 export { type OptionValue, OptionValues } from "./options.ts";
 export { cosineStats } from "./cosine.ts";
-export { perRun, runs } from "./grouped.ts";
-export { forEachChunk, paramSet, stateLike, zeroList } from "./layout.ts";
+export { forEachChunk, perRun, runs, stateLike, zeroList } from "../ops/flat_layout.ts";
+export { paramSet } from "./layout.ts";
 export { readLater } from "./readback.ts";
-export { Rng } from "./rng.ts";
+export { Rng } from "../random/rng.ts";
 export {
   type BaseOptimizer,
   type ComputeGrad,

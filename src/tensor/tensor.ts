@@ -10,7 +10,6 @@
 import { type BufferRange, runtime } from "../gpu/runtime.ts";
 import { type Disposable, keep, track } from "./scope.ts";
 import { checkShape, type Shape, sizeOf } from "./shape.ts";
-import type { Node } from "../autograd/tape.ts";
 
 /** A GPU buffer shared by the tensors that view it; released to the pool at refcount 0. */
 export class Storage {
@@ -41,6 +40,17 @@ export class Storage {
   release(): void {
     if (--this.refs === 0 && this.pooled) runtime().free(this.buffer);
   }
+}
+
+/**
+ * How a tensor was produced, as the tape (`src/tape`) records it: the op's name (a key of
+ * the backward-rule table in `src/autograd/rules.ts`), its inputs and its attributes. Defined
+ * here, below the tape, because a tensor carries its node; the tape knows no op.
+ */
+export interface Node {
+  readonly op: string;
+  readonly inputs: Tensor[];
+  readonly attrs: unknown;
 }
 
 /** WebGPU requires storage binding offsets to be multiples of this many bytes. */

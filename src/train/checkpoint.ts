@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { readAll } from "../ops/multi_tensor.ts";
+import { readAll } from "../ops/flat_layout.ts";
 import { tensor } from "../ops/elementwise.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Module } from "../nn/module.ts";

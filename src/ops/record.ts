@@ -1,0 +1,76 @@
+/**
+ * The typed front of the tape: every differentiable op's name and attribute type.
+ *
+ * {@link OpAttrs} is the one list of recorded ops. An op records itself with
+ * {@link record}, which only accepts a name from that list together with the attributes of
+ * that op; the backward-rule table in `src/autograd/rules.ts` is typed
+ * `{ [P in OpName]: Rule<P> }`, so adding an op here without its rule (or a rule without
+ * an op) is a type error.
+ *
+ * @module
+ */
+import { attach } from "../tape/tape.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import type { Shape } from "../tensor/shape.ts";
+import type { DifferentiableBinary, DifferentiableUnary, ScalarAttrs } from "./elementwise.ts";
+import type { ConvGeometry } from "./conv.ts";
+import type { BatchNormGeometry } from "./batch_norm.ts";
+import type { PoolGeometry } from "./pool.ts";
+
+/** Attributes of an op that has none. */
+export type NoAttrs = Record<never, never>;
+
+/** The unary elementwise ops: each keeps its two scalar operands (unused ones are 0). */
+type UnaryAttrs = { [P in DifferentiableUnary]: ScalarAttrs };
+/** The broadcasting binary elementwise ops: no attributes. */
+type BinaryAttrs = { [P in DifferentiableBinary]: NoAttrs };
+
+/** Every recorded op: its name and the attributes its backward rule reads. */
+export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
+  /** The mask is an input without a gradient, so it travels as an attribute. */
+  where: { cond: Tensor };
+  /** `shape`: the input's shape, restored by the gradient. */
+  reshape: { shape: Shape };
+  permute: { perm: readonly number[] };
+  /** `shape`: the input's shape, which the gradient is summed back to. */
+  broadcastTo: { shape: Shape };
+  /** `shape`: the input's shape; `axes`: the reduced axes, normalised. */
+  sum: { shape: Shape; axes: number[] };
+  max: { shape: Shape; axes: number[] };
+  matmul: { transA: boolean; transB: boolean };
+  conv2d: { geom: ConvGeometry };
+  /** `stats`: the forward's mean and inverse deviation; `batch`: whether they were batch statistics. */
+  batchNorm2d: { stats: Tensor; geom: BatchNormGeometry; batch: boolean };
+  maxPool2d: { geom: PoolGeometry; argmax: Tensor };
+  avgPool2d: { geom: PoolGeometry };
+  padChannels: { axis: number };
+  addPadded: { axis: number };
+  /** The mask is recomputed from (seed, salt) rather than stored. */
+  dropout: { p: number; seed: number; salt: number };
+  logSoftmax: NoAttrs;
+  nllRows: { labels: Tensor; scale: number };
+  softmax: { scale: number };
+  gelu: NoAttrs;
+  layerNorm: { stats: Tensor };
+  concat: { axis: number; sizes: number[] };
+  narrow: { axis: number; start: number; shape: Shape };
+}
+
+/** The name of a recorded op. */
+export type OpName = keyof OpAttrs;
+
+/** The attribute argument of {@link record}: optional exactly when the op has no attributes. */
+type AttrsArg<P extends OpName> = NoAttrs extends OpAttrs[P] ? [attrs?: OpAttrs[P]] : [attrs: OpAttrs[P]];
+
+/**
+ * Records `out = op(inputs; attrs)` on the tape when any input requires a gradient (and not
+ * under `noGrad`); returns `out`.
+ */
+export function record<P extends OpName>(
+  op: P,
+  inputs: Tensor[],
+  out: Tensor,
+  ...attrs: AttrsArg<P>
+): Tensor {
+  return attach(out, { op, inputs, attrs: attrs[0] ?? {} });
+}
