@@ -19,7 +19,19 @@ export type { Shape } from "./src/tensor/shape.ts";
 export { isGradEnabled, noGrad } from "./src/tape/tape.ts";
 export { backward } from "./src/autograd/backward.ts";
 export { type Rule, RULES, type RuleTable } from "./src/autograd/rules.ts";
-export type { OpAttrs, OpName } from "./src/ops/record.ts";
+export type { BinaryAttrs, NoAttrs, OpAttrs, OpName, UnaryAttrs } from "./src/ops/record.ts";
+export {
+  BINARY_OPS,
+  type Differentiable,
+  type DifferentiableBinary,
+  type DifferentiableUnary,
+  type ElementwiseOp,
+  type ScalarAttrs,
+  UNARY_OPS,
+} from "./src/ops/elementwise.ts";
+export type { ConvGeometry } from "./src/ops/conv.ts";
+export type { BatchNormGeometry } from "./src/ops/batch_norm.ts";
+export type { PoolGeometry } from "./src/ops/pool.ts";
 export * from "./src/ops/elementwise.ts";
 export { broadcastTo, flatten, permute, reshape, transpose } from "./src/ops/shape_ops.ts";
 export { max, mean, sum, sumTo } from "./src/ops/reduce.ts";

@@ -66,8 +66,11 @@ export interface BatchNormOptions {
 
 /** Shapes of one batch norm, kept on the tape for backward. */
 export interface BatchNormGeometry {
+  /** Batch size. */
   N: number;
+  /** Channels. */
   C: number;
+  /** Pixels per image and channel: H * W. */
   HW: number;
   /** Elements per channel: N * H * W. */
   count: number;

@@ -19,7 +19,7 @@ const whereSrc = shaderSource(whereSrcText);
 const fillSrc = shaderSource(fillSrcText);
 
 /** One elementwise op: its WGSL expression and whether its output carries a gradient. */
-interface ElementwiseOp {
+export interface ElementwiseOp {
   /**
    * The WGSL expression of the result. Unary ops read the element `v` and the scalar
    * operands `p.alpha`, `p.beta`; binary ops read the two elements `x` and `y`.
@@ -33,7 +33,7 @@ interface ElementwiseOp {
  * The unary ops, in op-code order: the one definition of each op. The `fn f` of
  * `shaders/unary.wgsl` is generated from this table (`elementwiseFunction`).
  */
-const UNARY_OPS = {
+export const UNARY_OPS = {
   neg: { wgsl: "-v", grad: true },
   relu: { wgsl: "max(v, 0.0)", grad: true },
   exp: { wgsl: "exp(v)", grad: true },
@@ -59,7 +59,7 @@ const UNARY_OPS = {
  * The broadcasting binary ops, in op-code order; `fn f` of `shaders/binary.wgsl` is
  * generated from this table.
  */
-const BINARY_OPS = {
+export const BINARY_OPS = {
   add: { wgsl: "x + y", grad: true },
   sub: { wgsl: "x - y", grad: true },
   mul: { wgsl: "x * y", grad: true },
@@ -77,7 +77,7 @@ const BINARY_OPS = {
 type UnaryName = keyof typeof UNARY_OPS;
 type BinaryName = keyof typeof BINARY_OPS;
 /** The names of the table's ops whose outputs carry a gradient. */
-type Differentiable<T extends Record<string, ElementwiseOp>> = {
+export type Differentiable<T extends Record<string, ElementwiseOp>> = {
   [K in keyof T]: T[K]["grad"] extends true ? K : never;
 }[keyof T];
 /** Unary ops that record themselves on the tape. */
@@ -86,7 +86,9 @@ export type DifferentiableUnary = Differentiable<typeof UNARY_OPS>;
 export type DifferentiableBinary = Differentiable<typeof BINARY_OPS>;
 /** What a unary op records: its scalar operands (0 where unused). */
 export interface ScalarAttrs {
+  /** The first scalar operand (e.g. the constant of `addScalar`, the factor of `mulScalar`). */
   alpha: number;
+  /** The second scalar operand, where the op has one (e.g. the upper bound of `clamp`). */
   beta: number;
 }
 

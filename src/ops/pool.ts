@@ -43,18 +43,31 @@ export interface Pool2dOptions {
 
 /** Shapes of one pooling layer. */
 export interface PoolGeometry {
+  /** Batch size. */
   N: number;
+  /** Channels. */
   C: number;
+  /** Input height. */
   H: number;
+  /** Input width. */
   W: number;
+  /** Window height. */
   KH: number;
+  /** Window width. */
   KW: number;
+  /** Vertical stride. */
   SH: number;
+  /** Horizontal stride. */
   SW: number;
+  /** Vertical padding. */
   PH: number;
+  /** Horizontal padding. */
   PW: number;
+  /** Output height. */
   OH: number;
+  /** Output width. */
   OW: number;
+  /** Average pooling: whether padded positions count in the divisor. */
   includePad: boolean;
 }
 

@@ -21,9 +21,9 @@ import type { PoolGeometry } from "./pool.ts";
 export type NoAttrs = Record<never, never>;
 
 /** The unary elementwise ops: each keeps its two scalar operands (unused ones are 0). */
-type UnaryAttrs = { [P in DifferentiableUnary]: ScalarAttrs };
+export type UnaryAttrs = { [P in DifferentiableUnary]: ScalarAttrs };
 /** The broadcasting binary elementwise ops: no attributes. */
-type BinaryAttrs = { [P in DifferentiableBinary]: NoAttrs };
+export type BinaryAttrs = { [P in DifferentiableBinary]: NoAttrs };
 
 /** Every recorded op: its name and the attributes its backward rule reads. */
 export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
@@ -31,28 +31,43 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
   where: { cond: Tensor };
   /** `shape`: the input's shape, restored by the gradient. */
   reshape: { shape: Shape };
+  /** `perm`: the axis order applied by the forward (inverted by the gradient). */
   permute: { perm: readonly number[] };
   /** `shape`: the input's shape, which the gradient is summed back to. */
   broadcastTo: { shape: Shape };
   /** `shape`: the input's shape; `axes`: the reduced axes, normalised. */
   sum: { shape: Shape; axes: number[] };
+  /** `shape`: the input's shape; `axes`: the reduced axes, normalised. */
   max: { shape: Shape; axes: number[] };
+  /** Which operands the forward transposed. */
   matmul: { transA: boolean; transB: boolean };
+  /** `geom`: strides, padding and the shapes the gradients need. */
   conv2d: { geom: ConvGeometry };
   /** `stats`: the forward's mean and inverse deviation; `batch`: whether they were batch statistics. */
   batchNorm2d: { stats: Tensor; geom: BatchNormGeometry; batch: boolean };
+  /** `geom`: the pooling window; `argmax`: where each output came from. */
   maxPool2d: { geom: PoolGeometry; argmax: Tensor };
+  /** `geom`: the pooling window. */
   avgPool2d: { geom: PoolGeometry };
+  /** `axis`: the padded axis (the input fills its first entries). */
   padChannels: { axis: number };
+  /** `axis`: the axis along which the narrow input fills the first entries. */
   addPadded: { axis: number };
   /** The mask is recomputed from (seed, salt) rather than stored. */
   dropout: { p: number; seed: number; salt: number };
+  /** No attributes: the gradient is computed from the output. */
   logSoftmax: NoAttrs;
+  /** `labels`: the target class per row; `scale`: the factor on each row (1/N for the mean). */
   nllRows: { labels: Tensor; scale: number };
+  /** `scale`: the factor applied to the logits before the softmax. */
   softmax: { scale: number };
+  /** No attributes (erf form). */
   gelu: NoAttrs;
+  /** `stats`: the forward's mean and inverse deviation per row. */
   layerNorm: { stats: Tensor };
+  /** `axis` and the inputs' `sizes` along it, to split the gradient. */
   concat: { axis: number; sizes: number[] };
+  /** The slice taken (`axis`, `start`) and the input's `shape`, to place the gradient. */
   narrow: { axis: number; start: number; shape: Shape };
 }
 

@@ -18,12 +18,33 @@
  * micro-batch updates them, n momentum updates per step. A model without BatchNorm, or with
  * BatchNorm in eval mode, matches the whole batch.
  *
+ * How a training loop wraps its step closure (`src/train/trainer.ts` does this):
+ *
  * ```ts
- * const res = await engine.step(accumulated(n, batch.size, (pass, mb) => tidy(() => {
- *   const loss = crossEntropy(model.forward(microSlice(batch.x, mb)), microSlice(batch.y, mb));
- *   backward(mb.count > 1 ? mulScalar(loss, mb.weight) : loss);
- *   return { loss };
- * }), (parts) => ...one result for the step...));
+ * import { accumulated, combineLossAndHits, microSlice, splitBatch } from "./accumulate.ts";
+ * import type { StepEngine } from "./engine.ts";
+ * import type { Tensor } from "../tensor/tensor.ts";
+ * import { tidy } from "../tensor/scope.ts";
+ * import { backward } from "../autograd/backward.ts";
+ * import { crossEntropy } from "../ops/loss.ts";
+ *
+ * // 10 rows in 3 micro-batches: sizes 4, 3, 3, each weighted by its share of the batch.
+ * console.log(splitBatch(10, 3).map((mb) => [mb.size, mb.weight]));
+ *
+ * export function accumulatedStep(
+ *   engine: StepEngine,
+ *   forward: (x: Tensor) => Tensor,
+ *   x: Tensor,
+ *   y: Tensor,
+ *   n: number,
+ * ) {
+ *   return engine.step(accumulated(n, x.shape[0], (_pass, mb) =>
+ *     tidy(() => {
+ *       const loss = crossEntropy(forward(microSlice(x, mb)), microSlice(y, mb));
+ *       backward(loss); // the engine zeroed the grads once; the micro-batches add up
+ *       return { loss, hits: null };
+ *     }), combineLossAndHits));
+ * }
  * ```
  *
  * @module

@@ -48,8 +48,11 @@ export class Storage {
  * here, below the tape, because a tensor carries its node; the tape knows no op.
  */
 export interface Node {
+  /** The op's name: a key of the backward-rule table. */
   readonly op: string;
+  /** The op's inputs, in call order. */
   readonly inputs: Tensor[];
+  /** The op's attributes, as its backward rule reads them (typed by `OpAttrs` in src/ops/record.ts). */
   readonly attrs: unknown;
 }
 
