@@ -53,66 +53,80 @@ const cases: number[][] = [
 ];
 
 for (const [N, C, H, W, Co] of cases) {
-  gpuTest(`winograd conv2d N${N} C${C} ${H}x${W} -> ${Co}`, () =>
-    withSettings({ winograd: true }, () =>
-      gradcheck(
-        "winograd conv2d",
-        [[N, C, H, W], [Co, C, 3, 3]],
-        ([x, w]) => {
-          assert(convGeometry(x, w, { padding: 1 }).winograd, "the case must take the Winograd path");
-          return sw.conv2d(x, w, null, { padding: 1 });
-        },
-        ([x, w]) => conv3x3Ref(x, w),
-        { fwdAtol: 1e-4, gradAtol: 5e-4 },
-      )));
+  gpuTest(
+    `winograd conv2d N${N} C${C} ${H}x${W} -> ${Co}`,
+    () =>
+      withSettings({ winograd: true }, () =>
+        gradcheck(
+          "winograd conv2d",
+          [[N, C, H, W], [Co, C, 3, 3]],
+          ([x, w]) => {
+            assert(convGeometry(x, w, { padding: 1 }).winograd, "the case must take the Winograd path");
+            return sw.conv2d(x, w, null, { padding: 1 });
+          },
+          ([x, w]) => conv3x3Ref(x, w),
+          { fwdAtol: 1e-4, gradAtol: 5e-4 },
+        )),
+  );
 }
 
 for (const maxColFloats of [1, 2 * 16 * 9 * (8 + 4)]) {
   // One image per chunk, then 2 + 1 (9 tiles per 5x5 image, 8 + 4 padded channels each way).
-  gpuTest(`winograd conv2d in chunks (maxColFloats ${maxColFloats})`, () =>
-    withSettings({ winograd: true, maxColFloats }, () =>
-      gradcheck(
-        "winograd conv2d chunked",
-        [[3, 5, 5, 5], [3, 5, 3, 3]],
-        ([x, w]) => {
-          const g = convGeometry(x, w, { padding: 1 });
-          assertEquals(g.chunk, maxColFloats === 1 ? 1 : 2);
-          return sw.conv2d(x, w, null, { padding: 1 });
-        },
-        ([x, w]) => conv3x3Ref(x, w),
-        { fwdAtol: 1e-4, gradAtol: 5e-4 },
-      )));
+  gpuTest(
+    `winograd conv2d in chunks (maxColFloats ${maxColFloats})`,
+    () =>
+      withSettings({ winograd: true, maxColFloats }, () =>
+        gradcheck(
+          "winograd conv2d chunked",
+          [[3, 5, 5, 5], [3, 5, 3, 3]],
+          ([x, w]) => {
+            const g = convGeometry(x, w, { padding: 1 });
+            assertEquals(g.chunk, maxColFloats === 1 ? 1 : 2);
+            return sw.conv2d(x, w, null, { padding: 1 });
+          },
+          ([x, w]) => conv3x3Ref(x, w),
+          { fwdAtol: 1e-4, gradAtol: 5e-4 },
+        )),
+  );
 }
 
-gpuTest("winograd forward and gradients stay within 1e-5 relative of im2col at ResNet-like sizes", async () => {
-  // F(2x2, 3x3) rounds differently from im2col (transforms with 0.5 factors, 4x fewer products
-  // per output): measured max |difference| / max |im2col value| 1.0e-6 forward, 4.2e-7 input
-  // gradient, 6.0e-7 weight gradient, on 64 channels of 8x8 maps with unit-range inputs.
-  const r = rng(11);
-  const [N, C, H, Co] = [2, 64, 8, 64];
-  const xs = Float32Array.from(randArray(N * C * H * H, r)), ws = Float32Array.from(randArray(Co * C * 9, r));
-  const dys = Float32Array.from(randArray(N * Co * H * H, r));
-  const run = async (winograd: boolean) => {
-    let result: Float32Array[] = [];
-    await withSettings({ winograd }, async () => {
-      const x = sw.tensor(xs, [N, C, H, H]), w = sw.tensor(ws, [Co, C, 3, 3]);
-      x.requiresGrad = w.requiresGrad = true;
-      const y = sw.conv2d(x, w, null, { padding: 1 });
-      sw.backward(y, sw.tensor(dys, [N, Co, H, H]));
-      result = [await y.data(), await x.grad!.data(), await w.grad!.data()];
-      [x, w, y, x.grad!, w.grad!].forEach((t) => t.dispose());
+gpuTest(
+  "winograd forward and gradients stay within 1e-5 relative of im2col at ResNet-like sizes",
+  async () => {
+    // F(2x2, 3x3) rounds differently from im2col (transforms with 0.5 factors, 4x fewer products
+    // per output): measured max |difference| / max |im2col value| 1.0e-6 forward, 4.2e-7 input
+    // gradient, 6.0e-7 weight gradient, on 64 channels of 8x8 maps with unit-range inputs.
+    const r = rng(11);
+    const [N, C, H, Co] = [2, 64, 8, 64];
+    const xs = Float32Array.from(randArray(N * C * H * H, r)),
+      ws = Float32Array.from(randArray(Co * C * 9, r));
+    const dys = Float32Array.from(randArray(N * Co * H * H, r));
+    const run = async (winograd: boolean) => {
+      let result: Float32Array[] = [];
+      await withSettings({ winograd }, async () => {
+        const x = sw.tensor(xs, [N, C, H, H]), w = sw.tensor(ws, [Co, C, 3, 3]);
+        x.requiresGrad = w.requiresGrad = true;
+        const y = sw.conv2d(x, w, null, { padding: 1 });
+        sw.backward(y, sw.tensor(dys, [N, Co, H, H]));
+        result = [await y.data(), await x.grad!.data(), await w.grad!.data()];
+        [x, w, y, x.grad!, w.grad!].forEach((t) => t.dispose());
+      });
+      return result;
+    };
+    const wino = await run(true), im2col = await run(false);
+    ["forward", "input gradient", "weight gradient"].forEach((what, i) => {
+      let maxDiff = 0, maxRef = 0;
+      for (let j = 0; j < wino[i].length; j++) {
+        maxDiff = Math.max(maxDiff, Math.abs(wino[i][j] - im2col[i][j]));
+        maxRef = Math.max(maxRef, Math.abs(im2col[i][j]));
+      }
+      console.log(
+        `winograd vs im2col ${what}: max |diff| ${maxDiff.toExponential(2)}, rel ${
+          (maxDiff / maxRef).toExponential(2)
+        }`,
+      );
+      assert(maxRef > 1, `${what}: reference too small to compare`);
+      assert(maxDiff / maxRef < 1e-5, `${what}: max |diff| ${maxDiff} vs max ${maxRef}`);
     });
-    return result;
-  };
-  const wino = await run(true), im2col = await run(false);
-  ["forward", "input gradient", "weight gradient"].forEach((what, i) => {
-    let maxDiff = 0, maxRef = 0;
-    for (let j = 0; j < wino[i].length; j++) {
-      maxDiff = Math.max(maxDiff, Math.abs(wino[i][j] - im2col[i][j]));
-      maxRef = Math.max(maxRef, Math.abs(im2col[i][j]));
-    }
-    console.log(`winograd vs im2col ${what}: max |diff| ${maxDiff.toExponential(2)}, rel ${(maxDiff / maxRef).toExponential(2)}`);
-    assert(maxRef > 1, `${what}: reference too small to compare`);
-    assert(maxDiff / maxRef < 1e-5, `${what}: max |diff| ${maxDiff} vs max ${maxRef}`);
-  });
-});
+  },
+);

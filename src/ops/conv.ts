@@ -93,7 +93,27 @@ export function convGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Co
   const winograd = convSettings.winograd && KH === 3 && KW === 3 && stride === 1 && pad === 1;
   if (winograd) {
     const chunk = winogradChunk(N, C, Co, H, W, convSettings.maxColFloats);
-    return { N, C, H, W, Co, KH, KW, stride, pad, OH, OW, P, K, Kp, Pp, direct, chunk, fold: false, winograd };
+    return {
+      N,
+      C,
+      H,
+      W,
+      Co,
+      KH,
+      KW,
+      stride,
+      pad,
+      OH,
+      OW,
+      P,
+      K,
+      Kp,
+      Pp,
+      direct,
+      chunk,
+      fold: false,
+      winograd,
+    };
   }
   const fold = !direct && P <= convSettings.foldMaxP;
   // Folded, the chunk's output (gradient) [Co, nb * Pp] is a temporary beside its columns; the

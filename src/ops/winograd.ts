@@ -42,7 +42,14 @@ function tileGrid(H: number, W: number): { TH: number; TW: number; T: number } {
  * Images per chunk so that one chunk's transformed operands (input tiles and products, both
  * [16, channels, tiles]) stay within `maxFloats`, as im2col's column buffer does.
  */
-export function winogradChunk(N: number, C: number, Co: number, H: number, W: number, maxFloats: number): number {
+export function winogradChunk(
+  N: number,
+  C: number,
+  Co: number,
+  H: number,
+  W: number,
+  maxFloats: number,
+): number {
   const perImage = 16 * tileGrid(H, W).T * (up4(C) + up4(Co));
   return Math.max(1, Math.min(N, Math.floor(maxFloats / perImage)));
 }
@@ -58,7 +65,15 @@ function chunks(N: number, chunk: number): [number, number][] {
  * Transforms images n0..n0+nb-1 of `src` ([N, C, H, W]) into `out` ([16, CP, TP]): input patches
  * (mode 0, B^T d B) or output-gradient patches (mode 1, A g A^T).
  */
-function toTiles(src: Tensor, mode: 0 | 1, CP: number, TP: number, n0: number, nb: number, out: Tensor): void {
+function toTiles(
+  src: Tensor,
+  mode: 0 | 1,
+  CP: number,
+  TP: number,
+  n0: number,
+  nb: number,
+  out: Tensor,
+): void {
   const [, C, H, W] = src.shape;
   const { TH, TW } = tileGrid(H, W);
   const total = CP * (TP / 4);
@@ -114,7 +129,17 @@ function convFromTransform(x: Tensor, u: Tensor, chunk: number): Tensor {
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
     toTiles(x, 0, KP, TP, n0, nb, v);
-    gemm({ a: u.range, b: v.range, c: m.range, M: R, N: TP, K: KP, batch: 16, strideA: R * KP, strideB: KP * TP });
+    gemm({
+      a: u.range,
+      b: v.range,
+      c: m.range,
+      M: R,
+      N: TP,
+      K: KP,
+      batch: 16,
+      strideA: R * KP,
+      strideB: KP * TP,
+    });
     fromTiles(m, y, TP, n0, nb);
   }
   v.dispose();
