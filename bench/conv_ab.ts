@@ -1,8 +1,10 @@
 // Interleaved A/B of the convolution paths in one process: Winograd F(2x2, 3x3) against im2col
 // (convSettings.winograd on/off) on ResNet-18's 3x3 stride-1 layers (forward + both gradients)
-// and on whole ResNet-18 SGD steps; plus the peak pool memory of one step per path.
+// and on whole ResNet-18 SGD steps; plus the peak pool memory (bytes handed out) of each path.
+// rounds = 0 only measures the peaks (e.g. `deno run -A bench/conv_ab.ts 0 128 resnet18`).
 // The machine is shared, so besides wall time it reports process CPU time (as bench/gemm_ab.ts).
 // Run: deno run -A bench/conv_ab.ts [rounds=3] [batch=32] [filter]
+// (AB_CONV picks variants, e.g. AB_CONV=im2col,"wino F4").
 import * as sw from "../mod.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { createModel } from "../src/models/mod.ts";
@@ -65,19 +67,22 @@ cases.push({
   },
 });
 
-const variants = [{ name: "im2col", winograd: false }, { name: "winograd", winograd: true }];
+const variants = [
+  { name: "im2col", winograd: false, tile: 2 as const },
+  { name: "wino F2", winograd: true, tile: 2 as const },
+  { name: "wino F4", winograd: true, tile: 4 as const },
+].filter((v) => (Deno.env.get("AB_CONV") ?? "im2col,wino F2,wino F4").split(",").includes(v.name));
 for (const cs of cases.filter((c) => c.name.includes(filter))) {
   const res = variants.map(() => ({ wall: Infinity, cpu: Infinity, peak: 0 }));
   for (const [i, v] of variants.entries()) {
-    convSettings.winograd = v.winograd;
-    await cs.run(); // compile + warm
+    Object.assign(convSettings, { winograd: v.winograd, winogradTile: v.tile });
     rt.pool.resetPeaks();
-    await cs.run();
+    await cs.run(); // compile + warm; the peak of tensors handed out does not depend on warmth
     res[i].peak = rt.stats().peakAllocatedBytes;
   }
   for (let r = 0; r < rounds; r++) {
     for (const [i, v] of variants.entries()) {
-      convSettings.winograd = v.winograd;
+      Object.assign(convSettings, { winograd: v.winograd, winogradTile: v.tile });
       const c0 = cpuMs(), t0 = performance.now();
       await cs.run();
       res[i].wall = Math.min(res[i].wall, performance.now() - t0);

@@ -57,17 +57,18 @@ async function withSettings(settings: Partial<typeof convSettings>, fn: () => Pr
 }
 
 // Every case through every layout: images folded into the GEMM columns (small maps, the
-// default below foldMaxP), one GEMM slice per image (foldMaxP = 0), and Winograd F(2x2, 3x3),
-// which takes the 3x3 stride-1 pad-1 cases (the im2col layouts run with it off).
+// default below foldMaxP), one GEMM slice per image (foldMaxP = 0), and Winograd F(2x2, 3x3) and
+// F(4x4, 3x3), which take the 3x3 stride-1 pad-1 cases (the im2col layouts run with it off).
 const layouts = {
   folded: { foldMaxP: 1 << 30, winograd: false },
   "per-image": { foldMaxP: 0, winograd: false },
-  winograd: { winograd: true },
+  "winograd F2": { winograd: true, winogradTile: 2 as const },
+  "winograd F4": { winograd: true, winogradTile: 4 as const },
 };
 
 for (const [N, C, H, W, Co, K, s, p] of cases) {
   for (const [layout, settings] of Object.entries(layouts)) {
-    if (layout === "winograd" && !(K === 3 && s === 1 && p === 1)) continue; // im2col again
+    if (layout.startsWith("winograd") && !(K === 3 && s === 1 && p === 1)) continue; // im2col again
     gpuTest(
       `conv2d N${N} C${C} ${H}x${W} -> ${Co}, ${K}x${K} stride ${s} pad ${p}, ${layout}`,
       () =>
