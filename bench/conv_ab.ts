@@ -3,7 +3,8 @@
 // and on whole ResNet-18 SGD steps; plus the peak pool memory (bytes handed out) of each path.
 // rounds = 0 only measures the peaks (e.g. `deno run -A bench/conv_ab.ts 0 128 resnet18`).
 // The machine is shared, so besides wall time it reports process CPU time (as bench/gemm_ab.ts).
-// Run: deno run -A bench/conv_ab.ts [rounds=3] [batch=32] [filter]
+// Run: deno run -A bench/conv_ab.ts [rounds=3] [batch=32] [filter] (filter `wideresnet`: the
+// `deno task train` default model's step instead)
 // (AB_CONV picks variants, e.g. AB_CONV=im2col,"wino F4").
 import * as sw from "../mod.ts";
 import { convSettings } from "../src/ops/conv.ts";
@@ -51,21 +52,31 @@ for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
     },
   });
 }
-const model = createModel("resnet18", { inChannels: 3, numClasses: 10, seed: 1 });
-const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
-const data = imageBatch(batch, 3, 32);
-cases.push({
-  name: `resnet18 SGD step b${batch}`,
-  run: async () => {
-    await engine.step(() =>
-      sw.tidy(() => {
-        sw.backward(sw.crossEntropy(model.forward(data.x), data.y));
-        return null;
-      })
-    );
-    await rt.sync();
-  },
-});
+/** A whole SGD step of a model (created once) as a case. */
+function stepCase(name: string, modelName: string, channels: number, size: number, b: number): Case {
+  const model = createModel(modelName, { inChannels: channels, numClasses: 10, seed: 1 });
+  const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
+  const data = imageBatch(b, channels, size);
+  return {
+    name,
+    run: async () => {
+      await engine.step(() =>
+        sw.tidy(() => {
+          sw.backward(sw.crossEntropy(model.forward(data.x), data.y));
+          return null;
+        })
+      );
+      await rt.sync();
+    },
+  };
+}
+if ("resnet18".includes(filter) || filter.startsWith("resnet18")) {
+  cases.push(stepCase(`resnet18 SGD step b${batch}`, "resnet18", 3, 32, batch));
+}
+// `deno task train`'s default run: wideresnet16x1 on 1x28x28 images, batch 64.
+if (filter.startsWith("wideresnet")) {
+  cases.push(stepCase("wideresnet16x1 SGD step b64 1x28x28", "wideresnet16x1", 1, 28, 64));
+}
 
 const variants = [
   { name: "im2col", winograd: false, tile: 2 as const },
