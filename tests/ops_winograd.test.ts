@@ -75,9 +75,11 @@ for (const m of tiles) {
           )),
     );
   }
-  // One image per chunk, then 2 + 1: a 5x5 image has 9 tiles of 2x2 (4 of 4x4), each of 16 (36)
-  // transformed elements, of 8 + 4 padded channels (input and output).
-  for (const maxColFloats of [1, 2 * (m === 2 ? 16 * 9 : 36 * 4) * (8 + 4)]) {
+  // One image per chunk, then 2 + 1: a 5x5 image has 9 tiles of 2x2 (4 of 4x4), each of E = 16
+  // (36) transformed elements, of 8 + 4 padded channels (input and output); the transformed
+  // filter (E x 8 x 4) takes room beside them.
+  const E = (m + 2) ** 2, T = m === 2 ? 9 : 4;
+  for (const maxColFloats of [1, E * (2 * T * (8 + 4) + 8 * 4)]) {
     gpuTest(
       `winograd F(${m}x${m}, 3x3) conv2d in chunks (maxColFloats ${maxColFloats})`,
       () =>
