@@ -75,18 +75,18 @@ for (const m of tiles) {
           )),
     );
   }
-  // One image per chunk, then 2 + 1: a 5x5 image has 9 tiles of 2x2 (4 of 4x4), each of E = 16
-  // (36) transformed elements, of 8 + 4 padded channels (input and output); the transformed
-  // filter (E x 8 x 4) takes room beside them.
-  const E = (m + 2) ** 2, T = m === 2 ? 9 : 4;
-  for (const maxColFloats of [1, E * (2 * T * (8 + 4) + 8 * 4)]) {
+  // One image per chunk, then 2 + 1. Winograd gets the room im2col's chunks would hold: for
+  // 4 -> 4 channels on 6x6 maps im2col folds 2 images into 2 * (36 + 4) * 36 floats, where 2
+  // images of Winograd tiles (9 of 2x2 or 4 of 4x4, E = 16 or 36 elements, 4 + 4 channels) and
+  // the transformed filter (E x 4 x 4) fit for both tile sizes.
+  for (const maxColFloats of [1, 2 * (36 + 4) * 36]) {
     gpuTest(
       `winograd F(${m}x${m}, 3x3) conv2d in chunks (maxColFloats ${maxColFloats})`,
       () =>
         withSettings({ winograd: true, winogradTile: m, maxColFloats }, () =>
           gradcheck(
             "winograd conv2d chunked",
-            [[3, 5, 5, 5], [3, 5, 3, 3]],
+            [[3, 4, 6, 6], [4, 4, 3, 3]],
             ([x, w]) => {
               assertEquals(convGeometry(x, w, { padding: 1 }).chunk, maxColFloats === 1 ? 1 : 2);
               return sw.conv2d(x, w, null, { padding: 1 });

@@ -108,15 +108,17 @@ export function convGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Co
   const Kp = up4(K), Pp = up4(P);
   const direct = KH === 1 && KW === 1 && stride === 1 && pad === 0 && K === Kp && P === Pp;
   const geom = { N, C, H, W, Co, KH, KW, stride, pad, OH, OW, P, K, Kp, Pp, direct };
-  if (convSettings.winograd && KH === 3 && KW === 3 && stride === 1 && pad === 1) {
-    const winograd = winogradPlan(convSettings.winogradTile, N, C, Co, H, W, convSettings.maxColFloats);
-    return { ...geom, chunk: winograd.chunk, fold: false, winograd };
-  }
   const fold = !direct && P <= convSettings.foldMaxP;
   // Folded, the chunk's output (gradient) [Co, nb * Pp] is a temporary beside its columns; the
   // two together stay within maxColFloats, so folding never raises the peak memory.
   const perImage = fold ? (Kp + Co) * Pp : Kp * Pp;
   const chunk = Math.max(1, Math.min(N, Math.floor(convSettings.maxColFloats / perImage)));
+  if (convSettings.winograd && KH === 3 && KW === 3 && stride === 1 && pad === 1) {
+    // Winograd's temporaries get what im2col's chunks would have held, not the whole budget, so
+    // switching paths never raises a layer's peak (im2col's chunks rarely fill maxColFloats).
+    const winograd = winogradPlan(convSettings.winogradTile, N, C, Co, H, W, chunk * perImage);
+    return { ...geom, chunk: winograd.chunk, fold: false, winograd };
+  }
   return { ...geom, chunk, fold, winograd: null };
 }
 
