@@ -24,6 +24,7 @@ import col2imSrc from "../../shaders/col2im.wgsl" with { type: "text" };
 import padColsSrc from "../../shaders/pad_cols.wgsl" with { type: "text" };
 import foldSrc from "../../shaders/conv_fold.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
+import { bucketSize } from "../gpu/pool.ts";
 import { record } from "../autograd/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { gridStride, launch } from "./launch.ts";
@@ -114,9 +115,12 @@ export function convGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Co
   const perImage = fold ? (Kp + Co) * Pp : Kp * Pp;
   const chunk = Math.max(1, Math.min(N, Math.floor(convSettings.maxColFloats / perImage)));
   if (convSettings.winograd && KH === 3 && KW === 3 && stride === 1 && pad === 1) {
-    // Winograd's temporaries get what im2col's chunks would have held, not the whole budget, so
-    // switching paths never raises a layer's peak (im2col's chunks rarely fill maxColFloats).
-    const winograd = winogradPlan(convSettings.winogradTile, N, C, Co, H, W, chunk * perImage);
+    // Winograd's temporaries get what im2col's chunks would have held in pool buffers (sizes
+    // rounded to buckets), not the whole budget, so switching paths never raises a layer's peak.
+    const room = fold
+      ? bucketSize(4 * Kp * chunk * Pp) + bucketSize(4 * Co * chunk * Pp)
+      : bucketSize(4 * chunk * Kp * Pp);
+    const winograd = winogradPlan(convSettings.winogradTile, N, C, Co, H, W, room);
     return { ...geom, chunk: winograd.chunk, fold: false, winograd };
   }
   return { ...geom, chunk, fold, winograd: null };

@@ -27,6 +27,7 @@ import tilesTemplate from "../../shaders/winograd_tiles.wgsl" with { type: "text
 import outputTemplate from "../../shaders/winograd_output.wgsl" with { type: "text" };
 import filterTemplate from "../../shaders/winograd_filter.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
+import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
 import { gemm } from "./matmul.ts";
@@ -185,10 +186,10 @@ export interface WinogradPlan {
 }
 
 /**
- * The plan for a batch of N images of C x H x W into Co channels: chunks small enough that one
- * chunk's transformed operands (input tiles and products, [E, channels, tiles] each) and the
- * transformed filter stay within `maxFloats`, as im2col's column buffer does (so the peak memory
- * of a ResNet-18 step does not rise; conv.ts passes the room im2col would have used).
+ * The plan for a batch of N images of C x H x W into Co channels: the largest chunk whose
+ * transformed operands (input tiles and products, [E, channels, tiles] each) and transformed
+ * filter, as the pool rounds them (bucketSize), fit in `maxBytes` in forward and both gradients.
+ * conv.ts passes what im2col's chunks would hold, so switching paths never raises the peak.
  */
 export function winogradPlan(
   m: WinogradTile,
@@ -197,13 +198,19 @@ export function winogradPlan(
   Co: number,
   H: number,
   W: number,
-  maxFloats: number,
+  maxBytes: number,
 ): WinogradPlan {
-  const E = (m + 2) ** 2;
-  const perImage = E * tileGrid(H, W, m).T * (up4(C) + up4(Co));
-  // The filter's transform (or its gradient's) lives beside the chunk's operands.
-  const room = maxFloats - E * up4(C) * up4(Co);
-  return { m, chunk: Math.max(1, Math.min(N, Math.floor(room / perImage))) };
+  const E = (m + 2) ** 2, T = tileGrid(H, W, m).T, Ci4 = up4(C), Co4 = up4(Co);
+  const bytes = (floats: number) => bucketSize(4 * floats);
+  const need = (nb: number) => {
+    const TP = up4(nb * T), filter = bytes(E * Ci4 * Co4);
+    const forward = bytes(E * Ci4 * TP) + bytes(E * Co * TP);
+    const input = bytes(E * Co4 * TP) + bytes(E * C * TP);
+    return filter + Math.max(forward, input); // the weight gradient's v and z are forward's sizes
+  };
+  let chunk = N;
+  while (chunk > 1 && need(chunk) > maxBytes) chunk--;
+  return { m, chunk };
 }
 
 /** Chunks of the batch: [n0, nb] pairs. */
