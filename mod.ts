@@ -30,6 +30,7 @@ export {
   UNARY_OPS,
 } from "./src/ops/elementwise.ts";
 export type { ConvGeometry } from "./src/ops/conv.ts";
+export type { WinogradPlan, WinogradTile } from "./src/ops/winograd.ts";
 export type { BatchNormGeometry } from "./src/ops/batch_norm.ts";
 export type { PoolGeometry } from "./src/ops/pool.ts";
 export * from "./src/ops/elementwise.ts";

@@ -51,6 +51,22 @@ for (const [co, ci, s] of [[64, 64, 32], [128, 128, 16], [256, 256, 8], [512, 51
   });
 }
 
+// Winograd F(2x2, 3x3) GEMMs of the same layers at batch 32 (src/ops/winograd.ts): 16 products
+// [Co x Ci] x [Ci x tiles] forward (and input gradient), and the weight gradient over the tiles.
+for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
+  const T = 32 * (s / 2) ** 2;
+  shapes.push({
+    name: `wino fwd ${c}x${T}x${c} x16`,
+    args: { M: c, N: T, K: c, batch: 16, strideA: c * c, strideB: c * T },
+    sizes: [16 * c * c, 16 * c * T, 16 * c * T],
+  });
+  shapes.push({
+    name: `wino dW ${c}x${c}x${T} x16`,
+    args: { M: c, N: c, K: T, transB: true, batch: 16, strideA: c * T, strideB: c * T },
+    sizes: [16 * c * T, 16 * c * T, 16 * c * c],
+  });
+}
+
 type Variant = { name: string; set: () => void };
 const variants: Variant[] = [];
 // AB_TILES: TMxTN4[xWGY] list; AB_TEX: off,on,auto list.

@@ -56,12 +56,19 @@ async function withSettings(settings: Partial<typeof convSettings>, fn: () => Pr
   }
 }
 
-// Every case through both layouts: images folded into the GEMM columns (small maps, the
-// default below foldMaxP) and one GEMM slice per image (foldMaxP = 0).
-const layouts = { folded: { foldMaxP: 1 << 30 }, "per-image": { foldMaxP: 0 } };
+// Every case through every layout: images folded into the GEMM columns (small maps, the
+// default below foldMaxP), one GEMM slice per image (foldMaxP = 0), and Winograd F(2x2, 3x3) and
+// F(4x4, 3x3), which take the 3x3 stride-1 pad-1 cases (the im2col layouts run with it off).
+const layouts = {
+  folded: { foldMaxP: 1 << 30, winograd: false },
+  "per-image": { foldMaxP: 0, winograd: false },
+  "winograd F2": { winograd: true, winogradTile: 2 as const },
+  "winograd F4": { winograd: true, winogradTile: 4 as const },
+};
 
 for (const [N, C, H, W, Co, K, s, p] of cases) {
   for (const [layout, settings] of Object.entries(layouts)) {
+    if (layout.startsWith("winograd") && !(K === 3 && s === 1 && p === 1)) continue; // im2col again
     gpuTest(
       `conv2d N${N} C${C} ${H}x${W} -> ${Co}, ${K}x${K} stride ${s} pad ${p}, ${layout}`,
       () =>
@@ -77,11 +84,19 @@ for (const [N, C, H, W, Co, K, s, p] of cases) {
   }
 }
 
-gpuTest("conv2d folds small maps by default and keeps large ones per image", () => {
+gpuTest("conv2d folds small maps by default and keeps large ones per image", async () => {
   const big = sw.zeros([2, 4, 32, 32]), small = sw.zeros([2, 4, 8, 8]);
   const w3 = sw.zeros([4, 4, 3, 3]), w1 = sw.zeros([4, 4, 1, 1]);
-  assertEquals(convGeometry(big, w3, { padding: 1 }).fold, false); // 1024 pixels
-  assertEquals(convGeometry(small, w3, { padding: 1 }).fold, true); // 64 pixels
+  // By default 3x3 stride-1 pad-1 convolutions take Winograd, every other one im2col.
+  assertEquals(convGeometry(small, w3, { padding: 1 }).winograd !== null, true);
+  assertEquals(convGeometry(small, w3, { padding: 1, stride: 2 }).winograd !== null, false);
+  assertEquals(convGeometry(small, w3, { padding: 0 }).winograd !== null, false);
+  assertEquals(convGeometry(small, w3, { stride: 2, padding: 1 }).fold, true); // 16 pixels
+  await withSettings({ winograd: false }, () => {
+    assertEquals(convGeometry(big, w3, { padding: 1 }).fold, false); // 1024 pixels
+    assertEquals(convGeometry(small, w3, { padding: 1 }).fold, true); // 64 pixels
+    return Promise.resolve();
+  });
   assertEquals(convGeometry(small, w1, { stride: 2 }).fold, true); // strided 1x1 shortcut
   assertEquals(convGeometry(small, w1).fold, false); // direct 1x1: the image is the column matrix
   [big, small, w3, w1].forEach((t) => t.dispose());

@@ -1,0 +1,71 @@
+// Winograd F(MT x MT, 3x3) tile transforms into the transformed domain (see src/ops/winograd.ts).
+// Tile t of a chunk (t = s * T + th * TW + tw, image n0 + s) covers output rows MT*th.. and
+// columns MT*tw... The E = ALPHA^2 transformed elements e = ALPHA * i + j of every (channel c,
+// tile t) go to out[e, c, t] ([E, CP, TP]): one GEMM operand slice per e.
+// MODE 0 (input): d = the ALPHA x ALPHA input patch at rows MT*th - 1.., columns MT*tw - 1..
+//   (zero padding), out = B^T d B.
+// MODE 1 (output gradient, for the weight gradient): g = the MT x MT gradient patch at rows
+//   MT*th.., columns MT*tw.. (zero past the map), out = A g A^T.
+// Rows c >= C (channel padding to a multiple of 4) and columns t >= NB * T are zero: the GEMM
+// sums over them in the weight gradient.
+// Each invocation transforms 4 consecutive tiles as the 4 lanes of vec4s, so every store is a
+// vec4 store (a per-lane store loop under llvmpipe costs about the same for a scalar as for a
+// vec4). The lines marked //@ are filled in by src/ops/winograd.ts with the transform written out
+// for the chosen F(m, 3): no loops, no private arrays. llvmpipe keeps a dynamically indexed
+// private array in memory; this form made the ResNet-18 3x3 layers' forward + backward up to
+// 1.16x faster (process CPU time, bench/conv_ab.ts) than a loop over private arrays.
+// The geometry is specialised per layer (override constants): division by a constant is a
+// multiply and shift under llvmpipe, division by a runtime value is scalarised.
+//@CONSTANTS
+override C: u32;
+override H: u32;
+override W: u32;
+override TH: u32;
+override TW: u32;
+override NB: u32;
+override CP: u32;
+override TP: u32;
+struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> outv: array<vec4<f32>>;
+
+// Where tile t's patch starts: (plane offset, first row, first column), or plane -1 when the
+// tile is padding (t >= NB * T) or the channel is (c >= C): every load of it is then zero.
+fn origin(t: u32, c: u32) -> vec3<i32> {
+  let T = TH * TW;
+  if (c >= C || t >= NB * T) { return vec3<i32>(-1, 0, 0); }
+  let s = t / T;
+  let th = (t % T) / TW;
+  let tw = t % TW;
+  return vec3<i32>(i32(((p.n0 + s) * C + c) * H * W), i32(MT * th) - BACK, i32(MT * tw) - BACK);
+}
+
+fn at(o: vec3<i32>, dr: i32, dc: i32) -> f32 {
+  let r = o.y + dr;
+  let q = o.z + dc;
+  if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return 0.0; }
+  return x[u32(o.x) + u32(r) * W + u32(q)];
+}
+
+// Element (dr, dc) of the 4 tiles' patches as one vec4.
+fn lanes(o0: vec3<i32>, o1: vec3<i32>, o2: vec3<i32>, o3: vec3<i32>, dr: i32, dc: i32) -> vec4<f32> {
+  return vec4<f32>(at(o0, dr, dc), at(o1, dr, dc), at(o2, dr, dc), at(o3, dr, dc));
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let stride = nw.x * nw.y * 64u;
+  let T4 = TP / 4u;
+  let plane = CP * T4; // vec4s per transformed element e
+  for (var i = (wid.y * nw.x + wid.x) * 64u + li; i < p.total; i += stride) {
+    let t4 = i % T4;
+    let c = i / T4;
+    let o0 = origin(t4 * 4u, c);
+    let o1 = origin(t4 * 4u + 1u, c);
+    let o2 = origin(t4 * 4u + 2u, c);
+    let o3 = origin(t4 * 4u + 3u, c);
+    //@BODY
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * Winograd F(m x m, 3x3) convolution (Lavin & Gray 2016) for 3x3, stride-1, pad-1 convolutions,
+ * NCHW, groups = 1, with output tiles of m = 2 or 4: the 88% of a CIFAR ResNet-18 step that are
+ * such convolutions do 2.25x (m = 2) or 4x (m = 4) fewer multiplications than through im2col.
+ *
+ * The output is cut into m x m tiles (TH x TW per image; a tile hanging over an edge computes
+ * outputs that are dropped). Each tile's (m+2) x (m+2) input patch d becomes V = B^T d B, each
+ * filter g becomes U = G g G^T, and the tile's outputs are A^T (U . V) A, where the elementwise
+ * product summed over input channels is, for each of the E = (m+2)^2 transformed elements e, one
+ * GEMM U[e] [Co x Ci] x V[e] [Ci x tiles]: E products in one batched {@link gemm}, the chunk's
+ * images side by side in the columns (so small maps still fill the GEMM's column tiles).
+ *
+ * Backward: dx is itself the stride-1 pad-1 convolution of dy with the filter flipped in both axes
+ * and its channel axes swapped, so it runs through the same forward with that filter's transform.
+ * dw is the exact gradient of the forward: per e, dU[e] = sum over tiles of (A dy_t A^T)[e] x
+ * V_t[e]^T (one GEMM over the tile axis), then dw = G^T dU G.
+ *
+ * Layouts: transformed operands are [E, rows, cols] with the GEMM depth (channels) rounded up
+ * to a multiple of 4 by zero rows/columns, and the tile count of a chunk rounded up to a
+ * multiple of 4 by zero columns. Transformed inputs are rebuilt per chunk of images in backward
+ * rather than kept from forward, as im2col's columns are. The shaders (shaders/winograd_*.wgsl)
+ * are templates whose transform bodies {@link winogradSource} writes out from the matrices.
+ *
+ * @module
+ */
+import tilesTemplate from "../../shaders/winograd_tiles.wgsl" with { type: "text" };
+import outputTemplate from "../../shaders/winograd_output.wgsl" with { type: "text" };
+import filterTemplate from "../../shaders/winograd_filter.wgsl" with { type: "text" };
+import { Params } from "../gpu/params.ts";
+import { bucketSize } from "../gpu/pool.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { grid, gridStride, launch } from "./launch.ts";
+import { gemm } from "./matmul.ts";
+
+/** Output tile sides with a transform here. */
+export type WinogradTile = 2 | 4;
+
+/** B^T, G and A^T of F(m x m, 3x3) (Lavin & Gray 2016, with interpolation points 0, +-1, +-2). */
+const MATRICES: Record<WinogradTile, { BT: number[][]; G: number[][]; AT: number[][] }> = {
+  2: {
+    BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+    G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+    AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+  },
+  4: {
+    BT: [
+      [4, 0, -5, 0, 1, 0],
+      [0, -4, -4, 1, 1, 0],
+      [0, 4, -4, -1, 1, 0],
+      [0, -2, -1, 2, 1, 0],
+      [0, 2, -1, -2, 1, 0],
+      [0, 4, 0, -5, 0, 1],
+    ],
+    G: [
+      [1 / 4, 0, 0],
+      [-1 / 6, -1 / 6, -1 / 6],
+      [-1 / 6, 1 / 6, -1 / 6],
+      [1 / 24, 1 / 12, 1 / 6],
+      [1 / 24, -1 / 12, 1 / 6],
+      [0, 0, 1],
+    ],
+    AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+  },
+};
+
+const transpose = (a: number[][]) => a[0].map((_, j) => a.map((row) => row[j]));
+
+/** A linear combination as WGSL: terms with zero coefficients dropped, `zero` when none is left. */
+function lin(terms: [number, string][], zero: string): string {
+  let out = "";
+  for (const [c, x] of terms) {
+    if (c === 0) continue;
+    const mag = Math.abs(c) === 1 ? x : `${Math.abs(c)} * ${x}`;
+    out += out ? (c < 0 ? ` - ${mag}` : ` + ${mag}`) : (c < 0 ? `-${mag}` : mag);
+  }
+  return out || zero;
+}
+
+/**
+ * Statements computing L X L^T for X = x(r, q) (n x n, names from `x`), L p x n: first the
+ * columns (`t{i}_{q}`), then `out(i, j, expression)` for the p x p results.
+ */
+function sandwich(
+  L: number[][],
+  x: (r: number, q: number) => string,
+  zero: string,
+  out: (i: number, j: number, e: string) => string,
+): string[] {
+  const p = L.length, n = L[0].length;
+  const lines: string[] = [];
+  for (let i = 0; i < p; i++) {
+    for (let q = 0; q < n; q++) {
+      lines.push(`let t${i}_${q} = ${lin(L[i].map((c, r) => [c, x(r, q)]), zero)};`);
+    }
+  }
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p; j++) lines.push(out(i, j, lin(L[j].map((c, q) => [c, `t${i}_${q}`]), zero)));
+  }
+  return lines;
+}
+
+const generated = new Map<string, string>();
+
+/** The WGSL of one Winograd kernel for tile side m, its transform written out (see the shaders). */
+export function winogradSource(kind: "input" | "grad" | "output" | "filter", m: WinogradTile): string {
+  const key = `${kind}${m}`;
+  const hit = generated.get(key);
+  if (hit) return hit;
+  const { BT, G, AT } = MATRICES[m];
+  const alpha = m + 2, v4 = "vec4<f32>(0.0)";
+  const consts = `const MT = ${m}u;\nconst ALPHA = ${alpha}u;\nconst BACK = ${kind === "input" ? 1 : 0};`;
+  const lanes = "xyzw";
+  let body: string[];
+  let src: string;
+  if (kind === "input" || kind === "grad") {
+    const n = kind === "input" ? alpha : m;
+    body = [];
+    for (let r = 0; r < n; r++) {
+      for (let q = 0; q < n; q++) body.push(`let d${r}_${q} = lanes(o0, o1, o2, o3, ${r}, ${q});`);
+    }
+    const L = kind === "input" ? BT : transpose(AT);
+    body.push(
+      ...sandwich(L, (r, q) => `d${r}_${q}`, v4, (i, j, e) => `outv[${i * alpha + j}u * plane + i] = ${e};`),
+    );
+    src = tilesTemplate;
+  } else if (kind === "output") {
+    body = [];
+    for (let e = 0; e < alpha * alpha; e++) {
+      body.push(`let m${Math.floor(e / alpha)}_${e % alpha} = m[${e}u * plane + i];`);
+    }
+    body.push(...sandwich(AT, (r, q) => `m${r}_${q}`, v4, (i, j, e) => `let o${i}_${j} = ${e};`));
+    for (let l = 0; l < 4; l++) {
+      body.push(`let base${l} = tileBase(t4 * 4u + ${l}u, r);`);
+      for (let a = 0; a < m; a++) {
+        for (let b = 0; b < m; b++) body.push(`put(base${l}, ${a}u, ${b}u, o${a}_${b}.${lanes[l]});`);
+      }
+    }
+    src = outputTemplate;
+  } else {
+    const fwd = [];
+    for (let j = 0; j < 9; j++) {
+      fwd.push(`let g${Math.floor(j / 3)}_${j % 3} = select(0.0, tap(co, ci, ${j}u), live);`);
+    }
+    fwd.push(
+      ...sandwich(
+        G,
+        (r, q) => `g${r}_${q}`,
+        "0.0",
+        (i, j, e) => `dst[${i * alpha + j}u * stride + at] = ${e};`,
+      ),
+    );
+    const grad = [];
+    for (let e = 0; e < alpha * alpha; e++) {
+      grad.push(`let d${Math.floor(e / alpha)}_${e % alpha} = src[${e}u * stride + at];`);
+    }
+    grad.push(
+      ...sandwich(
+        transpose(G),
+        (r, q) => `d${r}_${q}`,
+        "0.0",
+        (i, j, e) => `dst[i * 9u + ${i * 3 + j}u] = ${e};`,
+      ),
+    );
+    const out = filterTemplate.replace("//@CONSTANTS", consts).replace("//@FORWARD", fwd.join("\n  "))
+      .replace("//@GRAD", grad.join("\n    "));
+    generated.set(key, out);
+    return out;
+  }
+  const out = src.replace("//@CONSTANTS", consts).replace("//@BODY", body.join("\n    "));
+  generated.set(key, out);
+  return out;
+}
+
+const up4 = (v: number) => Math.ceil(v / 4) * 4;
+
+/** Output tiles of an H x W map: rows, columns, and per image. */
+function tileGrid(H: number, W: number, m: number): { TH: number; TW: number; T: number } {
+  const TH = Math.ceil(H / m), TW = Math.ceil(W / m);
+  return { TH, TW, T: TH * TW };
+}
+
+/** How one convolution runs through Winograd: the tile side and the images per chunk. */
+export interface WinogradPlan {
+  m: WinogradTile;
+  chunk: number;
+}
+
+/**
+ * The plan for a batch of N images of C x H x W into Co channels: the largest chunk whose
+ * transformed operands (input tiles and products, [E, channels, tiles] each) and transformed
+ * filter, as the pool rounds them (bucketSize), fit in `maxBytes` in forward and both gradients.
+ * conv.ts passes what im2col's chunks would hold, so switching paths never raises the peak.
+ */
+export function winogradPlan(
+  m: WinogradTile,
+  N: number,
+  C: number,
+  Co: number,
+  H: number,
+  W: number,
+  maxBytes: number,
+): WinogradPlan {
+  const E = (m + 2) ** 2, T = tileGrid(H, W, m).T, Ci4 = up4(C), Co4 = up4(Co);
+  const bytes = (floats: number) => bucketSize(4 * floats);
+  const need = (nb: number) => {
+    const TP = up4(nb * T), filter = bytes(E * Ci4 * Co4);
+    const forward = bytes(E * Ci4 * TP) + bytes(E * Co * TP);
+    const input = bytes(E * Co4 * TP) + bytes(E * C * TP);
+    return filter + Math.max(forward, input); // the weight gradient's v and z are forward's sizes
+  };
+  let chunk = N;
+  while (chunk > 1 && need(chunk) > maxBytes) chunk--;
+  return { m, chunk };
+}
+
+/** Chunks of the batch: [n0, nb] pairs. */
+function chunks(N: number, chunk: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let n0 = 0; n0 < N; n0 += chunk) out.push([n0, Math.min(chunk, N - n0)]);
+  return out;
+}
+
+/**
+ * Transforms images n0..n0+nb-1 of `src` ([N, C, H, W]) into `out` ([E, CP, TP]): input patches
+ * (B^T d B) or output-gradient patches (A g A^T).
+ */
+function toTiles(
+  src: Tensor,
+  kind: "input" | "grad",
+  m: WinogradTile,
+  at: { CP: number; TP: number; n0: number; nb: number },
+  out: Tensor,
+): void {
+  const [, C, H, W] = src.shape;
+  const { TH, TW } = tileGrid(H, W, m);
+  const total = at.CP * (at.TP / 4);
+  launch(
+    `winograd${m}.${kind}`,
+    winogradSource(kind, m),
+    { C, H, W, TH, TW, NB: at.nb, CP: at.CP, TP: at.TP },
+    [src, out],
+    new Params().u32(at.n0, total).bytes(),
+    gridStride(total, 64, 4),
+  );
+}
+
+/** Writes the outputs of the products `prod` ([E, R, TP]) into images n0..n0+nb-1 of `y`. */
+function fromTiles(prod: Tensor, y: Tensor, m: WinogradTile, TP: number, n0: number, nb: number): void {
+  const [, R, H, W] = y.shape;
+  const { TH, TW } = tileGrid(H, W, m);
+  const total = R * (TP / 4);
+  launch(
+    `winograd${m}.output`,
+    winogradSource("output", m),
+    { R, H, W, TH, TW, NB: nb, TP },
+    [prod, y],
+    new Params().u32(n0, total).bytes(),
+    gridStride(total, 64, 4),
+  );
+}
+
+/** The filter transform (mode 0), or that of the flipped, channel-swapped filter (mode 1). */
+function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile): Tensor {
+  const [CO, CI] = w.shape;
+  const rows = mode === 0 ? CO : CI, KP = up4(mode === 0 ? CI : CO);
+  const u = Tensor.empty([(m + 2) ** 2, rows, KP]);
+  const total = rows * KP;
+  launch(
+    `winograd${m}.filter${mode}`,
+    winogradSource("filter", m),
+    { MODE: mode, CO, CI, KP },
+    [w, u],
+    new Params().u32(total).bytes(),
+    grid(total, 64),
+  );
+  return u;
+}
+
+/** y = conv(x, filter) from the filter's transform u ([E, R, KP]), chunk by chunk. */
+function convFromTransform(x: Tensor, u: Tensor, plan: WinogradPlan): Tensor {
+  const { m, chunk } = plan;
+  const [N, , H, W] = x.shape, [E, R, KP] = u.shape;
+  const { T } = tileGrid(H, W, m);
+  const y = Tensor.empty([N, R, H, W]);
+  const TPmax = up4(chunk * T);
+  const v = Tensor.empty([E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
+  for (const [n0, nb] of chunks(N, chunk)) {
+    const TP = up4(nb * T);
+    toTiles(x, "input", m, { CP: KP, TP, n0, nb }, v);
+    gemm({
+      a: u.range,
+      b: v.range,
+      c: prod.range,
+      M: R,
+      N: TP,
+      K: KP,
+      batch: E,
+      strideA: R * KP,
+      strideB: KP * TP,
+    });
+    fromTiles(prod, y, m, TP, n0, nb);
+  }
+  v.dispose();
+  prod.dispose();
+  return y;
+}
+
+/** Forward: y [N, Co, H, W] = conv2d(x [N, Ci, H, W], w [Co, Ci, 3, 3]), stride 1, pad 1. */
+export function winogradForward(x: Tensor, w: Tensor, plan: WinogradPlan): Tensor {
+  const u = filterTransform(w, 0, plan.m);
+  const y = convFromTransform(x, u, plan);
+  u.dispose();
+  return y;
+}
+
+/** Input gradient: dx [N, Ci, H, W], the convolution of dy with the flipped, swapped filter. */
+export function winogradBackwardInput(dy: Tensor, w: Tensor, plan: WinogradPlan): Tensor {
+  const u = filterTransform(w, 1, plan.m);
+  const dx = convFromTransform(dy, u, plan);
+  u.dispose();
+  return dx;
+}
+
+/** Weight gradient: dw [Co, Ci, 3, 3] summed over the batch. */
+export function winogradBackwardWeight(dy: Tensor, x: Tensor, plan: WinogradPlan): Tensor {
+  const { m, chunk } = plan;
+  const [N, CI, H, W] = x.shape, CO = dy.shape[1];
+  const { T } = tileGrid(H, W, m);
+  const E = (m + 2) ** 2, KP = up4(CI), TPmax = up4(chunk * T);
+  const v = Tensor.empty([E, KP, TPmax]), z = Tensor.empty([E, CO, TPmax]);
+  const du = Tensor.empty([E, CO, KP]);
+  chunks(N, chunk).forEach(([n0, nb], i) => {
+    const TP = up4(nb * T);
+    toTiles(x, "input", m, { CP: KP, TP, n0, nb }, v);
+    toTiles(dy, "grad", m, { CP: CO, TP, n0, nb }, z);
+    gemm({
+      a: z.range,
+      b: v.range,
+      c: du.range,
+      M: CO,
+      N: KP,
+      K: TP,
+      transB: true,
+      batch: E,
+      strideA: CO * TP,
+      strideB: KP * TP,
+      accumulate: i > 0,
+    });
+  });
+  v.dispose();
+  z.dispose();
+  const dw = Tensor.empty([CO, CI, 3, 3]);
+  const total = CO * CI;
+  launch(
+    `winograd${m}.filter2`,
+    winogradSource("filter", m),
+    { MODE: 2, CO, CI, KP },
+    [du, dw],
+    new Params().u32(total).bytes(),
+    grid(total, 64),
+  );
+  du.dispose();
+  return dw;
+}

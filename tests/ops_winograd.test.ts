@@ -1,0 +1,141 @@
+// Winograd F(2x2, 3x3) convolution (src/ops/winograd.ts) against a float64 direct convolution on
+// odd shapes: odd H and W (tiles hang over the edge), odd channel counts (depth padding), batch 1
+// and 3, chunks of the batch; and its forward error against the im2col path at ResNet-like sizes.
+import * as sw from "../mod.ts";
+import { convGeometry, convSettings } from "../src/ops/conv.ts";
+import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
+import { assert, assertEquals } from "./assert.ts";
+
+/** Direct 3x3 stride-1 pad-1 convolution in float64. */
+function conv3x3Ref(x: Ref, w: Ref): Ref {
+  const [N, C, H, W] = x.shape, Co = w.shape[0];
+  const out = new Float64Array(N * Co * H * W);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < Co; o++) {
+      for (let h = 0; h < H; h++) {
+        for (let q = 0; q < W; q++) {
+          let s = 0;
+          for (let c = 0; c < C; c++) {
+            for (let kh = 0; kh < 3; kh++) {
+              for (let kw = 0; kw < 3; kw++) {
+                const ih = h - 1 + kh, iw = q - 1 + kw;
+                if (ih < 0 || iw < 0 || ih >= H || iw >= W) continue;
+                s += x.data[((n * C + c) * H + ih) * W + iw] * w.data[((o * C + c) * 3 + kh) * 3 + kw];
+              }
+            }
+          }
+          out[((n * Co + o) * H + h) * W + q] = s;
+        }
+      }
+    }
+  }
+  return { data: out, shape: [N, Co, H, W] };
+}
+
+/** Runs `fn` with the given convolution tunables, restoring them afterwards. */
+async function withSettings(settings: Partial<typeof convSettings>, fn: () => Promise<void>) {
+  const saved = { ...convSettings };
+  Object.assign(convSettings, settings);
+  try {
+    await fn();
+  } finally {
+    Object.assign(convSettings, saved);
+  }
+}
+
+// [N, C, H, W, Co]
+const cases: number[][] = [
+  [1, 3, 5, 7, 5], // batch 1, odd H and W: the last tile row and column hang over the edge
+  [3, 5, 6, 5, 7], // batch 3, odd channels both ways, odd W only
+  [2, 1, 1, 1, 2], // a 1x1 map: one tile, three of its four outputs dropped
+  [3, 8, 4, 4, 12], // aligned channels, a 4x4 map: four tiles per image
+  [2, 4, 9, 3, 3], // tall narrow map, Co not a multiple of 4
+];
+
+const tiles = [2, 4] as const;
+
+for (const m of tiles) {
+  for (const [N, C, H, W, Co] of cases) {
+    gpuTest(
+      `winograd F(${m}x${m}, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}`,
+      () =>
+        withSettings({ winograd: true, winogradTile: m }, () =>
+          gradcheck(
+            "winograd conv2d",
+            [[N, C, H, W], [Co, C, 3, 3]],
+            ([x, w]) => {
+              assert(
+                convGeometry(x, w, { padding: 1 }).winograd?.m === m,
+                "the case must take the Winograd path",
+              );
+              return sw.conv2d(x, w, null, { padding: 1 });
+            },
+            ([x, w]) => conv3x3Ref(x, w),
+            { fwdAtol: 1e-4, gradAtol: 5e-4 },
+          )),
+    );
+  }
+  // One image per chunk, then 2 + 1. Winograd gets the room im2col's chunks would hold: for
+  // 4 -> 4 channels on 6x6 maps im2col folds 2 images into 2 * (36 + 4) * 36 floats, where 2
+  // images of Winograd tiles (9 of 2x2 or 4 of 4x4, E = 16 or 36 elements, 4 + 4 channels) and
+  // the transformed filter (E x 4 x 4) fit for both tile sizes.
+  for (const maxColFloats of [1, 2 * (36 + 4) * 36]) {
+    gpuTest(
+      `winograd F(${m}x${m}, 3x3) conv2d in chunks (maxColFloats ${maxColFloats})`,
+      () =>
+        withSettings({ winograd: true, winogradTile: m, maxColFloats }, () =>
+          gradcheck(
+            "winograd conv2d chunked",
+            [[3, 4, 6, 6], [4, 4, 3, 3]],
+            ([x, w]) => {
+              assertEquals(convGeometry(x, w, { padding: 1 }).chunk, maxColFloats === 1 ? 1 : 2);
+              return sw.conv2d(x, w, null, { padding: 1 });
+            },
+            ([x, w]) => conv3x3Ref(x, w),
+            { fwdAtol: 1e-4, gradAtol: 5e-4 },
+          )),
+    );
+  }
+}
+
+gpuTest("winograd forward and gradients stay close to im2col at ResNet-like sizes", async () => {
+  // Winograd rounds differently from im2col (transforms with fractional factors, fewer products
+  // per output). Measured max |difference| / max |im2col value| on 64 channels of 8x8 maps with
+  // unit-range inputs: F(2x2) 1.0e-6 forward, 4.2e-7 input gradient, 6.0e-7 weight gradient;
+  // F(4x4) 3.4e-6, 4.9e-6, 2.3e-6.
+  const r = rng(11);
+  const [N, C, H, Co] = [2, 64, 8, 64];
+  const xs = Float32Array.from(randArray(N * C * H * H, r)), ws = Float32Array.from(randArray(Co * C * 9, r));
+  const dys = Float32Array.from(randArray(N * Co * H * H, r));
+  const run = async (winograd: boolean, winogradTile: 2 | 4 = 2) => {
+    let result: Float32Array[] = [];
+    await withSettings({ winograd, winogradTile }, async () => {
+      const x = sw.tensor(xs, [N, C, H, H]), w = sw.tensor(ws, [Co, C, 3, 3]);
+      x.requiresGrad = w.requiresGrad = true;
+      const y = sw.conv2d(x, w, null, { padding: 1 });
+      sw.backward(y, sw.tensor(dys, [N, Co, H, H]));
+      result = [await y.data(), await x.grad!.data(), await w.grad!.data()];
+      [x, w, y, x.grad!, w.grad!].forEach((t) => t.dispose());
+    });
+    return result;
+  };
+  const im2col = await run(false);
+  for (const m of tiles) {
+    const wino = await run(true, m);
+    ["forward", "input gradient", "weight gradient"].forEach((what, i) => {
+      let maxDiff = 0, maxRef = 0;
+      for (let j = 0; j < wino[i].length; j++) {
+        maxDiff = Math.max(maxDiff, Math.abs(wino[i][j] - im2col[i][j]));
+        maxRef = Math.max(maxRef, Math.abs(im2col[i][j]));
+      }
+      const rel = maxDiff / maxRef;
+      console.log(
+        `winograd F(${m}x${m}) vs im2col ${what}: max |diff| ${maxDiff.toExponential(2)}, rel ${
+          rel.toExponential(2)
+        }`,
+      );
+      assert(maxRef > 1, `${what}: reference too small to compare`);
+      assert(rel < (m === 2 ? 1e-5 : 1e-4), `F(${m}) ${what}: max |diff| ${maxDiff} vs max ${maxRef}`);
+    });
+  }
+});
