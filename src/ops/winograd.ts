@@ -181,7 +181,9 @@ function tileGrid(H: number, W: number, m: number): { TH: number; TW: number; T:
 
 /** How one convolution runs through Winograd: the tile side and the images per chunk. */
 export interface WinogradPlan {
+  /** Output tile side: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3). */
   m: WinogradTile;
+  /** Images transformed and multiplied together (bounded by the column-buffer budget). */
   chunk: number;
 }
 
