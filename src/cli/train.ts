@@ -10,7 +10,8 @@
  * URL plugins: Deno imports remote modules only from hosts granted `--allow-import`. When a
  * `--plugin` URL's host is not granted, this process loads nothing and re-runs itself once as a
  * child with the same read/write/env/net permissions plus `--allow-import=<those hosts>` only
- * (which is why `deno task train` has `--allow-run=deno`; the child gets no run permission).
+ * (which is why `deno task train` has `--allow-run=deno,kill`; the child may run only `kill`, for the
+ * lock's liveness check).
  * @module
  */
 import { fileURLToPath } from "node:url";
@@ -47,6 +48,10 @@ async function rerunWithImport(argv: readonly string[], hosts: string[]): Promis
   const allow = (["read", "write", "env", "net"] as const)
     .filter((name) => Deno.permissions.querySync({ name }).state === "granted")
     .map((name) => `--allow-${name}`);
+  // `kill` only, for the lock's liveness check (src/io/lock.ts `pidAlive`); no other program.
+  if (Deno.permissions.querySync({ name: "run", command: "kill" }).state === "granted") {
+    allow.push("--allow-run=kill");
+  }
   const child = new Deno.Command("deno", {
     args: ["run", ...allow, `--allow-import=${hosts.join(",")}`, fileURLToPath(import.meta.url), ...argv],
     stdin: "inherit",
