@@ -37,6 +37,36 @@ const SMALL = [
   "1",
 ];
 
+/**
+ * Runs the train CLI as a user would, sends `signal` once its first epoch line is printed, and
+ * returns the exit status and everything it printed on stdout.
+ */
+async function interruptAfterFirstEpoch(
+  args: string[],
+  signal: Deno.Signal,
+): Promise<{ code: number; text: string }> {
+  const cli = new URL("../src/cli/train.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, ...args, "--epochs", "20"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const decoder = new TextDecoder();
+  let text = "";
+  const reader = child.stdout.getReader();
+  let signalled = false;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value);
+    if (!signalled && text.includes("Epoch:1/20")) {
+      child.kill(signal);
+      signalled = true;
+    }
+  }
+  return { code: (await child.status).code, text };
+}
+
 async function epochs(dir: string): Promise<Record<string, number>[]> {
   const lines = (await Deno.readTextFile(`${dir}/log.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
   return lines.filter((r) => r.type === "epoch");
@@ -201,30 +231,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const out = await Deno.makeTempDir();
-    const cli = new URL("../src/cli/train.ts", import.meta.url).pathname;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", cli, ...TINY, "--epochs", "20", "--output_dir", out, "--output_name", "int"],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const decoder = new TextDecoder();
-    let text = "";
-    const reader = child.stdout.getReader();
-    // Interrupt once the first epoch has finished (its line is printed).
-    while (!text.includes("Epoch:1/20")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value);
-    }
-    child.kill("SIGINT");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value);
-    }
-    const status = await child.status;
-    await child.stderr.cancel();
-    assertEquals(status.code, 130, text);
+    const { code, text } = await interruptAfterFirstEpoch(
+      [...TINY, "--output_dir", out, "--output_name", "int"],
+      "SIGINT",
+    );
+    assertEquals(code, 130, text);
     assert(text.includes("--resume --resume_path"), text);
     const m = JSON.parse(await Deno.readTextFile(`${out}/int/checkpoint.json`));
     assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
@@ -309,28 +320,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const out = await Deno.makeTempDir();
-    const cli = new URL("../src/cli/train.ts", import.meta.url).pathname;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", cli, ...SMALL, "--epochs", "20", "--output_dir", out, "--output_name", "term"],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const decoder = new TextDecoder();
-    let text = "";
-    const reader = child.stdout.getReader();
-    while (!text.includes("Epoch:1/20")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value);
-    }
-    child.kill("SIGTERM");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value);
-    }
-    const status = await child.status;
-    assertEquals(status.code, 143, text);
+    const { code, text } = await interruptAfterFirstEpoch(
+      [...SMALL, "--output_dir", out, "--output_name", "term"],
+      "SIGTERM",
+    );
+    assertEquals(code, 143, text);
     assert(text.includes("SIGTERM received") && text.includes("--resume --resume_path"), text);
     const m = JSON.parse(await Deno.readTextFile(`${out}/term/checkpoint.json`));
     assert(m.epoch >= 1, `checkpoint at epoch ${m.epoch}`);
