@@ -139,3 +139,16 @@ gpuTest("winograd forward and gradients stay close to im2col at ResNet-like size
     });
   }
 });
+
+// The transformed filter is held once whatever the chunk, so it is not charged to the chunk's
+// budget: ResNet-18's 512@4x4 layer at batch 32 (a 36 MiB filter against ~10 MiB of room) ran one
+// image per chunk, each image's single tile padded to 4 GEMM columns, before this was fixed.
+gpuTest("winograd takes a deep layer's whole batch in one chunk (filter outside the budget)", () => {
+  const x = sw.Tensor.empty([32, 512, 4, 4]), w = sw.Tensor.empty([512, 512, 3, 3]);
+  const g = convGeometry(x, w, { padding: 1 });
+  x.dispose();
+  w.dispose();
+  assert(g.winograd !== null, "a 3x3 stride-1 pad-1 convolution runs through Winograd by default");
+  assertEquals(g.chunk, 32);
+  return Promise.resolve();
+});

@@ -189,9 +189,14 @@ export interface WinogradPlan {
 
 /**
  * The plan for a batch of N images of C x H x W into Co channels: the largest chunk whose
- * transformed operands (input tiles and products, [E, channels, tiles] each) and transformed
- * filter, as the pool rounds them (bucketSize), fit in `maxBytes` in forward and both gradients.
- * conv.ts passes what im2col's chunks would hold, so switching paths never raises the peak.
+ * transformed operands (input tiles and products, [E, channels, tiles] each), as the pool rounds
+ * them (bucketSize), fit in `maxBytes` in forward and both gradients. conv.ts passes what
+ * im2col's chunks would hold, so switching paths never raises the peak of the chunks.
+ *
+ * The transformed filter ([E, Ci, Co], held once per call whatever the chunk) is not charged to
+ * that budget: for ResNet-18's 512@4x4 layers it alone (36 MiB) exceeded it, which forced one image
+ * per chunk, padded its single tile to 4 GEMM columns, and made those layers 4x the FLOPs of
+ * the whole batch in 32x the dispatches (14.5 of the step's 52 GEMM GFLOP).
  */
 export function winogradPlan(
   m: WinogradTile,
@@ -205,10 +210,10 @@ export function winogradPlan(
   const E = (m + 2) ** 2, T = tileGrid(H, W, m).T, Ci4 = up4(C), Co4 = up4(Co);
   const bytes = (floats: number) => bucketSize(4 * floats);
   const need = (nb: number) => {
-    const TP = up4(nb * T), filter = bytes(E * Ci4 * Co4);
+    const TP = up4(nb * T);
     const forward = bytes(E * Ci4 * TP) + bytes(E * Co * TP);
     const input = bytes(E * Co4 * TP) + bytes(E * C * TP);
-    return filter + Math.max(forward, input); // the weight gradient's v and z are forward's sizes
+    return Math.max(forward, input); // the weight gradient's v and z are forward's sizes
   };
   let chunk = N;
   while (chunk > 1 && need(chunk) > maxBytes) chunk--;
