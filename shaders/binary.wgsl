@@ -1,7 +1,9 @@
 // out = f(a, b) with NumPy broadcasting. Up to 8 dims; a stride of 0 broadcasts.
 // MODE 0: a and b have the output's shape (contiguous fast path);
-// MODE 1: b is a single element; MODE 2: general strided indexing.
+// MODE 1: b is a single element; MODE 2: general strided indexing. Elements are V (f32 or vec4,
+// shaders/lib/lanes*.wgsl): vec4 only with MODE 0, where p.n counts vec4s.
 //!include grid
+//!include lanes
 override OP: u32 = 0u;
 override MODE: u32 = 2u;
 
@@ -12,11 +14,12 @@ struct Params {
   sb: array<vec4<u32>, 2>,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<V>;
+@group(0) @binding(2) var<storage, read> b: array<V>;
+@group(0) @binding(3) var<storage, read_write> out: array<V>;
 
-// fn f, one case per op code, is generated from the op table of src/ops/elementwise.ts.
+// fn f, one case per op code, and fv, f on each component of two V, are generated from the op
+// table of src/ops/elementwise.ts.
 //!include elementwise
 
 @compute @workgroup_size(256)
@@ -25,8 +28,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   // Grid-stride loop (shaders/lib/grid.wgsl).
   let stride = gridStep(nw);
   for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
-    if (MODE == 0u) { out[i] = f(a[i], b[i]); continue; }
-    if (MODE == 1u) { out[i] = f(a[i], b[0]); continue; }
+    if (MODE == 0u) { out[i] = fv(a[i], b[i]); continue; }
+    if (MODE == 1u) { out[i] = fv(a[i], b[0]); continue; }
     var rem = i;
     var ia = 0u;
     var ib = 0u;
@@ -38,6 +41,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       ia += c * p.sa[du / 4u][du % 4u];
       ib += c * p.sb[du / 4u][du % 4u];
     }
-    out[i] = f(a[ia], b[ib]);
+    out[i] = fv(a[ia], b[ib]);
   }
 }

@@ -24,16 +24,19 @@ const unary: [string, (x: sw.Tensor) => sw.Tensor, (v: number) => number, [numbe
   ["clamp", (x) => sw.clamp(x, -0.4, 0.3), (v) => Math.min(Math.max(v, Math.fround(-0.4)), Math.fround(0.3))],
 ];
 
+// [3, 5, 7] loads f32s; [3, 4, 7] (84 elements) loads vec4s (shaders/lib/lanes4.wgsl).
 for (const [name, g, c, range] of unary) {
-  gpuTest(
-    `${name}: forward and gradient match float64`,
-    () =>
-      gradcheck(name, [S], ([x]) => g(x), ([x]) => mapRef(x, c), {
-        range: range ?? [-1, 1],
-        // Kinks (relu at 0, abs at 0, clamp at its bounds) are avoided by the random draws.
-        gradAtol: 2e-4,
-      }),
-  );
+  for (const shape of [S, [3, 4, 7]]) {
+    gpuTest(
+      `${name} [${shape}]: forward and gradient match float64`,
+      () =>
+        gradcheck(name, [shape], ([x]) => g(x), ([x]) => mapRef(x, c), {
+          range: range ?? [-1, 1],
+          // Kinks (relu at 0, abs at 0, clamp at its bounds) are avoided by the random draws.
+          gradAtol: 2e-4,
+        }),
+    );
+  }
 }
 
 const binary: [string, (a: sw.Tensor, b: sw.Tensor) => sw.Tensor, (x: number, y: number) => number][] = [
@@ -47,6 +50,7 @@ const binary: [string, (a: sw.Tensor, b: sw.Tensor) => sw.Tensor, (x: number, y:
 
 const shapePairs: [number[], number[]][] = [
   [[3, 5, 7], [3, 5, 7]], // same shape (contiguous fast path)
+  [[3, 4, 5], [3, 4, 5]], // same shape, 60 elements: the vec4 path
   [[3, 5, 7], []], // scalar operand
   [[3, 1, 7], [1, 5, 1]], // both broadcast
   [[5, 7], [2, 3, 5, 7]], // rank promotion

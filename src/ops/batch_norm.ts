@@ -31,12 +31,12 @@ import gradInputSrcText from "../../shaders/batch_norm_grad_input.wgsl" with { t
 import { Params } from "../gpu/params.ts";
 import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
-import { launch, shaderSource } from "./launch.ts";
+import { type Lanes, laneSources, launch, shaderSource } from "./launch.ts";
 
 const partialSrc = shaderSource(partialSrcText);
-const applySrc = shaderSource(applySrcText);
+const applySrc = laneSources(applySrcText);
 const gradPartialSrc = shaderSource(gradPartialSrcText);
-const gradInputSrc = shaderSource(gradInputSrcText);
+const gradInputSrc = laneSources(gradInputSrcText);
 
 /**
  * Tunables of the two-level reductions: a channel is split into parts of at least
@@ -97,15 +97,22 @@ function geometry(x: Tensor, weight: Tensor, bias: Tensor): BatchNormGeometry {
   return { N, C, HW, count, parts, chunk };
 }
 
-/** Layout of the elementwise kernels (normalise, input gradient): see batch_norm_apply.wgsl. */
-function elementwise(g: BatchNormGeometry): { plane: boolean; groups: number[]; planes: number } {
+/**
+ * Layout of the elementwise kernels (normalise, input gradient): see batch_norm_apply.wgsl. They
+ * load vec4s when a plane is a whole number of them (every plane of a 28x28 or 32x32 network).
+ */
+function elementwise(
+  g: BatchNormGeometry,
+): { plane: boolean; groups: number[]; planes: number; lanes: Lanes } {
   const planes = g.N * g.C;
+  const lanes: Lanes = g.HW % 4 === 0 ? 4 : 1, perPlane = g.HW / lanes;
   if (g.HW >= batchNormSettings.planeMin) {
     const y = Math.min(planes, 65535);
-    return { plane: true, groups: [Math.ceil(g.HW / 1024), y, Math.ceil(planes / y)], planes };
+    return { plane: true, groups: [Math.ceil(perPlane / 1024), y, Math.ceil(planes / y)], planes, lanes };
   }
-  // Flat grid-stride loop, about 4 elements per invocation.
-  return { plane: false, groups: [Math.max(1, Math.min(65535, Math.ceil((planes * g.HW) / 1024)))], planes };
+  // Flat grid-stride loop, about 4 elements (of V) per invocation.
+  const groups = [Math.max(1, Math.min(65535, Math.ceil((planes * perPlane) / 1024)))];
+  return { plane: false, groups, planes, lanes };
 }
 
 function partialParams(g: BatchNormGeometry): ArrayBuffer {
@@ -175,7 +182,14 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: Batch
   const e = elementwise(g);
   const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0 };
   const params = new Params().u32(x.size, e.planes).bytes();
-  launch("bn_apply", applySrc, consts, [x, stats, weight, bias, out], params, e.groups);
+  launch(
+    `bn_apply${e.lanes === 4 ? "4" : ""}`,
+    applySrc[e.lanes],
+    consts,
+    [x, stats, weight, bias, out],
+    params,
+    e.groups,
+  );
   record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training });
   // Without a tape entry nothing will read the statistics again.
   if (!out.node) stats.dispose();
@@ -219,7 +233,8 @@ export function batchNorm2dBackward(
     const e = elementwise(geom);
     const params = new Params().u32(x.size, e.planes, stride).f32(geom.count).bytes();
     const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0 };
-    launch("bn_grad_input", gradInputSrc, consts, [g, x, stats, weight, sums, out], params, e.groups);
+    const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}`;
+    launch(name, gradInputSrc[e.lanes], consts, [g, x, stats, weight, sums, out], params, e.groups);
     return out;
   };
   return [dx, () => view(0), () => view(stride * 4)];

@@ -13,7 +13,7 @@ import { runtime } from "../gpu/runtime.ts";
 import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from "../tensor/shape.ts";
-import { gridStride, launch, shaderSource } from "./launch.ts";
+import { gridStride, type Lanes, laneSources, launch, shaderSource } from "./launch.ts";
 
 const whereSrc = shaderSource(whereSrcText);
 const fillSrc = shaderSource(fillSrcText);
@@ -114,18 +114,33 @@ const codes = (table: Record<string, ElementwiseOp>) =>
   Object.fromEntries(Object.keys(table).map((name, code) => [name, code])) as Record<string, number>;
 const UNARY_CODE = codes(UNARY_OPS);
 const BINARY_CODE = codes(BINARY_OPS);
-const UNARY_SRC = shaderSource(unarySrc, { elementwise: elementwiseFunction(UNARY_OPS, "v: f32") });
-const BINARY_SRC = shaderSource(binarySrc, {
-  elementwise: elementwiseFunction(BINARY_OPS, "x: f32, y: f32"),
-});
+/** `fn fv`: f on each component of its V operands (one or two), for a kernel of `lanes` width. */
+function componentwise(arity: 1 | 2, lanes: Lanes): string {
+  const args = arity === 1 ? ["v"] : ["x", "y"];
+  const params = args.map((a) => `${a}: V`).join(", ");
+  const call = (c: string) => `f(${args.map((a) => a + c).join(", ")})`;
+  const body = lanes === 1 ? call("") : `V(${[".x", ".y", ".z", ".w"].map(call).join(", ")})`;
+  return `fn fv(${params}) -> V { return ${body}; }\n`;
+}
+
+const UNARY_SRC = laneSources(unarySrc, (lanes) => ({
+  elementwise: elementwiseFunction(UNARY_OPS, "v: f32") + componentwise(1, lanes),
+}));
+const BINARY_SRC = laneSources(binarySrc, (lanes) => ({
+  elementwise: elementwiseFunction(BINARY_OPS, "x: f32, y: f32") + componentwise(2, lanes),
+}));
+/** vec4 loads where the element count allows (and, for binary ops, no broadcasting). */
+const lanesFor = (n: number): Lanes => (n % 4 === 0 ? 4 : 1);
 
 const unaryHasGrad = (op: UnaryName): op is DifferentiableUnary => UNARY_OPS[op].grad;
 const binaryHasGrad = (op: BinaryName): op is DifferentiableBinary => BINARY_OPS[op].grad;
 
 function unary(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   const out = Tensor.empty(x.shape);
-  const params = new Params().u32(x.size).f32(alpha, beta).bytes();
-  launch(`unary.${op}`, UNARY_SRC, { OP: UNARY_CODE[op] }, [x, out], params, gridStride(x.size));
+  const lanes = lanesFor(x.size), n = x.size / lanes;
+  const params = new Params().u32(n).f32(alpha, beta).bytes();
+  const name = `unary${lanes === 4 ? "4" : ""}.${op}`;
+  launch(name, UNARY_SRC[lanes], { OP: UNARY_CODE[op] }, [x, out], params, gridStride(n, 256, 16 / lanes));
   return unaryHasGrad(op) ? record(op, [x], out, { alpha, beta }) : out;
 }
 
@@ -137,11 +152,13 @@ function binary(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   let mode = 2;
   if (sameShape(a.shape, shape) && sameShape(b.shape, shape)) mode = 0;
   else if (sameShape(a.shape, shape) && b.size === 1) mode = 1;
-  const params = new Params().u32(n, shape.length, 0, 0)
+  const lanes = mode === 0 ? lanesFor(n) : 1, nv = n / lanes;
+  const params = new Params().u32(nv, shape.length, 0, 0)
     .u32s(shape, 8, 1).u32s(broadcastStrides(a.shape, shape), 8).u32s(broadcastStrides(b.shape, shape), 8)
     .bytes();
   const consts = { OP: BINARY_CODE[op], MODE: mode };
-  launch(`binary.${op}`, BINARY_SRC, consts, [a, b, out], params, gridStride(n));
+  const name = `binary${lanes === 4 ? "4" : ""}.${op}`;
+  launch(name, BINARY_SRC[lanes], consts, [a, b, out], params, gridStride(nv, 256, 16 / lanes));
   return binaryHasGrad(op) ? record(op, [a, b], out) : out;
 }
 
