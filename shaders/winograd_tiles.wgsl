@@ -8,8 +8,10 @@
 //   MT*th.., columns MT*tw.. (zero past the map), out = A g A^T.
 // Rows c >= C (channel padding to a multiple of 4) and columns t >= NB * T are zero: the GEMM
 // sums over them in the weight gradient.
-// Each invocation transforms 4 consecutive tiles as the 4 lanes of vec4s, so every store is a
-// vec4 store (a per-lane store loop under llvmpipe costs about the same for a scalar as for a
+// TILES_MAJOR writes out[e, t, c] ([E, TP, CP]) instead: the weight gradient's GEMM then reads
+// both operands untransposed (sum over tiles = over GEMM rows) rather than one transposed.
+// Each invocation transforms 4 consecutive tiles (TILES_MAJOR: 4 consecutive channels of one tile)
+// as the 4 lanes of vec4s, so every store is a vec4 store (a per-lane store loop under llvmpipe costs about the same for a scalar as for a
 // vec4). The lines marked //@ are filled in by src/ops/winograd.ts with the transform written out
 // for the chosen F(m, 3): no loops, no private arrays. llvmpipe keeps a dynamically indexed
 // private array in memory; this form made the ResNet-18 3x3 layers' forward + backward up to
@@ -25,6 +27,7 @@ override TW: u32;
 override NB: u32;
 override CP: u32;
 override TP: u32;
+override TILES_MAJOR: bool = false;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -58,14 +61,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
         @builtin(local_invocation_index) li: u32) {
   let stride = nw.x * nw.y * 64u;
   let T4 = TP / 4u;
-  let plane = CP * T4; // vec4s per transformed element e
+  let CP4 = CP / 4u;
+  let plane = CP * T4; // vec4s per transformed element e, in either layout
   for (var i = (wid.y * nw.x + wid.x) * 64u + li; i < p.total; i += stride) {
-    let t4 = i % T4;
-    let c = i / T4;
-    let o0 = origin(t4 * 4u, c);
-    let o1 = origin(t4 * 4u + 1u, c);
-    let o2 = origin(t4 * 4u + 2u, c);
-    let o3 = origin(t4 * 4u + 3u, c);
+    var o0: vec3<i32>;
+    var o1: vec3<i32>;
+    var o2: vec3<i32>;
+    var o3: vec3<i32>;
+    if (TILES_MAJOR) {
+      let t = i / CP4;
+      let c = (i % CP4) * 4u;
+      o0 = origin(t, c);
+      o1 = origin(t, c + 1u);
+      o2 = origin(t, c + 2u);
+      o3 = origin(t, c + 3u);
+    } else {
+      let t4 = i % T4;
+      let c = i / T4;
+      o0 = origin(t4 * 4u, c);
+      o1 = origin(t4 * 4u + 1u, c);
+      o2 = origin(t4 * 4u + 2u, c);
+      o3 = origin(t4 * 4u + 3u, c);
+    }
     //@BODY
   }
 }

@@ -3,6 +3,7 @@
 // and 3, chunks of the batch; and its forward error against the im2col path at ResNet-like sizes.
 import * as sw from "../mod.ts";
 import { convGeometry, convSettings } from "../src/ops/conv.ts";
+import { winogradSettings } from "../src/ops/winograd.ts";
 import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
 import { assert, assertEquals } from "./assert.ts";
 
@@ -50,6 +51,7 @@ const cases: number[][] = [
   [2, 1, 1, 1, 2], // a 1x1 map: one tile, three of its four outputs dropped
   [3, 8, 4, 4, 12], // aligned channels, a 4x4 map: four tiles per image
   [2, 4, 9, 3, 3], // tall narrow map, Co not a multiple of 4
+  [2, 5, 7, 5, 8], // Co a multiple of 4 (tiles-major weight gradient), 5 input channels padded to 8
 ];
 
 const tiles = [2, 4] as const;
@@ -152,3 +154,23 @@ gpuTest("winograd takes a deep layer's whole batch in one chunk (filter outside 
   assertEquals(g.chunk, 32);
   return Promise.resolve();
 });
+
+// The weight gradient's other layout: channels-major tiles and a B-transposed GEMM, which the
+// cases above take only where Co is not a multiple of 4.
+for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8]]) {
+  gpuTest(`winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, channels-major weight gradient`, async () => {
+    winogradSettings.tilesMajorWeightGrad = false;
+    try {
+      await withSettings({ winograd: true, winogradTile: 4 }, () =>
+        gradcheck(
+          "winograd conv2d, channels-major weight gradient",
+          [[N, C, H, W], [Co, C, 3, 3]],
+          ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+          ([x, w]) => conv3x3Ref(x, w),
+          { fwdAtol: 1e-4, gradAtol: 5e-4 },
+        ));
+    } finally {
+      winogradSettings.tilesMajorWeightGrad = true;
+    }
+  });
+}
