@@ -31,7 +31,7 @@ import gradInputSrcText from "../../shaders/batch_norm_grad_input.wgsl" with { t
 import { Params } from "../gpu/params.ts";
 import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
-import { type Lanes, laneSources, launch, shaderSource } from "./launch.ts";
+import { type Lanes, lanesFor, laneSources, launch, shaderSource } from "./launch.ts";
 
 const partialSrc = shaderSource(partialSrcText);
 const applySrc = laneSources(applySrcText);
@@ -105,7 +105,7 @@ function elementwise(
   g: BatchNormGeometry,
 ): { plane: boolean; groups: number[]; planes: number; lanes: Lanes } {
   const planes = g.N * g.C;
-  const lanes: Lanes = g.HW % 4 === 0 ? 4 : 1, perPlane = g.HW / lanes;
+  const lanes: Lanes = lanesFor(g.HW), perPlane = g.HW / lanes;
   if (g.HW >= batchNormSettings.planeMin) {
     const y = Math.min(planes, 65535);
     return { plane: true, groups: [Math.ceil(perPlane / 1024), y, Math.ceil(planes / y)], planes, lanes };

@@ -13,7 +13,7 @@ import { runtime } from "../gpu/runtime.ts";
 import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from "../tensor/shape.ts";
-import { gridStride, type Lanes, laneSources, launch, shaderSource } from "./launch.ts";
+import { gridStride, type Lanes, lanesFor, laneSources, launch, shaderSource } from "./launch.ts";
 
 const whereSrc = shaderSource(whereSrcText);
 const fillSrc = shaderSource(fillSrcText);
@@ -129,8 +129,6 @@ const UNARY_SRC = laneSources(unarySrc, (lanes) => ({
 const BINARY_SRC = laneSources(binarySrc, (lanes) => ({
   elementwise: elementwiseFunction(BINARY_OPS, "x: f32, y: f32") + componentwise(2, lanes),
 }));
-/** vec4 loads where the element count allows (and, for binary ops, no broadcasting). */
-const lanesFor = (n: number): Lanes => (n % 4 === 0 ? 4 : 1);
 
 const unaryHasGrad = (op: UnaryName): op is DifferentiableUnary => UNARY_OPS[op].grad;
 const binaryHasGrad = (op: BinaryName): op is DifferentiableBinary => BINARY_OPS[op].grad;

@@ -103,6 +103,12 @@ export function fillTemplate(template: string, parts: Readonly<Record<string, st
 /** Elements per load of a kernel written on the element type `V` (shaders/lib/lanes*.wgsl). */
 export type Lanes = 1 | 4;
 
+/** Whether kernels written on `V` may load vec4s (off: f32 everywhere, for A/B benchmarks). */
+export const laneSettings = { vec4: true };
+
+/** The widest loads `n` elements (a multiple of 4 for vec4s) allow. */
+export const lanesFor = (n: number): Lanes => (laneSettings.vec4 && n % 4 === 0 ? 4 : 1);
+
 /**
  * A shader written on the element type `V` (it has a `//!include lanes` line), built for both
  * widths: `[1]` loads f32, `[4]` loads vec4 (about 2.5x faster per element under llvmpipe; see

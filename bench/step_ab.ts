@@ -1,0 +1,91 @@
+// Interleaved A/B of whole SGD training steps in one process: the current kernels against each
+// change of this round switched off on its own, so each ratio is measured side by side rather
+// than across runs (this machine's speed drifts between sittings). Reports wall time and process
+// CPU time (llvmpipe's threads included) per step, medians over the rounds.
+// Run: deno run -A bench/step_ab.ts [rounds=4] [batch=32] [model=resnet18] [channels=3] [size=32]
+// (`deno task train`'s default model: bench/step_ab.ts 4 64 wideresnet16x1 1 28)
+import * as sw from "../mod.ts";
+import { createModel } from "../src/models/mod.ts";
+import { createEngine } from "../src/plugins/mod.ts";
+import { laneSettings } from "../src/ops/launch.ts";
+import { winogradSettings } from "../src/ops/winograd.ts";
+import { gemmSettings } from "../src/ops/matmul.ts";
+import { imageBatch } from "./fixtures.ts";
+
+const rounds = Number(Deno.args[0] ?? 4);
+const batch = Number(Deno.args[1] ?? 32);
+const modelName = Deno.args[2] ?? "resnet18";
+const channels = Number(Deno.args[3] ?? 3), size = Number(Deno.args[4] ?? 32);
+
+/** Process CPU milliseconds (utime + stime), or NaN without /proc. */
+function cpuMs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A variant: settings applied before its steps (every variant starts from the defaults). */
+const variants: Record<string, () => void> = {
+  "current": () => {},
+  "f32 loads (no vec4 elementwise)": () => {
+    laneSettings.vec4 = false;
+  },
+  "channels-major Winograd wgrad": () => {
+    winogradSettings.tilesMajorWeightGrad = false;
+  },
+  "all operands in textures": () => {
+    gemmSettings.textures = "on";
+  },
+};
+const defaults = () => {
+  laneSettings.vec4 = true;
+  winogradSettings.tilesMajorWeightGrad = true;
+  gemmSettings.textures = "auto";
+};
+
+await sw.init();
+const rt = sw.runtime();
+const model = createModel(modelName, { inChannels: channels, numClasses: 10, seed: 1 });
+const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
+const { x, y } = imageBatch(batch, channels, size);
+const step = () =>
+  engine.step(() =>
+    sw.tidy(() => {
+      sw.backward(sw.crossEntropy(model.forward(x), y));
+      return null;
+    })
+  );
+const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+for (const [name, apply] of Object.entries(variants)) {
+  defaults();
+  apply();
+  await step(); // compile this variant's pipelines outside the timing
+  await rt.sync();
+  wall[name] = [];
+  cpu[name] = [];
+}
+for (let r = 0; r < rounds; r++) {
+  for (const [name, apply] of Object.entries(variants)) {
+    defaults();
+    apply();
+    const c0 = cpuMs(), t0 = performance.now();
+    await step();
+    await rt.sync();
+    wall[name].push(performance.now() - t0);
+    cpu[name].push(cpuMs() - c0);
+  }
+}
+defaults();
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const base = median(wall.current), baseCpu = median(cpu.current);
+console.log(`${modelName} SGD step, batch ${batch} of ${channels}x${size}x${size}, ${rounds} rounds, on ${rt.adapterName}`);
+for (const name of Object.keys(variants)) {
+  const w = median(wall[name]), c = median(cpu[name]);
+  console.log(
+    `${name.padEnd(34)} ${w.toFixed(0).padStart(7)} ms wall (${(w / base).toFixed(2)}x current) ` +
+      `${c.toFixed(0).padStart(7)} ms CPU (${(c / baseCpu).toFixed(2)}x)  ${((batch * 1000) / w).toFixed(2)} images/s`,
+  );
+}
