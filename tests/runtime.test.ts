@@ -96,3 +96,22 @@ gpuTest("errors are GpuError/Error with one-line messages", async () => {
   await assertRejects(() => t.data(), /used after dispose/);
   assert(new GpuError("x") instanceof Error);
 });
+
+gpuTest("replayTimes times the captured dispatches per kernel and leaves results intact", async () => {
+  const rt = sw.runtime();
+  const x = sw.tensor([1, 2, 3], [3]).keep();
+  rt.startCapture();
+  const y = sw.tidy(() => sw.mul(sw.addScalar(sw.addScalar(x, 1), 2), x)); // 2 unary + 1 binary
+  const times = await rt.replayTimes(2);
+  const byName = Object.fromEntries(times.map((t) => [t.name, t]));
+  assertEquals(byName["unary.addScalar"]?.calls, 2, JSON.stringify(times));
+  assertEquals(byName["binary.mul"]?.calls, 1, JSON.stringify(times));
+  assert(times.every((t) => Number.isFinite(t.ms) && t.ms >= 0), JSON.stringify(times));
+  // Replaying rewrites the outputs with the same values; capture is off afterwards.
+  assertEquals([...await y.data()], [4, 10, 18]);
+  const after = sw.tidy(() => sw.addScalar(x, 1));
+  assertEquals((await rt.replayTimes()).length, 0);
+  x.dispose();
+  y.dispose();
+  after.dispose();
+});
