@@ -15,7 +15,7 @@ export {
   STORAGE_USAGE,
 } from "./runtime.ts";
 export { Params } from "./params.ts";
-export { KernelProfiler, type KernelTime } from "./profiler.ts";
+export type { KernelTime } from "./profiler.ts";
 export {
   chooseKernelFamily,
   type KernelFamily,

@@ -24,7 +24,7 @@
 import { type GpuContext, gpuContext } from "./device.ts";
 import { BufferPool, type PoolStats } from "./pool.ts";
 import { type Constants, type Kernel, PipelineCache } from "./pipelines.ts";
-import { KernelProfiler, type KernelTime } from "./profiler.ts";
+import type { KernelTime } from "./profiler.ts";
 import { TexturePool } from "./texture_pool.ts";
 import { chooseKernelFamily, type KernelFamily, kernelsOverride } from "./kernel_family.ts";
 
@@ -104,16 +104,13 @@ export class Runtime {
   #errors: Promise<string | null>[] = [];
   #lost: string | null = null;
   #counts = { dispatches: 0, submits: 0, readbacks: 0, copies: 0 };
-  #profiler: KernelProfiler | null = null;
   #capture: CapturedDispatch[] | null = null;
-  readonly #timestamps: boolean;
 
   /**
    * Wraps an opened device: its buffer pool, pipeline cache and submission state.
    * @param ctx the opened adapter and device
    */
   constructor(ctx: GpuContext) {
-    this.#timestamps = ctx.timestamps;
     this.device = ctx.device;
     this.adapterName = ctx.description;
     this.kernelFamily = chooseKernelFamily(ctx.description, kernelsOverride());
@@ -174,29 +171,7 @@ export class Runtime {
     }
     if (groups.some((g) => g === 0)) return;
     this.#pending.push({ kind: "dispatch", kernel, buffers, params, groups });
-    const limit = this.#profiler ? Math.min(this.maxBatch, this.#profiler.capacity) : this.maxBatch;
-    if (this.#pending.length >= limit) this.flush();
-  }
-
-  /**
-   * Turns per-kernel timing on or off. On, every dispatch gets its own timestamped pass
-   * (slower; for finding where time goes). Returns false if the adapter lacks timestamps.
-   */
-  setProfiling(on: boolean): boolean {
-    if (!on) {
-      this.#profiler = null;
-      return true;
-    }
-    if (!this.#timestamps) return false;
-    this.flush();
-    this.#profiler ??= new KernelProfiler(this.device);
-    return true;
-  }
-
-  /** Kernel times collected while profiling, largest first. */
-  async profile(): Promise<KernelTime[]> {
-    await this.sync();
-    return this.#profiler ? await this.#profiler.report() : [];
+    if (this.#pending.length >= this.maxBatch) this.flush();
   }
 
   /**
@@ -294,8 +269,6 @@ export class Runtime {
     let pass: GPUComputePassEncoder | null = null;
     let slot = 0;
     const names = new Set<string>();
-    const prof = this.#profiler;
-    const timed: string[] = [];
     for (const c of cmds) {
       if (c.kind === "copy") {
         pass?.end();
@@ -318,12 +291,12 @@ export class Runtime {
         slot++;
       }
       const bg = device.createBindGroup({ label: c.kernel.name, layout: c.kernel.layout, entries });
-      this.#capture?.push({ name: c.kernel.name, pipeline: c.kernel.pipeline, bindGroup: bg, groups: c.groups });
-      if (prof) {
-        pass?.end();
-        pass = enc.beginComputePass(prof.passDescriptor(timed.length));
-        timed.push(c.kernel.name);
-      }
+      this.#capture?.push({
+        name: c.kernel.name,
+        pipeline: c.kernel.pipeline,
+        bindGroup: bg,
+        groups: c.groups,
+      });
       pass ??= enc.beginComputePass();
       pass.setPipeline(c.kernel.pipeline);
       pass.setBindGroup(0, bg);
@@ -331,11 +304,9 @@ export class Runtime {
       this.#counts.dispatches++;
     }
     pass?.end();
-    const afterSubmit = prof?.resolve(enc, timed);
     if (arena) device.queue.writeBuffer(this.#uniform!, 0, arena);
     device.queue.submit([enc.finish()]);
     this.#counts.submits++;
-    afterSubmit?.();
     // Captured bind groups point into this arena: the next submit must not overwrite it.
     if (this.#capture && arena) this.#uniform = null;
     const which = [...names].slice(0, 12).join(", ");
