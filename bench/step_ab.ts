@@ -9,6 +9,7 @@ import { createModel } from "../src/models/mod.ts";
 import { createEngine } from "../src/plugins/mod.ts";
 import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
+import { convSettings } from "../src/ops/conv.ts";
 import { gemmSettings } from "../src/ops/matmul.ts";
 import { imageBatch } from "./fixtures.ts";
 
@@ -36,6 +37,9 @@ const variants: Record<string, () => void> = {
   "channels-major Winograd wgrad": () => {
     winogradSettings.tilesMajorWeightGrad = false;
   },
+  "im2col wgrad on col^T": () => {
+    convSettings.im2colRows = false;
+  },
   "all operands in textures": () => {
     gemmSettings.textures = "on";
   },
@@ -44,6 +48,7 @@ const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
   gemmSettings.textures = "auto";
+  convSettings.im2colRows = true;
 };
 
 await sw.init();

@@ -6,6 +6,9 @@
 // FOLD lays the chunk's NB images side by side instead, col[k, s * Pp + q] ([Kp, NB * Pp]), so
 // that one GEMM covers the whole chunk: for small maps (P of 16 or 64) a per-image product is
 // too narrow to fill the GEMM's column tiles (see src/ops/conv.ts).
+// ROWS writes the transpose, colT[s, q, k] ([NB, Pp, Kp], the same as [NB * Pp, Kp] for either
+// fold), 4 consecutive k per vec4: the weight gradient dOut x colT then needs no transposed
+// operand (a B-transposed GEMM ran ~3x fewer FLOP/s in a ResNet-18 step).
 
 // The geometry is specialised per layer (override constants): integer division by a runtime
 // value is scalarised under llvmpipe, division by a constant becomes a multiply and shift.
@@ -23,6 +26,7 @@ override Kp: u32;
 override Pp: u32;
 override FOLD: bool = false;
 override NB: u32 = 1u;
+override ROWS: bool = false;
 struct Params { n0: u32, total4: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -38,11 +42,25 @@ fn pixel(plane: u32, k: u32, q: u32) -> f32 {
   return x[plane + u32(ih) * W + u32(iw)];
 }
 
+// Tap k of output position q of chunk image s (zero in the padding rows k >= K).
+fn tap(s: u32, k: u32, q: u32) -> f32 {
+  if (k >= K) { return 0.0; }
+  return pixel(((p.n0 + s) * C + k / (KW * KH)) * H * W, k, q);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   let stride = nw.x * nw.y * 256u;
   for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.total4; i += stride) {
+    if (ROWS) {
+      let k4 = (i % (Kp / 4u)) * 4u;
+      let r = i / (Kp / 4u);
+      let s = r / Pp;
+      let q = r % Pp;
+      col[i] = vec4<f32>(tap(s, k4, q), tap(s, k4 + 1u, q), tap(s, k4 + 2u, q), tap(s, k4 + 3u, q));
+      continue;
+    }
     let q = (i % (Pp / 4u)) * 4u;
     var k: u32;
     var s: u32;

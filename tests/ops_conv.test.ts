@@ -59,9 +59,12 @@ async function withSettings(settings: Partial<typeof convSettings>, fn: () => Pr
 // Every case through every layout: images folded into the GEMM columns (small maps, the
 // default below foldMaxP), one GEMM slice per image (foldMaxP = 0), and Winograd F(2x2, 3x3) and
 // F(4x4, 3x3), which take the 3x3 stride-1 pad-1 cases (the im2col layouts run with it off).
+// The im2col weight gradient runs on transposed columns by default; "col^T" is the other form.
 const layouts = {
   folded: { foldMaxP: 1 << 30, winograd: false },
   "per-image": { foldMaxP: 0, winograd: false },
+  "folded col^T": { foldMaxP: 1 << 30, winograd: false, im2colRows: false },
+  "per-image col^T": { foldMaxP: 0, winograd: false, im2colRows: false },
   "winograd F2": { winograd: true, winogradTile: 2 as const },
   "winograd F4": { winograd: true, winogradTile: 4 as const },
 };

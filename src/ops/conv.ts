@@ -56,7 +56,12 @@ export const convSettings: {
    * than im2col (process CPU time, bench/conv_ab.ts), at ~3e-6 relative error (F(2x2): ~1e-6).
    */
   winogradTile: WinogradTile;
-} = { maxColFloats: 1 << 24, foldMaxP: 196, winograd: true, winogradTile: 4 };
+  /**
+   * The im2col weight gradient on transposed columns ([P, K] rows, im2col.wgsl ROWS): dOut x colT
+   * instead of dOut x col^T, a GEMM without a transposed operand.
+   */
+  im2colRows: boolean;
+} = { maxColFloats: 1 << 24, foldMaxP: 196, winograd: true, winogradTile: 4, im2colRows: true };
 
 /** Stride and zero padding, the same along height and width (PyTorch's int arguments). */
 export interface Conv2dOptions {
@@ -155,13 +160,16 @@ function geomConstants(g: ConvGeometry, nb: number): Record<string, number> {
   return consts;
 }
 
-/** Builds the column matrices of images n0..n0+nb-1 into `col` ([nb, Kp, Pp], or [Kp, nb * Pp] folded). */
-function im2col(x: Tensor, g: ConvGeometry, n0: number, nb: number, col: Tensor): void {
+/**
+ * Builds the column matrices of images n0..n0+nb-1 into `col` ([nb, Kp, Pp], or [Kp, nb * Pp]
+ * folded; with `rows` their transposes, [nb * Pp, Kp] either way).
+ */
+function im2col(x: Tensor, g: ConvGeometry, n0: number, nb: number, col: Tensor, rows = false): void {
   const total4 = (nb * g.Kp * g.Pp) / 4;
   launch(
-    "im2col",
+    rows ? "im2col.rows" : "im2col",
     im2colSrc,
-    geomConstants(g, nb),
+    { ...geomConstants(g, nb), ROWS: rows ? 1 : 0 },
     [x, col],
     geomParams(n0, total4),
     gridStride(total4, 256, 8),
@@ -338,8 +346,10 @@ export function conv2dBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Te
 function perImageBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Tensor): void {
   const dyP = paddedGrad(dy, g);
   const col = g.direct ? null : Tensor.empty([g.chunk, g.Kp, g.Pp]);
+  // Transposed columns where im2col builds them (a direct 1x1 convolution reads x as its columns).
+  const rows = col !== null && convSettings.im2colRows;
   chunks(g).forEach(([n0, nb], i) => {
-    if (col) im2col(x, g, n0, nb, col);
+    if (col) im2col(x, g, n0, nb, col, rows);
     gemm({
       a: dyP.range,
       b: (col ?? x).range,
@@ -347,7 +357,7 @@ function perImageBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Ten
       M: g.Co,
       N: g.Kp,
       K: g.Pp,
-      transB: true,
+      transB: !rows,
       zsum: nb,
       strideA: g.Co * g.Pp,
       baseA: n0 * g.Co * g.Pp,
@@ -364,8 +374,9 @@ function perImageBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Ten
 function foldedBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Tensor): void {
   const col = Tensor.empty([g.Kp, g.chunk * g.Pp]);
   const dyF = Tensor.empty([g.Co, g.chunk * g.Pp]);
+  const rows = convSettings.im2colRows;
   chunks(g).forEach(([n0, nb], i) => {
-    im2col(x, g, n0, nb, col);
+    im2col(x, g, n0, nb, col, rows);
     foldMove(dy, dyF, g, n0, nb, true);
     gemm({
       a: dyF.range,
@@ -374,7 +385,7 @@ function foldedBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Tenso
       M: g.Co,
       N: g.Kp,
       K: nb * g.Pp,
-      transB: true,
+      transB: !rows,
       accumulate: i > 0,
     });
   });
