@@ -1,11 +1,13 @@
 // Batch norm backward, first level of the per-channel reductions (same split as
 // batch_norm_partial.wgsl): partial[0, c, part] = sum(g), partial[1, c, part] = sum(g * (x - mean)).
 // batch_norm_grad_finalize.wgsl turns them into db = sum(g) and dw = invstd * sum(g * (x - mean)).
+// Elements are V, as in batch_norm_partial.wgsl.
 //!include nchw
 //!include channel_partials
+//!include lanes
 
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> g: array<V>;
+@group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
 
@@ -13,16 +15,16 @@
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let part = wid.x;
   let c = wid.y;
-  let mean = stats[c];
+  let mean = splat(stats[c]);
   let j0 = part * p.chunk;
   let j1 = min(p.count, j0 + p.chunk);
-  var a = 0.0;
-  var b = 0.0;
-  for (var j = j0 + li; j < j1; j += 128u) {
-    let i = channelElement(j, c);
+  var a = splat(0.0);
+  var b = splat(0.0);
+  for (var j = j0 + li * LANES; j < j1; j += 128u * LANES) {
+    let i = channelElement(j, c) / LANES;
     let gv = g[i];
     a += gv;
     b = fma(gv, x[i] - mean, b);
   }
-  storePartials(li, c, part, a, b);
+  storePartials(li, c, part, total(a), total(b));
 }

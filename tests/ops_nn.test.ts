@@ -73,6 +73,7 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
   ["C3 5x5, plane layout with a ragged plane", [2, 3, 5, 5], { planeMin: 4 }],
   // 36-element planes load as 9 vec4s (shaders/lib/lanes4.wgsl); 5x5 above loads f32s.
   ["C3 6x6, plane layout of vec4s", [2, 3, 6, 6], { planeMin: 4 }],
+  ["C2 4x5 in parts of 12 (vec4 loads, a short last part)", [3, 2, 4, 5], { minPartElems: 8 }],
   ["mean 50 >> std (shifted sums)", [2, 3, 4, 4], { minPartElems: 8 }, [50, 51]],
 ];
 

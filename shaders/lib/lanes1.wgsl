@@ -3,3 +3,5 @@
 alias V = f32;
 const LANES = 1u;
 fn splat(v: f32) -> V { return v; }
+fn first(v: V) -> f32 { return v; }
+fn total(v: V) -> f32 { return v; }

@@ -6,3 +6,5 @@
 alias V = vec4<f32>;
 const LANES = 4u;
 fn splat(v: f32) -> V { return V(v); }
+fn first(v: V) -> f32 { return v.x; }
+fn total(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }

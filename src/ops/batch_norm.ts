@@ -31,11 +31,11 @@ import gradInputSrcText from "../../shaders/batch_norm_grad_input.wgsl" with { t
 import { Params } from "../gpu/params.ts";
 import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
-import { type Lanes, lanesFor, laneSources, launch, shaderSource } from "./launch.ts";
+import { type Lanes, lanesFor, laneSources, launch } from "./launch.ts";
 
-const partialSrc = shaderSource(partialSrcText);
+const partialSrc = laneSources(partialSrcText);
 const applySrc = laneSources(applySrcText);
-const gradPartialSrc = shaderSource(gradPartialSrcText);
+const gradPartialSrc = laneSources(gradPartialSrcText);
 const gradInputSrc = laneSources(gradInputSrcText);
 
 /**
@@ -76,8 +76,10 @@ export interface BatchNormGeometry {
   count: number;
   /** Parts each channel is split into for the reductions. */
   parts: number;
-  /** Elements per part. */
+  /** Elements per part (a multiple of `lanes`). */
   chunk: number;
+  /** Elements per load of the kernels over x and its gradient: 4 when HW % 4 == 0. */
+  lanes: Lanes;
 }
 
 function geometry(x: Tensor, weight: Tensor, bias: Tensor): BatchNormGeometry {
@@ -91,10 +93,12 @@ function geometry(x: Tensor, weight: Tensor, bias: Tensor): BatchNormGeometry {
   const HW = H * W, count = N * HW;
   const { targetWorkgroups, minPartElems } = batchNormSettings;
   let parts = Math.max(1, Math.min(Math.ceil(targetWorkgroups / C), Math.floor(count / minPartElems)));
-  const chunk = Math.ceil(count / parts);
+  // Parts of whole vec4s when the reductions load vec4s (see batch_norm_partial.wgsl).
+  const lanes = lanesFor(HW);
+  const chunk = Math.ceil(count / parts / lanes) * lanes;
   parts = Math.ceil(count / chunk);
   if (C > 65535 || parts > 65535) throw new Error(`batchNorm2d: ${C} channels exceed the dispatch limit`);
-  return { N, C, HW, count, parts, chunk };
+  return { N, C, HW, count, parts, chunk, lanes };
 }
 
 /**
@@ -105,7 +109,7 @@ function elementwise(
   g: BatchNormGeometry,
 ): { plane: boolean; groups: number[]; planes: number; lanes: Lanes } {
   const planes = g.N * g.C;
-  const lanes: Lanes = lanesFor(g.HW), perPlane = g.HW / lanes;
+  const lanes = g.lanes, perPlane = g.HW / lanes;
   if (g.HW >= batchNormSettings.planeMin) {
     const y = Math.min(planes, 65535);
     return { plane: true, groups: [Math.ceil(perPlane / 1024), y, Math.ceil(planes / y)], planes, lanes };
@@ -129,7 +133,14 @@ function batchStats(x: Tensor, g: BatchNormGeometry, opts: BatchNormOptions): Te
   }
   const consts = { C: g.C, HW: g.HW };
   const partial = Tensor.empty([2, g.C, g.parts]);
-  launch("bn_partial", partialSrc, consts, [x, partial], partialParams(g), [g.parts, g.C]);
+  launch(
+    `bn_partial${g.lanes === 4 ? "4" : ""}`,
+    partialSrc[g.lanes],
+    consts,
+    [x, partial],
+    partialParams(g),
+    [g.parts, g.C],
+  );
   const stats = Tensor.empty([2, g.C]);
   const update = (opts.updateStats ?? true) && !!opts.runningMean && !!opts.runningVar;
   const temps: Tensor[] = [];
@@ -214,10 +225,17 @@ export function batchNorm2dBackward(
 ): Thunk[] {
   const { C, HW, parts } = geom;
   const partial = Tensor.empty([2, C, parts]);
-  launch("bn_grad_partial", gradPartialSrc, { C, HW }, [g, x, stats, partial], partialParams(geom), [
-    parts,
-    C,
-  ]);
+  launch(
+    `bn_grad_partial${geom.lanes === 4 ? "4" : ""}`,
+    gradPartialSrc[geom.lanes],
+    { C, HW },
+    [g, x, stats, partial],
+    partialParams(geom),
+    [
+      parts,
+      C,
+    ],
+  );
   const stride = Math.ceil((C * 4) / OFFSET_ALIGN) * (OFFSET_ALIGN / 4);
   const storage = Storage.alloc(2 * stride * 4);
   const sums = new Tensor([2 * stride], storage);
