@@ -37,6 +37,9 @@ const variants: Record<string, () => void> = {
   "channels-major Winograd wgrad": () => {
     winogradSettings.tilesMajorWeightGrad = false;
   },
+  "Winograd scalar patch loads": () => {
+    winogradSettings.rowLoads = false;
+  },
   "im2col wgrad on col^T": () => {
     convSettings.im2colRows = false;
   },
@@ -47,6 +50,7 @@ const variants: Record<string, () => void> = {
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
+  winogradSettings.rowLoads = true;
   gemmSettings.textures = "auto";
   convSettings.im2colRows = true;
 };

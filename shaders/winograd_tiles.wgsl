@@ -18,6 +18,11 @@
 // 1.16x faster (process CPU time, bench/conv_ab.ts) than a loop over private arrays.
 // The geometry is specialised per layer (override constants): division by a constant is a
 // multiply and shift under llvmpipe, division by a runtime value is scalarised.
+// The SOURCE line (filled in by src/ops/winograd.ts) declares the input x and how the body
+// loads it: one f32 per patch element (at, lanes), or, for F(4x4) on maps whose width is a
+// multiple of 4, the patch rows as aligned vec4s (quad): a patch row of 6 is 3 vec4 loads
+// instead of 6 scalar ones, a gradient row of 4 is one, and under llvmpipe each load is a loop
+// over the SIMD lanes whatever its width.
 //@CONSTANTS
 override C: u32;
 override H: u32;
@@ -30,8 +35,8 @@ override TP: u32;
 override TILES_MAJOR: bool = false;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> outv: array<vec4<f32>>;
+//@SOURCE
 
 // Where tile t's patch starts: (plane offset, first row, first column), or plane -1 when the
 // tile is padding (t >= NB * T) or the channel is (c >= C): every load of it is then zero.
@@ -42,18 +47,6 @@ fn origin(t: u32, c: u32) -> vec3<i32> {
   let th = (t % T) / TW;
   let tw = t % TW;
   return vec3<i32>(i32(((p.n0 + s) * C + c) * H * W), i32(MT * th) - BACK, i32(MT * tw) - BACK);
-}
-
-fn at(o: vec3<i32>, dr: i32, dc: i32) -> f32 {
-  let r = o.y + dr;
-  let q = o.z + dc;
-  if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return 0.0; }
-  return x[u32(o.x) + u32(r) * W + u32(q)];
-}
-
-// Element (dr, dc) of the 4 tiles' patches as one vec4.
-fn lanes(o0: vec3<i32>, o1: vec3<i32>, o2: vec3<i32>, o3: vec3<i32>, dr: i32, dc: i32) -> vec4<f32> {
-  return vec4<f32>(at(o0, dr, dc), at(o1, dr, dc), at(o2, dr, dc), at(o3, dr, dc));
 }
 
 @compute @workgroup_size(64)

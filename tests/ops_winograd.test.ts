@@ -52,6 +52,7 @@ const cases: number[][] = [
   [3, 8, 4, 4, 12], // aligned channels, a 4x4 map: four tiles per image
   [2, 4, 9, 3, 3], // tall narrow map, Co not a multiple of 4
   [2, 5, 7, 5, 8], // Co a multiple of 4 (tiles-major weight gradient), 5 input channels padded to 8
+  [2, 3, 5, 8, 4], // W a multiple of 4: F(4x4) loads patch rows as vec4s; a ragged last tile row
 ];
 
 const tiles = [2, 4] as const;
@@ -155,11 +156,12 @@ gpuTest("winograd takes a deep layer's whole batch in one chunk (filter outside 
   return Promise.resolve();
 });
 
-// The weight gradient's other layout: channels-major tiles and a B-transposed GEMM, which the
-// cases above take only where Co is not a multiple of 4.
-for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8]]) {
-  gpuTest(`winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, channels-major weight gradient`, async () => {
+// The other layouts: channels-major tiles with a B-transposed weight-gradient GEMM, and scalar
+// patch loads, which the cases above take only where Co (W) is not a multiple of 4.
+for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {
+  gpuTest(`winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, channels-major, scalar loads`, async () => {
     winogradSettings.tilesMajorWeightGrad = false;
+    winogradSettings.rowLoads = false;
     try {
       await withSettings({ winograd: true, winogradTile: 4 }, () =>
         gradcheck(
@@ -171,6 +173,7 @@ for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8]]) {
         ));
     } finally {
       winogradSettings.tilesMajorWeightGrad = true;
+      winogradSettings.rowLoads = true;
     }
   });
 }

@@ -101,9 +101,45 @@ function sandwich(
 
 const generated = new Map<string, string>();
 
+/** How the tile transforms load x: one f32 per patch element. */
+const SCALAR_SOURCE = `@group(0) @binding(1) var<storage, read> x: array<f32>;
+
+fn at(o: vec3<i32>, dr: i32, dc: i32) -> f32 {
+  let r = o.y + dr;
+  let q = o.z + dc;
+  if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return 0.0; }
+  return x[u32(o.x) + u32(r) * W + u32(q)];
+}
+
+// Element (dr, dc) of the 4 tiles' patches as one vec4.
+fn lanes(o0: vec3<i32>, o1: vec3<i32>, o2: vec3<i32>, o3: vec3<i32>, dr: i32, dc: i32) -> vec4<f32> {
+  return vec4<f32>(at(o0, dr, dc), at(o1, dr, dc), at(o2, dr, dc), at(o3, dr, dc));
+}`;
+
+/**
+ * How the F(4x4) tile transforms load x when W % 4 == 0: patch rows as aligned vec4s. A tile's
+ * columns start at 4 * tw (its patch one column before), so row dr's vec4 c4 covers columns
+ * 4 * tw + 4 * c4 ..+3, wholly inside or wholly outside the row (zero then).
+ */
+const ROW_SOURCE = `@group(0) @binding(1) var<storage, read> xv: array<vec4<f32>>;
+
+fn quad(o: vec3<i32>, dr: i32, c4: i32) -> vec4<f32> {
+  let r = o.y + dr;
+  let q = o.z + BACK + 4 * c4;
+  if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return vec4<f32>(0.0); }
+  return xv[(u32(o.x) + u32(r) * W + u32(q)) / 4u];
+}`;
+
 /** The WGSL of one Winograd kernel for tile side m, its transform written out (see the shaders). */
-export function winogradSource(kind: "input" | "grad" | "output" | "filter", m: WinogradTile): string {
-  const key = `${kind}${m}`;
+export function winogradSource(
+  kind: "input" | "grad" | "output" | "filter",
+  m: WinogradTile,
+  rowLoads = false,
+): string {
+  if (rowLoads && (m !== 4 || (kind !== "input" && kind !== "grad"))) {
+    throw new Error(`winograd: row loads are for the F(4x4) tile transforms, not ${kind} F(${m}x${m})`);
+  }
+  const key = `${kind}${m}${rowLoads}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { BT, G, AT } = MATRICES[m];
@@ -115,8 +151,23 @@ export function winogradSource(kind: "input" | "grad" | "output" | "filter", m: 
   if (kind === "input" || kind === "grad") {
     const n = kind === "input" ? alpha : m;
     body = [];
-    for (let r = 0; r < n; r++) {
-      for (let q = 0; q < n; q++) body.push(`let d${r}_${q} = lanes(o0, o1, o2, o3, ${r}, ${q});`);
+    if (rowLoads) {
+      // Input patch columns -1..4 are vec4 -1's .w, vec4 0, vec4 1's .x; gradient columns 0..3 vec4 0.
+      const quads = kind === "input" ? [-1, 0, 1] : [0];
+      for (let r = 0; r < n; r++) {
+        for (let l = 0; l < 4; l++) {
+          for (const c4 of quads) body.push(`let q${r}_${l}_${c4 + 1} = quad(o${l}, ${r}, ${c4});`);
+        }
+        for (let q = 0; q < n; q++) {
+          const col = kind === "input" ? q + 3 : q + 4; // column within the loaded vec4s
+          const parts = [0, 1, 2, 3].map((l) => `q${r}_${l}_${Math.floor(col / 4)}.${lanes[col % 4]}`);
+          body.push(`let d${r}_${q} = vec4<f32>(${parts.join(", ")});`);
+        }
+      }
+    } else {
+      for (let r = 0; r < n; r++) {
+        for (let q = 0; q < n; q++) body.push(`let d${r}_${q} = lanes(o0, o1, o2, o3, ${r}, ${q});`);
+      }
     }
     const L = kind === "input" ? BT : transpose(AT);
     body.push(
@@ -166,7 +217,9 @@ export function winogradSource(kind: "input" | "grad" | "output" | "filter", m: 
     generated.set(key, out);
     return out;
   }
-  const out = src.replace("//@CONSTANTS", consts).replace("//@BODY", body.join("\n    "));
+  const source = kind === "input" || kind === "grad" ? (rowLoads ? ROW_SOURCE : SCALAR_SOURCE) : "";
+  const out = src.replace("//@CONSTANTS", consts).replace("//@SOURCE", source)
+    .replace("//@BODY", body.join("\n    "));
   generated.set(key, out);
   return out;
 }
@@ -224,6 +277,8 @@ export function winogradPlan(
 export const winogradSettings = {
   /** The weight gradient's GEMM on tiles-major operands (see winogradBackwardWeight). */
   tilesMajorWeightGrad: true,
+  /** F(4x4) tile transforms load patch rows as vec4s where W % 4 == 0 (shaders/winograd_tiles.wgsl). */
+  rowLoads: true,
 };
 
 /** Chunks of the batch: [n0, nb] pairs. */
@@ -249,9 +304,10 @@ function toTiles(
   const { TH, TW } = tileGrid(H, W, m);
   const total = at.CP * (at.TP / 4);
   const major = at.tilesMajor ?? false;
+  const rows = winogradSettings.rowLoads && m === 4 && W % 4 === 0;
   launch(
-    `winograd${m}.${kind}${major ? ".tiles" : ""}`,
-    winogradSource(kind, m),
+    `winograd${m}.${kind}${major ? ".tiles" : ""}${rows ? ".v4" : ""}`,
+    winogradSource(kind, m, rows),
     { C, H, W, TH, TW, NB: at.nb, CP: at.CP, TP: at.TP, TILES_MAJOR: major ? 1 : 0 },
     [src, out],
     new Params().u32(at.n0, total).bytes(),
