@@ -3,7 +3,9 @@
 // y[n0 + s, r, MT*th + a, MT*tw + b] of tile t = s * T + th * TW + tw; outputs past the map
 // (H or W not a multiple of MT) are dropped. Each invocation handles 4 consecutive tiles as vec4
 // lanes, so every load is a vec4 load. The //@ lines are filled in by src/ops/winograd.ts with the
-// transform written out (no loops, no private arrays, as in winograd_tiles.wgsl).
+// transform written out (no loops, no private arrays, as in winograd_tiles.wgsl). The TARGET line
+// declares y and how outputs are stored: one f32 each (put), or for F(4x4) on maps whose width is
+// a multiple of 4 a tile's output row as one aligned vec4 (putRow): 4 stores per tile, not 16.
 //@CONSTANTS
 override R: u32;
 override H: u32;
@@ -15,7 +17,7 @@ override TP: u32;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> m: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+//@TARGET
 
 // Offset of tile t's first output in y, or -1 for a padding tile (t >= NB * T).
 fn tileBase(t: u32, r: u32) -> i32 {
@@ -23,14 +25,6 @@ fn tileBase(t: u32, r: u32) -> i32 {
   if (t >= NB * T) { return -1; }
   let s = t / T;
   return i32(((p.n0 + s) * R + r) * H * W + MT * ((t % T) / TW) * W + MT * (t % TW));
-}
-
-// Stores output (a, b) of the tile at `base` unless it lies past the map.
-fn put(base: i32, a: u32, b: u32, v: f32) {
-  if (base < 0) { return; }
-  let q = u32(base) % W + b;
-  let r = (u32(base) / W) % H + a;
-  if (q < W && r < H) { y[u32(base) + a * W + b] = v; }
 }
 
 @compute @workgroup_size(64)

@@ -130,14 +130,37 @@ fn quad(o: vec3<i32>, dr: i32, c4: i32) -> vec4<f32> {
   return xv[(u32(o.x) + u32(r) * W + u32(q)) / 4u];
 }`;
 
+/** How the output transform stores y: one f32 per output. */
+const SCALAR_TARGET = `@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// Stores output (a, b) of the tile at \`base\` unless it lies past the map.
+fn put(base: i32, a: u32, b: u32, v: f32) {
+  if (base < 0) { return; }
+  let q = u32(base) % W + b;
+  let r = (u32(base) / W) % H + a;
+  if (q < W && r < H) { y[u32(base) + a * W + b] = v; }
+}`;
+
+/** How the F(4x4) output transform stores y when W % 4 == 0: a tile's output row as one vec4. */
+const ROW_TARGET = `@group(0) @binding(2) var<storage, read_write> yv: array<vec4<f32>>;
+
+// Stores output row a of the tile at \`base\` unless it lies past the map (its 4 columns are
+// inside the map when W % 4 == 0).
+fn putRow(base: i32, a: u32, v: vec4<f32>) {
+  if (base < 0) { return; }
+  if ((u32(base) / W) % H + a < H) { yv[(u32(base) + a * W) / 4u] = v; }
+}`;
+
 /** The WGSL of one Winograd kernel for tile side m, its transform written out (see the shaders). */
 export function winogradSource(
   kind: "input" | "grad" | "output" | "filter",
   m: WinogradTile,
   rowLoads = false,
 ): string {
-  if (rowLoads && (m !== 4 || (kind !== "input" && kind !== "grad"))) {
-    throw new Error(`winograd: row loads are for the F(4x4) tile transforms, not ${kind} F(${m}x${m})`);
+  if (rowLoads && (m !== 4 || kind === "filter")) {
+    throw new Error(
+      `winograd: row loads and stores are for the F(4x4) tile transforms, not ${kind} F(${m}x${m})`,
+    );
   }
   const key = `${kind}${m}${rowLoads}`;
   const hit = generated.get(key);
@@ -183,6 +206,11 @@ export function winogradSource(
     for (let l = 0; l < 4; l++) {
       body.push(`let base${l} = tileBase(t4 * 4u + ${l}u, r);`);
       for (let a = 0; a < m; a++) {
+        if (rowLoads) {
+          const row = [0, 1, 2, 3].map((b) => `o${a}_${b}.${lanes[l]}`).join(", ");
+          body.push(`putRow(base${l}, ${a}u, vec4<f32>(${row}));`);
+          continue;
+        }
         for (let b = 0; b < m; b++) body.push(`put(base${l}, ${a}u, ${b}u, o${a}_${b}.${lanes[l]});`);
       }
     }
@@ -218,7 +246,8 @@ export function winogradSource(
     return out;
   }
   const source = kind === "input" || kind === "grad" ? (rowLoads ? ROW_SOURCE : SCALAR_SOURCE) : "";
-  const out = src.replace("//@CONSTANTS", consts).replace("//@SOURCE", source)
+  const target = kind === "output" ? (rowLoads ? ROW_TARGET : SCALAR_TARGET) : "";
+  const out = src.replace("//@CONSTANTS", consts).replace("//@SOURCE", source).replace("//@TARGET", target)
     .replace("//@BODY", body.join("\n    "));
   generated.set(key, out);
   return out;
@@ -277,7 +306,10 @@ export function winogradPlan(
 export const winogradSettings = {
   /** The weight gradient's GEMM on tiles-major operands (see winogradBackwardWeight). */
   tilesMajorWeightGrad: true,
-  /** F(4x4) tile transforms load patch rows as vec4s where W % 4 == 0 (shaders/winograd_tiles.wgsl). */
+  /**
+   * F(4x4) tile transforms load patch rows, and the output transform stores output rows, as vec4s
+   * where W % 4 == 0 (shaders/winograd_tiles.wgsl, winograd_output.wgsl).
+   */
   rowLoads: true,
 };
 
@@ -320,9 +352,10 @@ function fromTiles(prod: Tensor, y: Tensor, m: WinogradTile, TP: number, n0: num
   const [, R, H, W] = y.shape;
   const { TH, TW } = tileGrid(H, W, m);
   const total = R * (TP / 4);
+  const rows = winogradSettings.rowLoads && m === 4 && W % 4 === 0;
   launch(
-    `winograd${m}.output`,
-    winogradSource("output", m),
+    `winograd${m}.output${rows ? ".v4" : ""}`,
+    winogradSource("output", m, rows),
     { R, H, W, TH, TW, NB: nb, TP },
     [prod, y],
     new Params().u32(n0, total).bytes(),
