@@ -267,9 +267,11 @@ Deno.test("report: mean and sample std over seeds, time relative to SGD, error b
   const lines: string[] = [];
   assertEquals(await reportMain([csv], (l) => lines.push(l)), 0);
   assert(
-    /\| sgd lr=0\.05 +\| +3 \| +82\.00 \| +2\.00 \| +1\.000 \| +100\.0 \| +1\.00x \|/.test(lines[0]),
+    /\| sgd lr=0\.05 +\| +3 \| +82\.00 \| +2\.00 \| +1\.000 \| +100\.00 \| +1\.00x \|/.test(lines[0]),
     lines[0],
   );
+  // The CSV's runtime is in minutes (as the seed writes it), and the header says so.
+  assert(lines[0].includes("wall time (min)"), lines[0]);
   assert(lines[0].includes("1.55x"), lines[0]);
   assertWellFormed(await Deno.readTextFile(`${dir}/results.report.html`));
   assertWellFormed(await Deno.readTextFile(`${dir}/results.report.svg`));

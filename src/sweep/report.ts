@@ -20,7 +20,9 @@ export interface ConfigSummary {
   accMean: number;
   /** Sample standard deviation (n - 1); 0 for a single run. */
   accStd: number;
+  /** Mean bwp overhead (inner backward passes per step). */
   bwpMean: number;
+  /** Mean training time in minutes (the CSV's `runtime`, as the seed writes it). */
   runtimeMean: number;
   /** Mean runtime over the mean runtime of the first SGD configuration; NaN without one. */
   runtimeRatio: number;
@@ -68,7 +70,7 @@ const HEADER = [
   "top-1 mean",
   "top-1 std",
   "bwp overhead",
-  "wall time (s)",
+  "wall time (min)",
   "time / SGD",
 ];
 
@@ -79,7 +81,7 @@ function cells(c: ConfigSummary): string[] {
     c.accMean.toFixed(2),
     c.accStd.toFixed(2),
     c.bwpMean.toFixed(3),
-    c.runtimeMean.toFixed(1),
+    c.runtimeMean.toFixed(2),
     Number.isFinite(c.runtimeRatio) ? `${c.runtimeRatio.toFixed(2)}x` : "-",
   ];
 }
