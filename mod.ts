@@ -32,6 +32,7 @@ export {
 export type { ConvGeometry } from "./src/ops/conv.ts";
 export type { WinogradPlan, WinogradTile } from "./src/ops/winograd.ts";
 export type { BatchNormGeometry } from "./src/ops/batch_norm.ts";
+export type { Lanes } from "./src/ops/launch.ts";
 export type { PoolGeometry } from "./src/ops/pool.ts";
 export * from "./src/ops/elementwise.ts";
 export { broadcastTo, flatten, permute, reshape, transpose } from "./src/ops/shape_ops.ts";

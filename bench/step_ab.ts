@@ -90,11 +90,15 @@ for (let r = 0; r < rounds; r++) {
 defaults();
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const base = median(wall.current), baseCpu = median(cpu.current);
-console.log(`${modelName} SGD step, batch ${batch} of ${channels}x${size}x${size}, ${rounds} rounds, on ${rt.adapterName}`);
+console.log(
+  `${modelName} SGD step, batch ${batch} of ${channels}x${size}x${size}, ${rounds} rounds, on ${rt.adapterName}`,
+);
 for (const name of Object.keys(variants)) {
   const w = median(wall[name]), c = median(cpu[name]);
   console.log(
     `${name.padEnd(34)} ${w.toFixed(0).padStart(7)} ms wall (${(w / base).toFixed(2)}x current) ` +
-      `${c.toFixed(0).padStart(7)} ms CPU (${(c / baseCpu).toFixed(2)}x)  ${((batch * 1000) / w).toFixed(2)} images/s`,
+      `${c.toFixed(0).padStart(7)} ms CPU (${(c / baseCpu).toFixed(2)}x)  ${
+        ((batch * 1000) / w).toFixed(2)
+      } images/s`,
   );
 }
