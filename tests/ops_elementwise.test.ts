@@ -2,6 +2,7 @@
 // on odd shapes (not multiples of 4), size-1 dims and broadcasting.
 import * as sw from "../mod.ts";
 import { gpuTest, gradcheck, mapRef, type Ref, zipRef } from "./harness.ts";
+import { assertEquals } from "./assert.ts";
 
 const S = [3, 5, 7];
 
@@ -91,3 +92,11 @@ gpuTest("chained ops share gradients (x used twice)", () =>
     ([x]) => sw.add(sw.mul(x, x), sw.exp(x)),
     ([x]) => mapRef(x, (v) => v * v + Math.exp(v)),
   ));
+
+gpuTest("full writes every element with vec4 stores (12 elements) and f32 stores (15)", async () => {
+  for (const shape of [[3, 4], [3, 5]]) {
+    const t = sw.full(shape, 2.5);
+    assertEquals([...await t.data()], new Array(shape[0] * shape[1]).fill(2.5));
+    t.dispose();
+  }
+});

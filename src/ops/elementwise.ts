@@ -16,7 +16,7 @@ import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from
 import { gridStride, type Lanes, lanesFor, laneSources, launch, shaderSource } from "./launch.ts";
 
 const whereSrc = shaderSource(whereSrcText);
-const fillSrc = shaderSource(fillSrcText);
+const fillSrc = laneSources(fillSrcText);
 
 /** One elementwise op: its WGSL expression and whether its output carries a gradient. */
 export interface ElementwiseOp {
@@ -238,7 +238,9 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** Overwrites every element of `t` with `value` (in place, not recorded). */
 export function fill_(t: Tensor, value: number): Tensor {
-  launch("fill", fillSrc, {}, [t], new Params().u32(t.size).f32(value).bytes(), gridStride(t.size));
+  const lanes = lanesFor(t.size), n = t.size / lanes;
+  const params = new Params().u32(n).f32(value).bytes();
+  launch(`fill${lanes === 4 ? "4" : ""}`, fillSrc[lanes], {}, [t], params, gridStride(n, 256, 16 / lanes));
   return t;
 }
 
