@@ -3,6 +3,7 @@
 // than across runs (this machine's speed drifts between sittings). Reports wall time and process
 // CPU time (llvmpipe's threads included) per step, medians over the rounds.
 // Run: deno run -A bench/step_ab.ts [rounds=4] [batch=32] [model=resnet18] [channels=3] [size=32]
+// (STEP_AB_ONLY=wgrad,patch times only the variants whose names contain those words, and current)
 // (`deno task train`'s default model: bench/step_ab.ts 4 64 wideresnet16x1 1 28)
 import * as sw from "../mod.ts";
 import { createModel } from "../src/models/mod.ts";
@@ -68,16 +69,26 @@ const step = () =>
     })
   );
 const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+const only = (Deno.env.get("STEP_AB_ONLY") ?? "").split(",").filter(Boolean);
+const chosen = (name: string) => !only.length || name === "current" || only.some((o) => name.includes(o));
 for (const [name, apply] of Object.entries(variants)) {
+  wall[name] = [];
+  cpu[name] = [];
+  if (!chosen(name)) continue;
   defaults();
   apply();
   await step(); // compile this variant's pipelines outside the timing
   await rt.sync();
-  wall[name] = [];
-  cpu[name] = [];
 }
+// Each round starts one variant later, so whatever a step leaves to the next (pooled textures,
+// garbage to collect) is not always charged to the same neighbour: with a fixed order, the
+// variant after "all operands in textures" (then "current") measured 8% more CPU per step than
+// in rotation, which made two of this round's changes look like losses on wideresnet16x1.
+const entries = Object.entries(variants);
 for (let r = 0; r < rounds; r++) {
-  for (const [name, apply] of Object.entries(variants)) {
+  for (let v = 0; v < entries.length; v++) {
+    const [name, apply] = entries[(v + r) % entries.length];
+    if (!chosen(name)) continue;
     defaults();
     apply();
     const c0 = cpuMs(), t0 = performance.now();
@@ -94,6 +105,7 @@ console.log(
   `${modelName} SGD step, batch ${batch} of ${channels}x${size}x${size}, ${rounds} rounds, on ${rt.adapterName}`,
 );
 for (const name of Object.keys(variants)) {
+  if (!wall[name].length) continue;
   const w = median(wall[name]), c = median(cpu[name]);
   console.log(
     `${name.padEnd(34)} ${w.toFixed(0).padStart(7)} ms wall (${(w / base).toFixed(2)}x current) ` +
