@@ -328,9 +328,13 @@ gpuTest(
   () => lossFallsOnFixedBatch("vit", 28, 1, 0.01),
 );
 
+// lr 0.02: at 0.05 four steps are chaotic. The last block's batch norms normalise 4 values per
+// channel (1x1 maps, batch 4), so float rounding alone (f32 against vec4 loads in the batch-norm
+// sums) moved the second loss from 1.33 to 1.52 and the fourth from 1.12 to 2.36. At 0.02 both
+// orders fall from 2.27 to 1.01-1.02.
 gpuTest(
   "densenet: the loss falls on a fixed batch of 3x32x32 images",
-  () => lossFallsOnFixedBatch("densenet", 32, 3, 0.05),
+  () => lossFallsOnFixedBatch("densenet", 32, 3, 0.02),
 );
 
 gpuTest(
