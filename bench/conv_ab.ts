@@ -10,23 +10,13 @@ import * as sw from "../mod.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { createModel } from "../src/models/mod.ts";
 import { createEngine } from "../src/plugins/mod.ts";
-import { imageBatch } from "./fixtures.ts";
+import { cpuMs, imageBatch } from "./fixtures.ts";
 
 await sw.init();
 const rt = sw.runtime();
 const rounds = Number(Deno.args[0] ?? 3);
 const batch = Number(Deno.args[1] ?? 32);
 const filter = Deno.args[2] ?? "";
-
-/** Process CPU milliseconds (utime + stime, llvmpipe's threads included), or NaN without /proc. */
-function cpuMs(): number {
-  try {
-    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 interface Case {
   name: string;

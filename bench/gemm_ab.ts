@@ -4,22 +4,13 @@
 // when other processes take the cores. Run: deno run -A bench/gemm_ab.ts [rounds=3] [filter]
 import * as sw from "../mod.ts";
 import { gemm, type GemmArgs, gemmSettings, TILE } from "../src/ops/matmul.ts";
+import { cpuMs } from "./fixtures.ts";
 
 await sw.init();
 const rt = sw.runtime();
 const rounds = Number(Deno.args[0] ?? 3);
 const filter = Deno.args[1] ?? "";
 const NB = 8; // images per conv GEMM (a chunk); per-image shapes are ResNet-18 CIFAR's
-
-/** Process CPU milliseconds, or NaN where /proc is missing. */
-function cpuMs(): number {
-  try {
-    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 interface Shape {
   name: string;

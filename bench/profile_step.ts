@@ -6,25 +6,14 @@
 // Replaying one kernel at a time loses the overlap between neighbours, so the sum is close
 // to, not equal to, an unprofiled step; compare shares.
 import * as sw from "../mod.ts";
-import { createModel } from "../src/models/mod.ts";
-import { createEngine } from "../src/plugins/mod.ts";
-import { imageBatch } from "./fixtures.ts";
+import { sgdStep } from "./fixtures.ts";
 
 const batch = Number(Deno.args[0] ?? 32);
 const modelName = Deno.args[1] ?? "resnet18";
 const channels = Number(Deno.args[2] ?? 3), size = Number(Deno.args[3] ?? 32);
 await sw.init();
 const rt = sw.runtime();
-const model = createModel(modelName, { inChannels: channels, numClasses: 10, seed: 1 });
-const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
-const { x, y } = imageBatch(batch, channels, size);
-const step = () =>
-  engine.step(() =>
-    sw.tidy(() => {
-      sw.backward(sw.crossEntropy(model.forward(x), y));
-      return null;
-    })
-  );
+const step = sgdStep(modelName, batch, channels, size);
 await step();
 await rt.sync();
 const t0 = performance.now();

@@ -6,28 +6,16 @@
 // (STEP_AB_ONLY=wgrad,patch times only the variants whose names contain those words, and current)
 // (`deno task train`'s default model: bench/step_ab.ts 4 64 wideresnet16x1 1 28)
 import * as sw from "../mod.ts";
-import { createModel } from "../src/models/mod.ts";
-import { createEngine } from "../src/plugins/mod.ts";
 import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { gemmSettings } from "../src/ops/matmul.ts";
-import { imageBatch } from "./fixtures.ts";
+import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
 const batch = Number(Deno.args[1] ?? 32);
 const modelName = Deno.args[2] ?? "resnet18";
 const channels = Number(Deno.args[3] ?? 3), size = Number(Deno.args[4] ?? 32);
-
-/** Process CPU milliseconds (utime + stime), or NaN without /proc. */
-function cpuMs(): number {
-  try {
-    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 /** A variant: settings applied before its steps (every variant starts from the defaults). */
 const variants: Record<string, () => void> = {
@@ -58,16 +46,7 @@ const defaults = () => {
 
 await sw.init();
 const rt = sw.runtime();
-const model = createModel(modelName, { inChannels: channels, numClasses: 10, seed: 1 });
-const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
-const { x, y } = imageBatch(batch, channels, size);
-const step = () =>
-  engine.step(() =>
-    sw.tidy(() => {
-      sw.backward(sw.crossEntropy(model.forward(x), y));
-      return null;
-    })
-  );
+const step = sgdStep(modelName, batch, channels, size);
 const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
 const only = (Deno.env.get("STEP_AB_ONLY") ?? "").split(",").filter(Boolean);
 const chosen = (name: string) => !only.length || name === "current" || only.some((o) => name.includes(o));
