@@ -24,8 +24,6 @@ export interface GpuContext {
   device: GPUDevice;
   /** Adapter description as reported by the driver, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
   description: string;
-  /** True when the adapter has the `timestamp-query` feature and the device enabled it. */
-  timestamps: boolean;
   /** The native API wgpu drives the adapter through, and how that was told; see {@link detectBackend}. */
   backend: BackendInfo;
 }
@@ -219,10 +217,8 @@ async function acquire(adapterIndex: number): Promise<GpuContext> {
     pending = null;
     throw new NoAdapterError();
   }
-  const timestamps = adapter.features.has("timestamp-query");
   const lim = adapter.limits;
   const device = await adapter.requestDevice({
-    requiredFeatures: timestamps ? ["timestamp-query"] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
       maxBufferSize: lim.maxBufferSize,
@@ -240,5 +236,5 @@ async function acquire(adapterIndex: number): Promise<GpuContext> {
   const description = info.description ||
     [info.vendor, info.architecture, info.device].filter(Boolean).join(" ") ||
     "unknown adapter";
-  return { adapter, device, description, timestamps, backend: adapterBackend(adapter) };
+  return { adapter, device, description, backend: adapterBackend(adapter) };
 }

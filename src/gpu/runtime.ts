@@ -196,7 +196,11 @@ export class Runtime {
     const captured = this.#capture ?? [];
     this.#capture = null;
     const byName = new Map<string, CapturedDispatch[]>();
-    for (const c of captured) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    for (const c of captured) {
+      const list = byName.get(c.name);
+      if (list) list.push(c);
+      else byName.set(c.name, [c]);
+    }
     const submit = async (list: CapturedDispatch[], times: number): Promise<number> => {
       const enc = this.device.createCommandEncoder();
       const pass = enc.beginComputePass();

@@ -214,9 +214,7 @@ export const gemmSettings: {
   family: KernelFamily | null;
   /** cpu family: read operands through textures ("auto": where it measured faster). */
   textures: "auto" | "on" | "off";
-  /** Called with every GEMM recorded (bench/profile_step.ts lists the shapes a step runs). */
-  trace: ((g: GemmArgs) => void) | null;
-} = { family: null, textures: "auto", trace: null };
+} = { family: null, textures: "auto" };
 
 /** An operand's layout as rows of vec4s, one slice per layer (see shaders/matmul_pack.wgsl). */
 interface OperandLayout {
@@ -285,7 +283,6 @@ export function gemm(g: GemmArgs): void {
   const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
   const acc = g.accumulate ? 1 : 0;
-  gemmSettings.trace?.(g);
   if ((gemmSettings.family ?? runtime().kernelFamily) === "gpu") {
     // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
     const groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];

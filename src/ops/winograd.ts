@@ -313,6 +313,9 @@ export const winogradSettings = {
   rowLoads: true,
 };
 
+/** Whether the F(m x m) tile transforms of W-wide maps move patch and output rows as vec4s. */
+const rowLoads = (m: WinogradTile, W: number) => winogradSettings.rowLoads && m === 4 && W % 4 === 0;
+
 /** Chunks of the batch: [n0, nb] pairs. */
 function chunks(N: number, chunk: number): [number, number][] {
   const out: [number, number][] = [];
@@ -336,7 +339,7 @@ function toTiles(
   const { TH, TW } = tileGrid(H, W, m);
   const total = at.CP * (at.TP / 4);
   const major = at.tilesMajor ?? false;
-  const rows = winogradSettings.rowLoads && m === 4 && W % 4 === 0;
+  const rows = rowLoads(m, W);
   launch(
     `winograd${m}.${kind}${major ? ".tiles" : ""}${rows ? ".v4" : ""}`,
     winogradSource(kind, m, rows),
@@ -352,7 +355,7 @@ function fromTiles(prod: Tensor, y: Tensor, m: WinogradTile, TP: number, n0: num
   const [, R, H, W] = y.shape;
   const { TH, TW } = tileGrid(H, W, m);
   const total = R * (TP / 4);
-  const rows = winogradSettings.rowLoads && m === 4 && W % 4 === 0;
+  const rows = rowLoads(m, W);
   launch(
     `winograd${m}.output${rows ? ".v4" : ""}`,
     winogradSource("output", m, rows),
