@@ -58,23 +58,54 @@ for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
   });
 }
 
+// Winograd F(4x4, 3x3) GEMMs of the same layers at batch 32: 36 products, forward and weight
+// gradient (tiles-major operands, see winogradSettings.tilesMajorWeightGrad).
+for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
+  const T = 32 * (s / 4) ** 2;
+  shapes.push({
+    name: `wino4 fwd ${c}x${T}x${c} x36`,
+    args: { M: c, N: T, K: c, batch: 36, strideA: c * c, strideB: c * T },
+    sizes: [36 * c * c, 36 * c * T, 36 * c * T],
+  });
+  shapes.push({
+    name: `wino4 dW ${c}x${c}x${T} x36`,
+    args: { M: c, N: c, K: T, transA: true, batch: 36, strideA: c * T, strideB: c * T },
+    sizes: [36 * c * T, 36 * c * T, 36 * c * c],
+  });
+}
+
+// AB_SHAPES="M,N,K,batch[,tA][,tB];...": extra batched shapes (e.g. another model's layers).
+for (const spec of (Deno.env.get("AB_SHAPES") ?? "").split(";").filter(Boolean)) {
+  const [M, N, K, batch] = spec.split(",").slice(0, 4).map(Number);
+  const transA = spec.includes("tA"), transB = spec.includes("tB");
+  shapes.push({
+    name: `shape ${M}x${N}x${K} x${batch}${transA ? " tA" : ""}${transB ? " tB" : ""}`,
+    args: { M, N, K, transA, transB, batch, strideA: M * K, strideB: K * N },
+    sizes: [batch * M * K, batch * K * N, batch * M * N],
+  });
+}
+
 type Variant = { name: string; set: () => void };
 const variants: Variant[] = [];
-// AB_TILES: TMxTN4[xWGY] list; AB_TEX: off,on,auto list.
+// AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE for shapes that
+// fit it); AB_TEX: off,on,auto list.
 for (
   const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
 ) {
-  for (const tex of (Deno.env.get("AB_TEX") ?? "off,on").split(",") as ("off" | "on" | "auto")[]) {
-    variants.push({
-      name: `cpu ${tm}x${tn4 * 4}/${wgy ?? 8} tex ${tex}`,
-      set: () => {
-        gemmSettings.family = "cpu";
-        gemmSettings.textures = tex;
-        TILE.TM = tm;
-        TILE.TN4 = tn4;
-        TILE.WGY = wgy ?? 8;
-      },
-    });
+  for (const big of (Deno.env.get("AB_BIG") ?? "off,on").split(",")) {
+    for (const tex of (Deno.env.get("AB_TEX") ?? "auto").split(",") as ("off" | "on" | "auto")[]) {
+      variants.push({
+        name: `cpu ${tm}x${tn4 * 4}/${wgy ?? 8}${big === "on" ? "+big" : ""} tex ${tex}`,
+        set: () => {
+          gemmSettings.family = "cpu";
+          gemmSettings.textures = tex;
+          gemmSettings.bigTiles = big === "on" ? "auto" : "off";
+          TILE.TM = tm;
+          TILE.TN4 = tn4;
+          TILE.WGY = wgy ?? 8;
+        },
+      });
+    }
   }
 }
 if (Deno.env.get("AB_GPU")) variants.push({ name: "gpu tiled", set: () => (gemmSettings.family = "gpu") });

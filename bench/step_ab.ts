@@ -9,7 +9,7 @@ import * as sw from "../mod.ts";
 import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
-import { gemmSettings } from "../src/ops/matmul.ts";
+import { BIG_TILE, gemmSettings } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
@@ -35,12 +35,20 @@ const variants: Record<string, () => void> = {
   "all operands in textures": () => {
     gemmSettings.textures = "on";
   },
+  "8x16 GEMM tile only (no 16x32)": () => {
+    gemmSettings.bigTiles = "off";
+  },
+  "32x32 as the big tile": () => {
+    BIG_TILE.TM = 32;
+  },
 };
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
   winogradSettings.rowLoads = true;
   gemmSettings.textures = "auto";
+  gemmSettings.bigTiles = "auto";
+  BIG_TILE.TM = 16;
   convSettings.im2colRows = true;
 };
 

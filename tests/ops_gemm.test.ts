@@ -49,11 +49,16 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
   return out;
 }
 
-/** Kernel paths: cpu family with storage operands, cpu family with texture operands, gpu family. */
+/**
+ * Kernel paths: the cpu family's 8x16 and 16x32 register tiles (the latter forced on every
+ * shape, so small ones test its edges), each with storage or texture operands; the gpu family.
+ */
 const PATHS = {
-  cpu: { family: "cpu", textures: "off" },
-  "cpu-tex": { family: "cpu", textures: "on" },
-  gpu: { family: "gpu", textures: "off" },
+  cpu: { family: "cpu", textures: "off", bigTiles: "off" },
+  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off" },
+  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on" },
+  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on" },
+  gpu: { family: "gpu", textures: "off", bigTiles: "off" },
 } as const;
 
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
@@ -86,11 +91,13 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   };
   gemmSettings.family = PATHS[path].family;
   gemmSettings.textures = PATHS[path].textures;
+  gemmSettings.bigTiles = PATHS[path].bigTiles;
   try {
     gemm(args);
   } finally {
     gemmSettings.family = null;
     gemmSettings.textures = "auto";
+    gemmSettings.bigTiles = "auto";
   }
   const got = await tc.data();
   const want = reference(c, a, b, c0);
@@ -131,11 +138,22 @@ const cases: Case[] = [
   { M: 8, N: 8, K: 8, batch: 2, slicesB: 3, baseB: 64, baseC: 128, accumulate: true },
   { M: 5, N: 6, K: 7, batch: 2, slicesA: 2, baseA: 3, baseB: 1, baseC: 5 },
   { M: 16, N: 12, K: 8, transA: true, batch: 2, slicesB: 2, baseB: 96 },
+  // Past one 16x32 tile in both directions, with edges, for each transpose.
+  { M: 36, N: 44, K: 12, transA: true, batch: 2, slicesA: 2 },
+  { M: 33, N: 40, K: 8, transB: true, zsum: 2, slicesA: 2, slicesB: 2, accumulate: true },
+  { M: 40, N: 36, K: 16, transA: true, transB: true, batch: 3, slicesB: 3 },
 ];
 
-for (const path of ["cpu", "cpu-tex", "gpu"] as const) {
+for (const path of ["cpu", "cpu-tex", "cpu-big", "gpu"] as const) {
   cases.forEach((c, i) => gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 100 + i)));
 }
+// The 16x32 tile with texture operands on the shapes past one tile (its loads are written once for
+// both tiles; each kernel variant costs ~3 s to compile on a cold shader cache, so not every case).
+cases.forEach((c, i) => {
+  if (c.M > 16 && c.N > 16) {
+    gpuTest(`gemm cpu-big-tex ${JSON.stringify(c)}`, () => check(c, "cpu-big-tex", 100 + i));
+  }
+});
 
 Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {
   assert(chooseKernelFamily("llvmpipe (LLVM 15.0.6, 256 bits)") === "cpu");

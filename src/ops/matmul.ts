@@ -29,6 +29,20 @@ export interface CpuKernel {
 /** The register tile of the cpu family (8 rows x 16 columns; 8x12 measured ~1.2x slower). */
 export const TILE = { TM: 8, TN4: 4, WG: 8, WGY: 8 };
 
+/**
+ * The cpu family's tile for products at least 16 x 32: 16 rows x 32 columns per invocation.
+ * Under llvmpipe every load is a loop over the 8 lanes, whatever it reads from: 17-31 ns of wall
+ * time per vec4 with both cores busy (storage, uniform or texture; bench/load_cost.ts), about as
+ * long as 20-30 vec4 FMAs. The same GEMM body with its loads replaced by arithmetic ran at 50-90
+ * GFLOP/s, with them at 7-10. So the kernel is bound by its loads, and a tile is worth what it
+ * saves in loads per FMA (TM + TN vec4 loads for TM x TN x 4 FMAs), not what it costs in
+ * registers: its 128 accumulators spill to the stack, and those vector loads and stores cost far
+ * less than the operand loads they save. Measured on a
+ * ResNet-18 step (bench/step_ab.ts): 1.17x over the 8 x 16 tile alone. 32 x 32 gave 1.23x but
+ * took ~10 s per kernel variant to compile on a cold shader cache (16 x 32: ~3 s, 8 x 16: 0.6 s).
+ */
+export const BIG_TILE = { TM: 16, TN4: 8 };
+
 const generated = new Map<string, string>();
 
 /**
@@ -214,7 +228,19 @@ export const gemmSettings: {
   family: KernelFamily | null;
   /** cpu family: read operands through textures ("auto": where it measured faster). */
   textures: "auto" | "on" | "off";
-} = { family: null, textures: "auto" };
+  /**
+   * cpu family: {@link BIG_TILE} for products at least its size ("auto"), for every product
+   * the vec4 kernel takes ("on": tests, so its edges are checked on small shapes), or never.
+   */
+  bigTiles: "auto" | "on" | "off";
+} = { family: null, textures: "auto", bigTiles: "auto" };
+
+/** The cpu family's register tile for an M x N product (see {@link BIG_TILE}). */
+export function cpuTile(M: number, N: number): { TM: number; TN4: number } {
+  const mode = gemmSettings.bigTiles;
+  const big = mode === "on" || (mode === "auto" && M >= BIG_TILE.TM && N >= BIG_TILE.TN4 * 4);
+  return big ? BIG_TILE : TILE;
+}
 
 /** An operand's layout as rows of vec4s, one slice per layer (see shaders/matmul_pack.wgsl). */
 interface OperandLayout {
@@ -290,7 +316,8 @@ export function gemm(g: GemmArgs): void {
     return;
   }
   if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
-    const { TM, TN4, WG } = TILE;
+    const { TM, TN4 } = cpuTile(M, N);
+    const WG = TILE.WG;
     const slices = batch * zsum;
     const layoutA: OperandLayout = {
       width: (transA ? M : K) / 4,
@@ -314,9 +341,9 @@ export function gemm(g: GemmArgs): void {
       .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
       .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, bc / 4, batch).bytes();
     const groups = [Math.ceil((batch * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
-    const name = `matmul${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}${
-      ta ? ".texA" : ""
-    }${tb ? ".texB" : ""}`;
+    const name = `matmul${TM !== TILE.TM ? ".big" : ""}${transA ? ".tA" : ""}${transB ? ".tB" : ""}${
+      zsum > 1 ? ".sum" : ""
+    }${ta ? ".texA" : ""}${tb ? ".texB" : ""}`;
     const src = matmulSource(transA, transB, zsum > 1, { TM, TN4, texA, texB });
     const rt = runtime();
     const bindings: Binding[] = [ta ? ta.view : g.a, tb ? tb.view : g.b, g.c];
