@@ -41,11 +41,15 @@ const variants: Record<string, () => void> = {
   "32x32 as the big tile": () => {
     BIG_TILE.TM = 32;
   },
+  "Winograd filter not charged to the chunk budget": () => {
+    winogradSettings.chargeFilter = false;
+  },
 };
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
   winogradSettings.rowLoads = true;
+  winogradSettings.chargeFilter = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   BIG_TILE.TM = 16;

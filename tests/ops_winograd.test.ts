@@ -143,16 +143,29 @@ gpuTest("winograd forward and gradients stay close to im2col at ResNet-like size
   }
 });
 
-// The transformed filter is held once whatever the chunk, so it is not charged to the chunk's
-// budget: ResNet-18's 512@4x4 layer at batch 32 (a 36 MiB filter against ~10 MiB of room) ran one
-// image per chunk, each image's single tile padded to 4 GEMM columns, before this was fixed.
-gpuTest("winograd takes a deep layer's whole batch in one chunk (filter outside the budget)", () => {
-  const x = sw.Tensor.empty([32, 512, 4, 4]), w = sw.Tensor.empty([512, 512, 3, 3]);
-  const g = convGeometry(x, w, { padding: 1 });
-  x.dispose();
-  w.dispose();
-  assert(g.winograd !== null, "a 3x3 stride-1 pad-1 convolution runs through Winograd by default");
-  assertEquals(g.chunk, 32);
+// The transformed filter is charged to the chunk budget, but never cuts a chunk below 32 GEMM
+// columns: ResNet-18's 512@4x4 layer (a 36 MiB filter against ~10 MiB of room) once ran one image
+// per chunk, each image's single tile padded to 4 GEMM columns. At batch 32 it keeps the whole
+// batch; at batch 128 it is cut to chunks of 32..127 images, which keeps the batch-128 peak where
+// it was before the filter was first left out of the budget (bench/conv_ab.ts 0 128 resnet18).
+gpuTest("winograd keeps 32 GEMM columns per chunk on a deep layer; the filter is charged above that", () => {
+  const chunkAt = (batch: number) => {
+    const x = sw.Tensor.empty([batch, 512, 4, 4]), w = sw.Tensor.empty([512, 512, 3, 3]);
+    const g = convGeometry(x, w, { padding: 1 });
+    x.dispose();
+    w.dispose();
+    assert(g.winograd !== null, "a 3x3 stride-1 pad-1 convolution runs through Winograd by default");
+    return g.chunk;
+  };
+  assertEquals(chunkAt(32), 32);
+  const charged = chunkAt(128);
+  assert(charged >= 32 && charged < 128, `batch 128: chunk ${charged}, want 32..127`);
+  winogradSettings.chargeFilter = false;
+  try {
+    assertEquals(chunkAt(128), 128);
+  } finally {
+    winogradSettings.chargeFilter = true;
+  }
   return Promise.resolve();
 });
 

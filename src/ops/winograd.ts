@@ -275,10 +275,12 @@ export interface WinogradPlan {
  * them (bucketSize), fit in `maxBytes` in forward and both gradients. conv.ts passes what
  * im2col's chunks would hold, so switching paths never raises the peak of the chunks.
  *
- * The transformed filter ([E, Ci, Co], held once per call whatever the chunk) is not charged to
- * that budget: for ResNet-18's 512@4x4 layers it alone (36 MiB) exceeded it, which forced one image
- * per chunk, padded its single tile to 4 GEMM columns, and made those layers 4x the FLOPs of
- * the whole batch in 32x the dispatches (14.5 of the step's 52 GEMM GFLOP).
+ * The transformed filter ([E, Ci, Co], held once per call whatever the chunk) is charged to that
+ * budget too (winogradSettings.chargeFilter), but no chunk is cut below 32 GEMM columns (one
+ * BIG_TILE's width) for it: for ResNet-18's 512@4x4 layers the filter alone (36 MiB) exceeds
+ * the budget, and cutting to one image per chunk padded each image's single tile to 4 GEMM
+ * columns, 4x the FLOPs of the whole batch in 32x the dispatches (14.5 of the step's 52 GEMM
+ * GFLOP). Not charging it at all kept whole batches there, and raised the batch-128 peak by 8 MiB.
  */
 export function winogradPlan(
   m: WinogradTile,
@@ -297,13 +299,21 @@ export function winogradPlan(
     const input = bytes(E * Co4 * TP) + bytes(E * C * TP);
     return Math.max(forward, input); // the weight gradient's v and z are forward's sizes
   };
+  const filter = winogradSettings.chargeFilter ? bytes(E * Math.max(Co * Ci4, C * Co4)) : 0;
+  // The filter's share never cuts a chunk below 32 GEMM columns; the temporaries' own size may.
+  const least = Math.min(N, Math.ceil(MIN_COLUMNS / T));
   let chunk = N;
-  while (chunk > 1 && need(chunk) > maxBytes) chunk--;
+  while (chunk > 1 && (need(chunk) > maxBytes || (chunk > least && need(chunk) + filter > maxBytes))) chunk--;
   return { m, chunk };
 }
 
+/** GEMM columns (tiles) a chunk keeps when the transformed filter's size would cut it further. */
+const MIN_COLUMNS = 32;
+
 /** Winograd tunables; tests set them to check each path. */
 export const winogradSettings = {
+  /** Charge the transformed filter to the chunk budget, down to MIN_COLUMNS (see winogradPlan). */
+  chargeFilter: true,
   /** The weight gradient's GEMM on tiles-major operands (see winogradBackwardWeight). */
   tilesMajorWeightGrad: true,
   /**
