@@ -42,36 +42,25 @@ for (const [co, ci, s] of [[64, 64, 32], [128, 128, 16], [256, 256, 8], [512, 51
   });
 }
 
-// Winograd F(2x2, 3x3) GEMMs of the same layers at batch 32 (src/ops/winograd.ts): 16 products
-// [Co x Ci] x [Ci x tiles] forward (and input gradient), and the weight gradient over the tiles.
-for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
-  const T = 32 * (s / 2) ** 2;
-  shapes.push({
-    name: `wino fwd ${c}x${T}x${c} x16`,
-    args: { M: c, N: T, K: c, batch: 16, strideA: c * c, strideB: c * T },
-    sizes: [16 * c * c, 16 * c * T, 16 * c * T],
-  });
-  shapes.push({
-    name: `wino dW ${c}x${c}x${T} x16`,
-    args: { M: c, N: c, K: T, transB: true, batch: 16, strideA: c * T, strideB: c * T },
-    sizes: [16 * c * T, 16 * c * T, 16 * c * c],
-  });
-}
-
-// Winograd F(4x4, 3x3) GEMMs of the same layers at batch 32: 36 products, forward and weight
-// gradient (tiles-major operands, see winogradSettings.tilesMajorWeightGrad).
-for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
-  const T = 32 * (s / 4) ** 2;
-  shapes.push({
-    name: `wino4 fwd ${c}x${T}x${c} x36`,
-    args: { M: c, N: T, K: c, batch: 36, strideA: c * c, strideB: c * T },
-    sizes: [36 * c * c, 36 * c * T, 36 * c * T],
-  });
-  shapes.push({
-    name: `wino4 dW ${c}x${c}x${T} x36`,
-    args: { M: c, N: c, K: T, transA: true, batch: 36, strideA: c * T, strideB: c * T },
-    sizes: [36 * c * T, 36 * c * T, 36 * c * c],
-  });
+// Winograd GEMMs of the same layers at batch 32 (src/ops/winograd.ts): E = (m + 2)^2 products
+// [Co x Ci] x [Ci x tiles] forward (and input gradient), and the weight gradient over the tiles:
+// channels-major (B transposed) as F(2x2, 3x3) runs it, tiles-major (A transposed) as F(4x4, 3x3)
+// does (winogradSettings.tilesMajorWeightGrad).
+for (const m of [2, 4]) {
+  const E = (m + 2) ** 2, prefix = m === 2 ? "wino" : "wino4";
+  for (const [c, s] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
+    const T = 32 * (s / m) ** 2;
+    shapes.push({
+      name: `${prefix} fwd ${c}x${T}x${c} x${E}`,
+      args: { M: c, N: T, K: c, batch: E, strideA: c * c, strideB: c * T },
+      sizes: [E * c * c, E * c * T, E * c * T],
+    });
+    shapes.push({
+      name: `${prefix} dW ${c}x${c}x${T} x${E}`,
+      args: { M: c, N: c, K: T, transA: m === 4, transB: m === 2, batch: E, strideA: c * T, strideB: c * T },
+      sizes: [E * c * T, E * c * T, E * c * c],
+    });
+  }
 }
 
 // AB_SHAPES="M,N,K,batch[,tA][,tB];...": extra batched shapes (e.g. another model's layers).

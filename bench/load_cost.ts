@@ -1,8 +1,9 @@
 // What one vec4 load costs a compute shader on this adapter, by where it reads from: storage
 // buffer, uniform buffer, rgba32float texture, or four f32 storage loads. Each invocation sums 512
 // loads at per-invocation addresses ("lane") or at addresses shared by its workgroup ("shared").
-// Under llvmpipe every one of them is a per-lane loop (about 100-175 cycles per 8-lane group),
-// which is why the GEMM's register tile is sized by loads per FMA (src/ops/matmul.ts BIG_TILE).
+// Under llvmpipe every one of them is a loop over the SIMD lanes (17-31 ns of wall time per 8-lane
+// group on this 2-core machine, about as long as 20-30 vec4 FMAs), which is why the GEMM's register
+// tile is sized by loads per FMA (src/ops/matmul.ts BIG_TILE).
 // Run: deno run -A bench/load_cost.ts
 import * as sw from "../mod.ts";
 

@@ -45,6 +45,7 @@ const variants: Record<string, () => void> = {
     winogradSettings.chargeFilter = false;
   },
 };
+const bigRows = BIG_TILE.TM; // the default, restored before every variant
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
@@ -52,7 +53,7 @@ const defaults = () => {
   winogradSettings.chargeFilter = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
-  BIG_TILE.TM = 16;
+  BIG_TILE.TM = bigRows;
   convSettings.im2colRows = true;
 };
 

@@ -37,9 +37,9 @@ export const TILE = { TM: 8, TN4: 4, WG: 8, WGY: 8 };
  * GFLOP/s, with them at 7-10. So the kernel is bound by its loads, and a tile is worth what it
  * saves in loads per FMA (TM + TN vec4 loads for TM x TN x 4 FMAs), not what it costs in
  * registers: its 128 accumulators spill to the stack, and those vector loads and stores cost far
- * less than the operand loads they save. Measured on a
- * ResNet-18 step (bench/step_ab.ts): 1.17x over the 8 x 16 tile alone. 32 x 32 gave 1.23x but
- * took ~10 s per kernel variant to compile on a cold shader cache (16 x 32: ~3 s, 8 x 16: 0.6 s).
+ * less than the operand loads they save. Measured on a ResNet-18 step (bench/step_ab.ts): 1.17x
+ * over the 8 x 16 tile alone. 32 x 32 gave 1.23x but took ~10 s per kernel variant to compile on
+ * a cold shader cache (16 x 32: ~3 s, 8 x 16: 0.6 s).
  */
 export const BIG_TILE = { TM: 16, TN4: 8 };
 

@@ -30,7 +30,7 @@ import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
-import { gemm } from "./matmul.ts";
+import { BIG_TILE, gemm } from "./matmul.ts";
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
@@ -300,15 +300,18 @@ export function winogradPlan(
     return Math.max(forward, input); // the weight gradient's v and z are forward's sizes
   };
   const filter = winogradSettings.chargeFilter ? bytes(E * Math.max(Co * Ci4, C * Co4)) : 0;
-  // The filter's share never cuts a chunk below 32 GEMM columns; the temporaries' own size may.
-  const least = Math.min(N, Math.ceil(MIN_COLUMNS / T));
+  // The filter's share never cuts a chunk below MIN_COLUMNS; the temporaries' own size may.
+  const least = Math.ceil(MIN_COLUMNS / T);
   let chunk = N;
-  while (chunk > 1 && (need(chunk) > maxBytes || (chunk > least && need(chunk) + filter > maxBytes))) chunk--;
+  while (chunk > 1 && need(chunk) + (chunk > least ? filter : 0) > maxBytes) chunk--;
   return { m, chunk };
 }
 
-/** GEMM columns (tiles) a chunk keeps when the transformed filter's size would cut it further. */
-const MIN_COLUMNS = 32;
+/**
+ * GEMM columns (tiles) a chunk keeps when the transformed filter's size would cut it further:
+ * one width of the cpu family's big register tile (32).
+ */
+const MIN_COLUMNS = BIG_TILE.TN4 * 4;
 
 /** Winograd tunables; tests set them to check each path. */
 export const winogradSettings = {
