@@ -75,6 +75,7 @@ for (const spec of (Deno.env.get("AB_SHAPES") ?? "").split(";").filter(Boolean))
 }
 
 type Variant = { name: string; set: () => void };
+const defaultWgy = TILE.WGY;
 const variants: Variant[] = [];
 // AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE for shapes that
 // fit it); AB_TEX: off,on,auto list.
@@ -84,14 +85,14 @@ for (
   for (const big of (Deno.env.get("AB_BIG") ?? "off,on").split(",")) {
     for (const tex of (Deno.env.get("AB_TEX") ?? "auto").split(",") as ("off" | "on" | "auto")[]) {
       variants.push({
-        name: `cpu ${tm}x${tn4 * 4}/${wgy ?? 8}${big === "on" ? "+big" : ""} tex ${tex}`,
+        name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${tex}`,
         set: () => {
           gemmSettings.family = "cpu";
           gemmSettings.textures = tex;
           gemmSettings.bigTiles = big === "on" ? "auto" : "off";
           TILE.TM = tm;
           TILE.TN4 = tn4;
-          TILE.WGY = wgy ?? 8;
+          TILE.WGY = wgy ?? defaultWgy;
         },
       });
     }

@@ -9,7 +9,7 @@ import * as sw from "../mod.ts";
 import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
-import { BIG_TILE, gemmSettings } from "../src/ops/matmul.ts";
+import { BIG_TILE, gemmSettings, TILE } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
@@ -44,8 +44,11 @@ const variants: Record<string, () => void> = {
   "Winograd filter not charged to the chunk budget": () => {
     winogradSettings.chargeFilter = false;
   },
+  "GEMM workgroups 8 row tiles high (WGY 8)": () => {
+    TILE.WGY = 8;
+  },
 };
-const bigRows = BIG_TILE.TM; // the default, restored before every variant
+const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
@@ -54,6 +57,7 @@ const defaults = () => {
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   BIG_TILE.TM = bigRows;
+  TILE.WGY = wgy;
   convSettings.im2colRows = true;
 };
 

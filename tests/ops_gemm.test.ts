@@ -2,7 +2,7 @@
 // texture operands, and naive; gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
 // batch broadcast, zsum, accumulate, bases, both transposes; against a float64 reference.
 import * as sw from "../mod.ts";
-import { gemm, type GemmArgs, gemmSettings } from "../src/ops/matmul.ts";
+import { gemm, type GemmArgs, gemmSettings, TILE } from "../src/ops/matmul.ts";
 import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
 import { assert } from "./assert.ts";
 import { gpuTest, randArray, rng } from "./harness.ts";
@@ -51,14 +51,16 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
 
 /**
  * Kernel paths: the cpu family's 8x16 and 16x32 register tiles (the latter forced on every
- * shape, so small ones test its edges), each with storage or texture operands; the gpu family.
+ * shape, so small ones test its edges), each with storage or texture operands, and with
+ * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); the gpu family.
  */
 const PATHS = {
-  cpu: { family: "cpu", textures: "off", bigTiles: "off" },
-  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off" },
-  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on" },
-  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on" },
-  gpu: { family: "gpu", textures: "off", bigTiles: "off" },
+  cpu: { family: "cpu", textures: "off", bigTiles: "off", wgy: 1 },
+  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off", wgy: 1 },
+  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on", wgy: 1 },
+  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on", wgy: 1 },
+  "cpu-wgy8": { family: "cpu", textures: "off", bigTiles: "off", wgy: 8 },
+  gpu: { family: "gpu", textures: "off", bigTiles: "off", wgy: 1 },
 } as const;
 
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
@@ -92,12 +94,15 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   gemmSettings.family = PATHS[path].family;
   gemmSettings.textures = PATHS[path].textures;
   gemmSettings.bigTiles = PATHS[path].bigTiles;
+  const wgy = TILE.WGY;
+  TILE.WGY = PATHS[path].wgy;
   try {
     gemm(args);
   } finally {
     gemmSettings.family = null;
     gemmSettings.textures = "auto";
     gemmSettings.bigTiles = "auto";
+    TILE.WGY = wgy;
   }
   const got = await tc.data();
   const want = reference(c, a, b, c0);
@@ -153,6 +158,10 @@ cases.forEach((c, i) => {
   if (c.M > 16 && c.N > 16) {
     gpuTest(`gemm cpu-big-tex ${JSON.stringify(c)}`, () => check(c, "cpu-big-tex", 100 + i));
   }
+});
+// Workgroups 8 row tiles high on the shapes with more than one row tile (M > 8).
+cases.forEach((c, i) => {
+  if (c.M > 8) gpuTest(`gemm cpu-wgy8 ${JSON.stringify(c)}`, () => check(c, "cpu-wgy8", 100 + i));
 });
 
 Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {
