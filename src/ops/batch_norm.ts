@@ -7,8 +7,11 @@
  * to num_batches_tracked. Eval mode normalises with the running statistics.
  *
  * Dispatches: training forward = partial sums, finalize (statistics and running update),
- * normalise; eval forward = statistics from the running buffers, normalise. Backward = partial
- * sums of g and g*(x - mean), finalize (dw, db), input gradient. The per-channel reductions are
+ * coefficients, normalise; eval forward = statistics from the running buffers, coefficients,
+ * normalise. Backward = partial sums of g and g*(x - mean), finalize (dw, db), coefficients,
+ * input gradient. The coefficients are one vec4 per channel (batch_norm_coef.wgsl), so the
+ * elementwise kernels load one value per element's channel rather than four or five: under
+ * llvmpipe each load is a loop over the SIMD lanes. The per-channel reductions are
  * two-level: each channel's N*H*W elements are split into parts, each reduced by a workgroup of
  * 128 invocations (a shared-memory tree), then one invocation per channel adds the parts. So 64
  * channels of 32768 elements are 64 workgroups of 128 invocations, and 16 channels are split
@@ -28,6 +31,7 @@ import applySrcText from "../../shaders/batch_norm_apply.wgsl" with { type: "tex
 import gradPartialSrcText from "../../shaders/batch_norm_grad_partial.wgsl" with { type: "text" };
 import gradFinalizeSrc from "../../shaders/batch_norm_grad_finalize.wgsl" with { type: "text" };
 import gradInputSrcText from "../../shaders/batch_norm_grad_input.wgsl" with { type: "text" };
+import coefSrc from "../../shaders/batch_norm_coef.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
@@ -182,6 +186,28 @@ function runningStats(g: BatchNormGeometry, opts: BatchNormOptions): Tensor {
 }
 
 /**
+ * [C, 4] per-channel coefficients of the elementwise kernels (see batch_norm_coef.wgsl): for
+ * normalising (`other` = bias), or for the input gradient (`other` = the dw | db sums, db at
+ * float offset `stride`, over `count` elements per channel).
+ */
+function coefficients(
+  stats: Tensor,
+  weight: Tensor,
+  other: Tensor,
+  C: number,
+  backward: boolean,
+  stride = 0,
+  count = 1,
+): Tensor {
+  const coef = Tensor.empty([C, 4]);
+  const params = new Params().u32(C, stride).f32(count).bytes();
+  launch("bn_coef", coefSrc, { BACKWARD: backward ? 1 : 0 }, [stats, weight, other, coef], params, [
+    Math.ceil(C / 64),
+  ]);
+  return coef;
+}
+
+/**
  * batch_norm(x [N, C, H, W], weight [C], bias [C]) as PyTorch's `F.batch_norm`; see the module
  * documentation. Differentiable with respect to x, weight and bias (through the batch
  * statistics in training mode).
@@ -193,14 +219,9 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: Batch
   const e = elementwise(g);
   const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0 };
   const params = new Params().u32(x.size, e.planes).bytes();
-  launch(
-    `bn_apply${e.lanes === 4 ? "4" : ""}`,
-    applySrc[e.lanes],
-    consts,
-    [x, stats, weight, bias, out],
-    params,
-    e.groups,
-  );
+  const coef = coefficients(stats, weight, bias, g.C, false);
+  launch(`bn_apply${e.lanes === 4 ? "4" : ""}`, applySrc[e.lanes], consts, [x, coef, out], params, e.groups);
+  coef.dispose();
   record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training });
   // Without a tape entry nothing will read the statistics again.
   if (!out.node) stats.dispose();
@@ -249,10 +270,12 @@ export function batchNorm2dBackward(
   const dx = () => {
     const out = Tensor.empty(x.shape);
     const e = elementwise(geom);
-    const params = new Params().u32(x.size, e.planes, stride).f32(geom.count).bytes();
+    const params = new Params().u32(x.size, e.planes).bytes();
     const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0 };
     const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}`;
-    launch(name, gradInputSrc[e.lanes], consts, [g, x, stats, weight, sums, out], params, e.groups);
+    const coef = coefficients(stats, weight, sums, C, true, stride, geom.count);
+    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out], params, e.groups);
+    coef.dispose();
     return out;
   };
   return [dx, () => view(0), () => view(stride * 4)];
