@@ -42,6 +42,7 @@ const cases: number[][] = [
   [2, 8, 6, 6, 8, 3, 1, 1], // aligned: vec4 GEMM in all three products
   [2, 8, 4, 4, 12, 3, 1, 1], // a 4x4 map: 16 pixels, the 16-column GEMM tile
   [1, 1, 9, 9, 2, 5, 1, 2], // 5x5 kernel
+  [2, 3, 11, 10, 4, 5, 3, 2], // stride 3 under a 5x5 kernel: 1 or 2 taps per axis land on the grid
   [3, 5, 5, 5, 7, 3, 1, 1], // batch 3, odd channels, P = 25 padded to 28 per image
 ];
 
