@@ -119,7 +119,10 @@ fn lanes(o0: vec3<i32>, o1: vec3<i32>, o2: vec3<i32>, o3: vec3<i32>, dr: i32, dc
 /**
  * How the F(4x4) tile transforms load x when W % 4 == 0: patch rows as aligned vec4s. A tile's
  * columns start at 4 * tw (its patch one column before), so row dr's vec4 c4 covers columns
- * 4 * tw + 4 * c4 ..+3, wholly inside or wholly outside the row (zero then).
+ * 4 * tw + 4 * c4 ..+3, wholly inside or wholly outside the row (zero then). An input patch row
+ * (columns -1..4 of the tile) is the vec4 c4 = 0 and two single floats, column -1 (the .w of
+ * vec4 -1) and column 4 (the .x of vec4 1): under llvmpipe one f32 load costs ~11 ns of wall time
+ * per 8-lane group, a vec4 load ~29 ns (bench/load_cost.ts), so 51 ns a row rather than 87.
  */
 const ROW_SOURCE = `@group(0) @binding(1) var<storage, read> xv: array<vec4<f32>>;
 
@@ -128,6 +131,15 @@ fn quad(o: vec3<i32>, dr: i32, c4: i32) -> vec4<f32> {
   let q = o.z + BACK + 4 * c4;
   if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return vec4<f32>(0.0); }
   return xv[(u32(o.x) + u32(r) * W + u32(q)) / 4u];
+}
+
+// Column dc of row dr of the patch at o (the tile's columns are dc = BACK..BACK+3), or zero.
+fn single(o: vec3<i32>, dr: i32, dc: i32) -> f32 {
+  let r = o.y + dr;
+  let q = o.z + dc;
+  if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return 0.0; }
+  let e = u32(o.x) + u32(r) * W + u32(q);
+  return xv[e / 4u][e % 4u];
 }`;
 
 /** How the output transform stores y: one f32 per output. */
@@ -175,15 +187,15 @@ export function winogradSource(
     const n = kind === "input" ? alpha : m;
     body = [];
     if (rowLoads) {
-      // Input patch columns -1..4 are vec4 -1's .w, vec4 0, vec4 1's .x; gradient columns 0..3 vec4 0.
-      const quads = kind === "input" ? [-1, 0, 1] : [0];
+      // Input patch columns -1..4 are single column -1, vec4 0, single column 4; gradient
+      // columns 0..3 are vec4 0.
       for (let r = 0; r < n; r++) {
-        for (let l = 0; l < 4; l++) {
-          for (const c4 of quads) body.push(`let q${r}_${l}_${c4 + 1} = quad(o${l}, ${r}, ${c4});`);
-        }
+        for (let l = 0; l < 4; l++) body.push(`let q${r}_${l} = quad(o${l}, ${r}, 0);`);
         for (let q = 0; q < n; q++) {
-          const col = kind === "input" ? q + 3 : q + 4; // column within the loaded vec4s
-          const parts = [0, 1, 2, 3].map((l) => `q${r}_${l}_${Math.floor(col / 4)}.${lanes[col % 4]}`);
+          const col = kind === "input" ? q - 1 : q; // column of the tile (-1..4 or 0..3)
+          const parts = [0, 1, 2, 3].map((l) =>
+            col >= 0 && col < 4 ? `q${r}_${l}.${lanes[col]}` : `single(o${l}, ${r}, ${q})`
+          );
           body.push(`let d${r}_${q} = vec4<f32>(${parts.join(", ")});`);
         }
       }
