@@ -6,10 +6,16 @@
 //   else:  a flat grid-stride loop with c = (i / HW) % C (small planes, where a workgroup per
 //          plane would leave most invocations idle).
 // Elements are V (f32 or vec4 when HW % 4 == 0, shaders/lib/lanes*.wgsl): the four elements of a
-// vec4 share a channel.
+// vec4 share a channel. RELU applies max(y, 0) in the same pass (relu(batch_norm(x)) fused: no
+// pass over the normalised map, which is never stored).
 //!include nchw
 //!include lanes
 override PLANE: bool = false;
+override RELU: bool = false;
+
+fn out(v: V) -> V {
+  return select(v, max(v, splat(0.0)), RELU);
+}
 
 struct Params { n: u32, planes: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,12 +32,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let q = coef[plane % C];
     let base = plane * (HW / LANES);
     for (var s = wid.x * 256u + li; s < HW / LANES; s += nw.x * 256u) {
-      y[base + s] = fma(x[base + s] - splat(q.x), splat(q.y), splat(q.z));
+      y[base + s] = out(fma(x[base + s] - splat(q.x), splat(q.y), splat(q.z)));
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {
       let q = coef[channelOf(i * LANES)];
-      y[i] = fma(x[i] - splat(q.x), splat(q.y), splat(q.z));
+      y[i] = out(fma(x[i] - splat(q.x), splat(q.y), splat(q.z)));
     }
   }
 }

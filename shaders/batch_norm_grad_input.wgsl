@@ -7,11 +7,13 @@
 //   running statistics:         dx = g * k (the statistics are constants).
 // PLANE selects a workgroup per (n, c) plane with uniform per-channel values, as in
 // batch_norm_apply.wgsl; otherwise a flat grid-stride loop. Elements are V (f32, or vec4 when
-// HW % 4 == 0), as in batch_norm_apply.wgsl.
+// HW % 4 == 0), as in batch_norm_apply.wgsl. RELU masks g by the fused ReLU's output y, as in
+// batch_norm_grad_partial.wgsl.
 //!include nchw
 //!include lanes
 override BATCH: bool = true;
 override PLANE: bool = false;
+override RELU: bool = false;
 
 struct Params { n: u32, planes: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -19,13 +21,16 @@ struct Params { n: u32, planes: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read> coef: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dx: array<V>;
+@group(0) @binding(5) var<storage, read> y: array<V>;
 
 // dx at element i (of V) of a channel with coefficients q.
 fn grad(i: u32, q: vec4<f32>) -> V {
+  let gi = g[i];
+  let gv = select(gi, select(splat(0.0), gi, y[i] > splat(0.0)), RELU);
   if (BATCH) {
-    return q.w * (g[i] - splat(q.z) - (x[i] - splat(q.x)) * q.y);
+    return q.w * (gv - splat(q.z) - (x[i] - splat(q.x)) * q.y);
   }
-  return q.w * g[i];
+  return q.w * gv;
 }
 
 @compute @workgroup_size(256)

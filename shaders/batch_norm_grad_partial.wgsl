@@ -1,15 +1,19 @@
 // Batch norm backward, first level of the per-channel reductions (same split as
 // batch_norm_partial.wgsl): partial[0, c, part] = sum(g), partial[1, c, part] = sum(g * (x - mean)).
 // batch_norm_grad_finalize.wgsl turns them into db = sum(g) and dw = invstd * sum(g * (x - mean)).
-// Elements are V, as in batch_norm_partial.wgsl.
+// Elements are V, as in batch_norm_partial.wgsl. RELU (batch norm fused with a ReLU, whose
+// output is y): the gradient reaching the batch norm is g where y > 0 and 0 elsewhere, as
+// PyTorch's ReLU backward; without RELU, y is not read.
 //!include nchw
 //!include channel_partials
 //!include lanes
+override RELU: bool = false;
 
 @group(0) @binding(1) var<storage, read> g: array<V>;
 @group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(5) var<storage, read> y: array<V>;
 
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -22,7 +26,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var b = splat(0.0);
   for (var j = j0 + li * LANES; j < j1; j += 128u * LANES) {
     let i = channelElement(j, c) / LANES;
-    let gv = g[i];
+    let gi = g[i];
+    let gv = select(gi, select(splat(0.0), gi, y[i] > splat(0.0)), RELU);
     a += gv;
     b = fma(gv, x[i] - mean, b);
   }

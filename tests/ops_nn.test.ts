@@ -63,6 +63,8 @@ async function withSettings(
 }
 
 const bnTrain = ([x, w, b]: sw.Tensor[]) => batchNorm2d(x, w, b, { training: true });
+const bnTrainRelu = ([x, w, b]: sw.Tensor[]) => batchNorm2d(x, w, b, { training: true, relu: true });
+const reluRef = (r: Ref): Ref => ({ data: r.data.map((v) => Math.max(v, 0)), shape: r.shape });
 
 const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, number]?][] = [
   ["N2 C3 4x4", [2, 3, 4, 4], {}],
@@ -77,21 +79,24 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
   ["mean 50 >> std (shifted sums)", [2, 3, 4, 4], { minPartElems: 8 }, [50, 51]],
 ];
 
-for (const [label, shape, settings, range] of bnCases) {
-  gpuTest(`batchNorm2d train: ${label}`, () =>
-    withSettings(settings, () =>
-      gradcheck(
-        "batchNorm2d train",
-        [shape, [shape[1]], [shape[1]]],
-        bnTrain,
-        bnTrainRef,
-        {
-          range: [range ?? [-1, 1], [0.5, 1.5], [-1, 1]],
-          fwdAtol: range ? 5e-4 : 1e-4,
-          gradAtol: range ? 2e-3 : 5e-4,
-          gradRtol: 2e-3,
-        },
-      )));
+// Each case also as relu(batch_norm(x)) fused (BatchNormOptions.relu), against the reference's ReLU.
+for (const relu of [false, true]) {
+  for (const [label, shape, settings, range] of bnCases) {
+    gpuTest(`batchNorm2d train${relu ? " + fused relu" : ""}: ${label}`, () =>
+      withSettings(settings, () =>
+        gradcheck(
+          `batchNorm2d train${relu ? " relu" : ""}`,
+          [shape, [shape[1]], [shape[1]]],
+          relu ? bnTrainRelu : bnTrain,
+          relu ? (xs) => reluRef(bnTrainRef(xs)) : bnTrainRef,
+          {
+            range: [range ?? [-1, 1], [0.5, 1.5], [-1, 1]],
+            fwdAtol: range ? 5e-4 : 1e-4,
+            gradAtol: range ? 2e-3 : 5e-4,
+            gradRtol: 2e-3,
+          },
+        )));
+  }
 }
 
 gpuTest("batchNorm2d eval, plane layout", () => {
@@ -110,6 +115,27 @@ gpuTest("batchNorm2d eval, plane layout", () => {
       ([x, w, b]) => bnRef(x, w, b, rm, rv),
       { gradAtol: 2e-4 },
     ));
+});
+
+gpuTest("batchNorm2d eval + fused relu, plane and flat layouts", async () => {
+  const C = 3, r = rng(9);
+  const rm = randArray(C, r, -0.5, 0.5), rv = randArray(C, r, 0.5, 2);
+  for (const planeMin of [4, 256]) {
+    await withSettings({ planeMin }, () =>
+      gradcheck(
+        `batchNorm2d eval relu planeMin ${planeMin}`,
+        [[2, C, 3, 4], [C], [C]],
+        ([x, w, b]) =>
+          batchNorm2d(x, w, b, {
+            training: false,
+            relu: true,
+            runningMean: sw.tensor(Float32Array.from(rm)),
+            runningVar: sw.tensor(Float32Array.from(rv)),
+          }),
+        ([x, w, b]) => reluRef(bnRef(x, w, b, rm, rv)),
+        { gradAtol: 2e-4 },
+      ));
+  }
 });
 
 gpuTest("batchNorm2d eval uses the running statistics (gradients as constants)", () => {

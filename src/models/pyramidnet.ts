@@ -29,7 +29,6 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import { relu } from "../ops/elementwise.ts";
 import { avgPool2d, globalAvgPool } from "../ops/pool.ts";
 import { addPadded } from "../ops/pad_channels.ts";
 import { BatchNorm2d, Conv2d, type ForwardOptions, init, Linear, Module, Sequential } from "../nn/mod.ts";
@@ -73,7 +72,7 @@ export class PyramidBasicBlock extends Module {
   /** See the module documentation. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     let out = this.conv1.forward(this.bn1.forward(x, opts));
-    out = this.conv2.forward(relu(this.bn2.forward(out, opts)));
+    out = this.conv2.forward(this.bn2.forwardRelu(out, opts));
     return addPadded(this.bn3.forward(out, opts), shortcut(x, this.stride));
   }
 }
@@ -105,8 +104,8 @@ export class PyramidBottleneck extends Module {
   /** See the module documentation. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     let out = this.conv1.forward(this.bn1.forward(x, opts));
-    out = this.conv2.forward(relu(this.bn2.forward(out, opts)));
-    out = this.conv3.forward(relu(this.bn3.forward(out, opts)));
+    out = this.conv2.forward(this.bn2.forwardRelu(out, opts));
+    out = this.conv3.forward(this.bn3.forwardRelu(out, opts));
     return addPadded(this.bn4.forward(out, opts), shortcut(x, this.stride));
   }
 }
@@ -167,7 +166,7 @@ export class PyramidNet extends Module {
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     let out = this.bn1.forward(this.conv1.forward(x), opts);
     for (const layer of this.layers) out = layer.forward(out, opts);
-    return this.fc.forward(globalAvgPool(relu(this.bnFinal.forward(out, opts))));
+    return this.fc.forward(globalAvgPool(this.bnFinal.forwardRelu(out, opts)));
   }
 }
 

@@ -50,7 +50,7 @@ export class BasicBlock extends Module {
 
   /** See the class documentation. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
-    const out = relu(this.bn1.forward(this.conv1.forward(x), opts));
+    const out = this.bn1.forwardRelu(this.conv1.forward(x), opts);
     const y = this.bn2.forward(this.conv2.forward(out), opts);
     return relu(add(y, this.shortcut.forward(x, opts)));
   }
@@ -82,8 +82,8 @@ export class Bottleneck extends Module {
 
   /** See the class documentation. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
-    let out = relu(this.bn1.forward(this.conv1.forward(x), opts));
-    out = relu(this.bn2.forward(this.conv2.forward(out), opts));
+    let out = this.bn1.forwardRelu(this.conv1.forward(x), opts);
+    out = this.bn2.forwardRelu(this.conv2.forward(out), opts);
     out = this.bn3.forward(this.conv3.forward(out), opts);
     return relu(add(out, this.shortcut.forward(x, opts)));
   }
@@ -130,7 +130,7 @@ export class ResNet extends Module {
 
   /** Logits [N, numClasses] of images [N, inChannels, H, W]. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
-    let out = relu(this.bn1.forward(this.conv1.forward(x), opts));
+    let out = this.bn1.forwardRelu(this.conv1.forward(x), opts);
     for (const layer of this.layers) out = layer.forward(out, opts);
     return this.linear.forward(globalAvgPool(out));
   }

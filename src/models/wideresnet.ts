@@ -27,7 +27,6 @@ import {
   init,
   Linear,
   Module,
-  ReLU,
   Sequential,
 } from "../nn/mod.ts";
 import type { ArchOptions } from "./resnet.ts";
@@ -35,24 +34,21 @@ import type { ArchOptions } from "./resnet.ts";
 /** The pre-activation basic block; see the module documentation. */
 export class WideBasicBlock extends Module {
   readonly bn1: BatchNorm2d;
-  readonly relu1: ReLU;
   readonly conv1: Conv2d;
   readonly bn2: BatchNorm2d;
-  readonly relu2: ReLU;
   readonly conv2: Conv2d;
   readonly dropout: Dropout | null;
   readonly convShortcut: Conv2d | null;
 
   constructor(inPlanes: number, outPlanes: number, stride: number, dropRate = 0) {
     super();
+    // The definition's relu1 and relu2 (stateless) run fused into bn1 and bn2 (forwardRelu).
     this.bn1 = this.addModule("bn1", new BatchNorm2d(inPlanes));
-    this.relu1 = this.addModule("relu1", new ReLU());
     this.conv1 = this.addModule(
       "conv1",
       new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false }),
     );
     this.bn2 = this.addModule("bn2", new BatchNorm2d(outPlanes));
-    this.relu2 = this.addModule("relu2", new ReLU());
     this.conv2 = this.addModule("conv2", new Conv2d(outPlanes, outPlanes, 3, { padding: 1, bias: false }));
     // Stateless, so registering it changes no state-dict name (the seed calls F.dropout).
     this.dropout = dropRate > 0 ? this.addModule("dropout", new Dropout(dropRate)) : null;
@@ -63,8 +59,8 @@ export class WideBasicBlock extends Module {
 
   /** See the module documentation. */
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
-    const act = this.relu1.forward(this.bn1.forward(x, opts));
-    let out = this.relu2.forward(this.bn2.forward(this.conv1.forward(act), opts));
+    const act = this.bn1.forwardRelu(x, opts);
+    let out = this.bn2.forwardRelu(this.conv1.forward(act), opts);
     if (this.dropout) out = this.dropout.forward(out);
     out = this.conv2.forward(out);
     return add(this.convShortcut ? this.convShortcut.forward(act) : x, out);
@@ -106,7 +102,6 @@ export class WideResNet extends Module {
   readonly conv1: Conv2d;
   readonly blocks: NetworkBlock[];
   readonly bn1: BatchNorm2d;
-  readonly relu: ReLU;
   readonly fc: Linear;
 
   constructor({ depth, widenFactor, inChannels, numClasses, dropRate = 0 }: WideResNetOptions) {
@@ -123,8 +118,8 @@ export class WideResNet extends Module {
     this.blocks = [1, 2, 3].map((g) =>
       this.addModule(`block${g}`, new NetworkBlock(n, ch[g - 1], ch[g], g === 1 ? 1 : 2, dropRate))
     );
+    // The definition's final relu (stateless) runs fused into bn1 (forwardRelu).
     this.bn1 = this.addModule("bn1", new BatchNorm2d(ch[3]));
-    this.relu = this.addModule("relu", new ReLU());
     this.fc = this.addModule("fc", new Linear(ch[3], numClasses));
     // The definition's own initialisation, applied over PyTorch's defaults as it does.
     for (const [, m] of this.namedModules()) {
@@ -137,7 +132,7 @@ export class WideResNet extends Module {
   forward(x: Tensor, opts?: ForwardOptions): Tensor {
     let out = this.conv1.forward(x);
     for (const b of this.blocks) out = b.forward(out, opts);
-    out = this.relu.forward(this.bn1.forward(out, opts));
+    out = this.bn1.forwardRelu(out, opts);
     return this.fc.forward(globalAvgPool(out));
   }
 }

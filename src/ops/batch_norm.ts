@@ -66,6 +66,12 @@ export interface BatchNormOptions {
   runningVar?: Tensor | null;
   /** [] batch counter (f32), incremented in place whenever the running statistics move. */
   numBatchesTracked?: Tensor | null;
+  /**
+   * Returns relu(batch_norm(x)), fused (default false): one pass writes the rectified output,
+   * and backward masks the gradient by that output inside the batch norm's own kernels, so the
+   * normalised map is never stored and the ReLU costs no pass of its own.
+   */
+  relu?: boolean;
 }
 
 /** Shapes of one batch norm, kept on the tape for backward. */
@@ -217,12 +223,13 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: Batch
   const stats = opts.training ? batchStats(x, g, opts) : runningStats(g, opts);
   const out = Tensor.empty(x.shape);
   const e = elementwise(g);
-  const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0 };
+  const relu = opts.relu ?? false;
+  const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0, RELU: relu ? 1 : 0 };
   const params = new Params().u32(x.size, e.planes).bytes();
   const coef = coefficients(stats, weight, bias, g.C, false);
   launch(`bn_apply${e.lanes === 4 ? "4" : ""}`, applySrc[e.lanes], consts, [x, coef, out], params, e.groups);
   coef.dispose();
-  record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training });
+  record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training, relu });
   // Without a tape entry nothing will read the statistics again.
   if (!out.node) stats.dispose();
   return out;
@@ -234,7 +241,8 @@ type Thunk = (() => Tensor) | null;
 /**
  * The backward rule of batchNorm2d: thunks for dx, dweight, dbias, given the forward's statistics
  * and whether they were batch statistics. The per-channel sums are computed once, into one
- * buffer that holds dweight and dbias as two 256-byte-aligned views (no copies).
+ * buffer that holds dweight and dbias as two 256-byte-aligned views (no copies). With `reluOut`
+ * (the output of a batch norm fused with a ReLU) the gradient is first masked by reluOut > 0.
  */
 export function batchNorm2dBackward(
   g: Tensor,
@@ -243,19 +251,19 @@ export function batchNorm2dBackward(
   stats: Tensor,
   geom: BatchNormGeometry,
   batch: boolean,
+  reluOut: Tensor | null = null,
 ): Thunk[] {
   const { C, HW, parts } = geom;
   const partial = Tensor.empty([2, C, parts]);
+  // Without the ReLU the mask binding is never read; g stands in for it.
+  const mask = reluOut ?? g, RELU = reluOut ? 1 : 0;
   launch(
     `bn_grad_partial${geom.lanes === 4 ? "4" : ""}`,
     gradPartialSrc[geom.lanes],
-    { C, HW },
-    [g, x, stats, partial],
+    { C, HW, RELU },
+    [g, x, stats, partial, mask],
     partialParams(geom),
-    [
-      parts,
-      C,
-    ],
+    [parts, C],
   );
   const stride = Math.ceil((C * 4) / OFFSET_ALIGN) * (OFFSET_ALIGN / 4);
   const storage = Storage.alloc(2 * stride * 4);
@@ -271,10 +279,10 @@ export function batchNorm2dBackward(
     const out = Tensor.empty(x.shape);
     const e = elementwise(geom);
     const params = new Params().u32(x.size, e.planes).bytes();
-    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0 };
+    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, RELU };
     const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}`;
     const coef = coefficients(stats, weight, sums, C, true, stride, geom.count);
-    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out], params, e.groups);
+    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, mask], params, e.groups);
     coef.dispose();
     return out;
   };

@@ -43,8 +43,11 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
   matmul: { transA: boolean; transB: boolean };
   /** `geom`: strides, padding and the shapes the gradients need. */
   conv2d: { geom: ConvGeometry };
-  /** `stats`: the forward's mean and inverse deviation; `batch`: whether they were batch statistics. */
-  batchNorm2d: { stats: Tensor; geom: BatchNormGeometry; batch: boolean };
+  /**
+   * `stats`: the forward's mean and inverse deviation; `batch`: whether they were batch
+   * statistics; `relu`: whether the output is relu(batch_norm(x)), fused.
+   */
+  batchNorm2d: { stats: Tensor; geom: BatchNormGeometry; batch: boolean; relu: boolean };
   /** `geom`: the pooling window; `argmax`: where each output came from. */
   maxPool2d: { geom: PoolGeometry; argmax: Tensor };
   /** `geom`: the pooling window. */
