@@ -47,6 +47,9 @@ const variants: Record<string, () => void> = {
   "GEMM workgroups 8 row tiles high (WGY 8)": () => {
     TILE.WGY = 8;
   },
+  "Winograd input tiles rebuilt by the weight gradient (not kept)": () => {
+    winogradSettings.keepInputTiles = false;
+  },
 };
 const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
 const defaults = () => {
@@ -54,6 +57,7 @@ const defaults = () => {
   winogradSettings.tilesMajorWeightGrad = true;
   winogradSettings.rowLoads = true;
   winogradSettings.chargeFilter = true;
+  winogradSettings.keepInputTiles = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   BIG_TILE.TM = bigRows;

@@ -26,6 +26,7 @@ import foldSrc from "../../shaders/conv_fold.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { record } from "./record.ts";
+import { isGradEnabled } from "../tape/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { gridStride, launch } from "./launch.ts";
 import { gemm } from "./matmul.ts";
@@ -227,7 +228,13 @@ function foldedForward(x: Tensor, wp: Tensor, g: ConvGeometry): Tensor {
 /** The convolution without bias, recorded as op "conv2d". */
 function conv2dNoBias(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   const g = convGeometry(x, w, opts);
-  if (g.winograd) return record("conv2d", [x, w], winogradForward(x, w, g.winograd), { geom: g });
+  if (g.winograd) {
+    // The weight gradient will be taken when the tape records this op and w requires it.
+    const { y, tiles } = winogradForward(x, w, g.winograd, isGradEnabled() && w.requiresGrad);
+    record("conv2d", [x, w], y, { geom: g, tiles });
+    if (tiles && !y.node) tiles.dispose(); // not recorded after all: nothing will read them
+    return y;
+  }
   const wp = padCols(w, g.Co, g.K, g.Kp);
   if (g.fold) {
     const out = foldedForward(x, wp, g);
@@ -324,8 +331,8 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Ten
 }
 
 /** Gradient of conv2d with respect to its weight. */
-export function conv2dBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
-  if (g.winograd) return winogradBackwardWeight(dy, x, g.winograd);
+export function conv2dBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, tiles: Tensor | null = null): Tensor {
+  if (g.winograd) return winogradBackwardWeight(dy, x, g.winograd, tiles);
   const dwP = Tensor.empty([g.Co, g.Kp]);
   if (g.fold) foldedBackwardWeight(dy, x, g, dwP);
   else perImageBackwardWeight(dy, x, g, dwP);

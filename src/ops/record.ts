@@ -41,8 +41,11 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
   max: { shape: Shape; axes: number[] };
   /** Which operands the forward transposed. */
   matmul: { transA: boolean; transB: boolean };
-  /** `geom`: strides, padding and the shapes the gradients need. */
-  conv2d: { geom: ConvGeometry };
+  /**
+   * `geom`: strides, padding and the shapes the gradients need; `tiles`: the transformed input a
+   * Winograd forward kept for the weight gradient (src/ops/winograd.ts), or null.
+   */
+  conv2d: { geom: ConvGeometry; tiles?: Tensor | null };
   /**
    * `stats`: the forward's mean and inverse deviation; `batch`: whether they were batch
    * statistics; `relu`: whether the output is relu(batch_norm(x)), fused.

@@ -17,9 +17,12 @@
  *
  * Layouts: transformed operands are [E, rows, cols] with the GEMM depth (channels) rounded up
  * to a multiple of 4 by zero rows/columns, and the tile count of a chunk rounded up to a
- * multiple of 4 by zero columns. Transformed inputs are rebuilt per chunk of images in backward
- * rather than kept from forward, as im2col's columns are. The shaders (shaders/winograd_*.wgsl)
- * are templates whose transform bodies {@link winogradSource} writes out from the matrices.
+ * multiple of 4 by zero columns. When the whole batch is one chunk and the weight gradient will
+ * be needed, the forward builds the transformed input tiles-major and keeps it for the weight
+ * gradient (winogradSettings.keepInputTiles), as im2col's columns are not: the weight gradient
+ * then transforms only dy. Otherwise transformed inputs are rebuilt per chunk of images in
+ * backward. The shaders (shaders/winograd_*.wgsl) are templates whose transform bodies
+ * {@link winogradSource} writes out from the matrices.
  *
  * @module
  */
@@ -336,6 +339,14 @@ export const winogradSettings = {
    * where W % 4 == 0 (shaders/winograd_tiles.wgsl, winograd_output.wgsl).
    */
   rowLoads: true,
+  /**
+   * A forward whose batch is one chunk, and whose weight gradient will be taken, keeps its
+   * transformed input (tiles-major, [E, TP, KP]) for that gradient instead of the gradient
+   * rebuilding it (see {@link winogradForward}). Costs that tensor's memory from forward to
+   * backward; a batch split into chunks never keeps it, so the chunk budget still bounds the
+   * temporaries of large batches.
+   */
+  keepInputTiles: true,
 };
 
 /** Whether the F(m x m) tile transforms of W-wide maps move patch and output rows as vec4s. */
@@ -408,17 +419,26 @@ function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile): Tensor {
   return u;
 }
 
-/** y = conv(x, filter) from the filter's transform u ([E, R, KP]), chunk by chunk. */
-function convFromTransform(x: Tensor, u: Tensor, plan: WinogradPlan): Tensor {
+/**
+ * y = conv(x, filter) from the filter's transform u ([E, R, KP]), chunk by chunk. With `keep`
+ * (one chunk only) the transformed input is built tiles-major ([E, TP, KP], the weight
+ * gradient's layout; the GEMM reads it transposed) and returned instead of freed.
+ */
+function convFromTransform(
+  x: Tensor,
+  u: Tensor,
+  plan: WinogradPlan,
+  keep = false,
+): { y: Tensor; tiles: Tensor | null } {
   const { m, chunk } = plan;
   const [N, , H, W] = x.shape, [E, R, KP] = u.shape;
   const { T } = tileGrid(H, W, m);
   const y = Tensor.empty([N, R, H, W]);
   const TPmax = up4(chunk * T);
-  const v = Tensor.empty([E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
+  const v = Tensor.empty(keep ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
-    toTiles(x, "input", m, { CP: KP, TP, n0, nb }, v);
+    toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: keep }, v);
     gemm({
       a: u.range,
       b: v.range,
@@ -426,48 +446,77 @@ function convFromTransform(x: Tensor, u: Tensor, plan: WinogradPlan): Tensor {
       M: R,
       N: TP,
       K: KP,
+      transB: keep,
       batch: E,
       strideA: R * KP,
       strideB: KP * TP,
     });
     fromTiles(prod, y, m, TP, n0, nb);
   }
-  v.dispose();
   prod.dispose();
-  return y;
+  if (keep) return { y, tiles: v };
+  v.dispose();
+  return { y, tiles: null };
 }
 
-/** Forward: y [N, Co, H, W] = conv2d(x [N, Ci, H, W], w [Co, Ci, 3, 3]), stride 1, pad 1. */
-export function winogradForward(x: Tensor, w: Tensor, plan: WinogradPlan): Tensor {
+/**
+ * Forward: y [N, Co, H, W] = conv2d(x [N, Ci, H, W], w [Co, Ci, 3, 3]), stride 1, pad 1. With
+ * `forWeightGrad` (the weight gradient will be taken) and the whole batch in one chunk, also the
+ * transformed input for {@link winogradBackwardWeight} (winogradSettings.keepInputTiles).
+ */
+export function winogradForward(
+  x: Tensor,
+  w: Tensor,
+  plan: WinogradPlan,
+  forWeightGrad = false,
+): { y: Tensor; tiles: Tensor | null } {
+  const keep = forWeightGrad && winogradSettings.keepInputTiles && keepsTiles(plan, x.shape[0], w.shape[0]);
   const u = filterTransform(w, 0, plan.m);
-  const y = convFromTransform(x, u, plan);
+  const out = convFromTransform(x, u, plan, keep);
   u.dispose();
-  return y;
+  return out;
+}
+
+/**
+ * Whether a forward of N images into CO channels can keep its transformed input: the batch is
+ * one chunk, and the weight gradient takes the tiles-major path (CO % 4 == 0).
+ */
+function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
+  return plan.chunk >= N && winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
 }
 
 /** Input gradient: dx [N, Ci, H, W], the convolution of dy with the flipped, swapped filter. */
 export function winogradBackwardInput(dy: Tensor, w: Tensor, plan: WinogradPlan): Tensor {
   const u = filterTransform(w, 1, plan.m);
-  const dx = convFromTransform(dy, u, plan);
+  const { y: dx } = convFromTransform(dy, u, plan);
   u.dispose();
   return dx;
 }
 
-/** Weight gradient: dw [Co, Ci, 3, 3] summed over the batch. */
-export function winogradBackwardWeight(dy: Tensor, x: Tensor, plan: WinogradPlan): Tensor {
+/**
+ * Weight gradient: dw [Co, Ci, 3, 3] summed over the batch. `tiles` is the transformed input
+ * the forward kept (see {@link winogradForward}); it is used instead of rebuilt, and freed.
+ */
+export function winogradBackwardWeight(
+  dy: Tensor,
+  x: Tensor,
+  plan: WinogradPlan,
+  tiles: Tensor | null = null,
+): Tensor {
   const { m, chunk } = plan;
   const [N, CI, H, W] = x.shape, CO = dy.shape[1];
   const { T } = tileGrid(H, W, m);
   const E = (m + 2) ** 2, KP = up4(CI), TPmax = up4(chunk * T);
-  const v = Tensor.empty([E, KP, TPmax]), z = Tensor.empty([E, CO, TPmax]);
+  const v = tiles ?? Tensor.empty([E, KP, TPmax]), z = Tensor.empty([E, CO, TPmax]);
   const du = Tensor.empty([E, CO, KP]);
   // Tiles-major operands make the product z^T v (A transposed, read down its rows as vec4s of
   // 4 rows) instead of z v^T (B transposed, its vec4s reassembled per column), which measured
   // ~3x fewer FLOP/s in a ResNet-18 step; the layout needs CO % 4 == 0.
   const tilesMajor = winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
+  if (tiles && !(tilesMajor && chunk >= N)) throw new Error("winograd: kept input tiles need one tiles-major chunk");
   chunks(N, chunk).forEach(([n0, nb], i) => {
     const TP = up4(nb * T);
-    toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor }, v);
+    if (!tiles) toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor }, v);
     toTiles(dy, "grad", m, { CP: CO, TP, n0, nb, tilesMajor }, z);
     gemm({
       a: z.range,
