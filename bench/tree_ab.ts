@@ -11,7 +11,9 @@ import { cpuMs } from "./fixtures.ts";
 
 const [treeA, treeB] = [Deno.args[0], Deno.args[1]];
 if (!treeA || !treeB) {
-  console.error("usage: deno run -A bench/tree_ab.ts TREE_A TREE_B [rounds] [batch] [model] [channels] [size]");
+  console.error(
+    "usage: deno run -A bench/tree_ab.ts TREE_A TREE_B [rounds] [batch] [model] [channels] [size]",
+  );
   Deno.exit(2);
 }
 const rounds = Number(Deno.args[2] ?? 6), batch = Number(Deno.args[3] ?? 64);
@@ -59,6 +61,10 @@ for (let r = 0; r < rounds; r++) {
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
 const [wa, wb, ca, cb] = [median(wall.A), median(wall.B), median(cpu.A), median(cpu.B)];
 console.log(`${modelName} SGD step, batch ${batch} of ${channels}x${size}x${size}, ${rounds} rounds`);
-console.log(`  A ${treeA}: ${wa.toFixed(0)} ms wall, ${ca} ms CPU (${((batch * 1000) / wa).toFixed(2)} images/s)`);
-console.log(`  B ${treeB}: ${wb.toFixed(0)} ms wall, ${cb} ms CPU (${((batch * 1000) / wb).toFixed(2)} images/s)`);
+console.log(
+  `  A ${treeA}: ${wa.toFixed(0)} ms wall, ${ca} ms CPU (${((batch * 1000) / wa).toFixed(2)} images/s)`,
+);
+console.log(
+  `  B ${treeB}: ${wb.toFixed(0)} ms wall, ${cb} ms CPU (${((batch * 1000) / wb).toFixed(2)} images/s)`,
+);
 console.log(`  A / B: ${(wa / wb).toFixed(3)}x wall, ${(ca / cb).toFixed(3)}x CPU`);

@@ -82,20 +82,23 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
 // Each case also as relu(batch_norm(x)) fused (BatchNormOptions.relu), against the reference's ReLU.
 for (const relu of [false, true]) {
   for (const [label, shape, settings, range] of bnCases) {
-    gpuTest(`batchNorm2d train${relu ? " + fused relu" : ""}: ${label}`, () =>
-      withSettings(settings, () =>
-        gradcheck(
-          `batchNorm2d train${relu ? " relu" : ""}`,
-          [shape, [shape[1]], [shape[1]]],
-          relu ? bnTrainRelu : bnTrain,
-          relu ? (xs) => reluRef(bnTrainRef(xs)) : bnTrainRef,
-          {
-            range: [range ?? [-1, 1], [0.5, 1.5], [-1, 1]],
-            fwdAtol: range ? 5e-4 : 1e-4,
-            gradAtol: range ? 2e-3 : 5e-4,
-            gradRtol: 2e-3,
-          },
-        )));
+    gpuTest(
+      `batchNorm2d train${relu ? " + fused relu" : ""}: ${label}`,
+      () =>
+        withSettings(settings, () =>
+          gradcheck(
+            `batchNorm2d train${relu ? " relu" : ""}`,
+            [shape, [shape[1]], [shape[1]]],
+            relu ? bnTrainRelu : bnTrain,
+            relu ? (xs) => reluRef(bnTrainRef(xs)) : bnTrainRef,
+            {
+              range: [range ?? [-1, 1], [0.5, 1.5], [-1, 1]],
+              fwdAtol: range ? 5e-4 : 1e-4,
+              gradAtol: range ? 2e-3 : 5e-4,
+              gradRtol: 2e-3,
+            },
+          )),
+    );
   }
 }
 

@@ -173,46 +173,50 @@ gpuTest("winograd keeps 32 GEMM columns per chunk on a deep layer; the filter is
 // chunk and the weight's gradient will be taken; the gradient frees it. The cases above check the
 // values on that path (one chunk) and on the rebuilding one (chunks); these check the choice and
 // the lifetime, and the rebuilding path on one chunk.
-gpuTest("winograd keeps the transformed input for the weight gradient: one chunk only, freed by it", async () => {
-  const r = rng(5);
-  const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 36, r)), [2, 4, 6, 6]);
-  const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
-  w.requiresGrad = true;
-  const kept = (y: sw.Tensor) => (y.node?.attrs as { tiles?: sw.Tensor | null } | undefined)?.tiles ?? null;
-  await withSettings({ winograd: true, winogradTile: 4 }, async () => {
-    const y = sw.conv2d(x, w, null, { padding: 1 });
-    const tiles = kept(y);
-    assert(tiles !== null && !tiles.isDisposed, "one chunk: the forward keeps its tiles");
-    sw.backward(sw.sum(y));
-    assert(tiles.isDisposed, "the weight gradient frees the kept tiles");
-    assert(w.grad !== null, "the weight gradient was taken");
-    y.dispose();
-    w.grad?.dispose();
-    w.grad = null;
-    const e = sw.noGrad(() => sw.conv2d(x, w, null, { padding: 1 }));
-    assert(e.node === null, "no tape under noGrad");
-    e.dispose();
-  });
-  await withSettings({ winograd: true, winogradTile: 4, maxColFloats: 1 }, () => {
-    const y = sw.conv2d(x, w, null, { padding: 1 });
-    assert(kept(y) === null, "chunks: nothing kept");
-    y.dispose();
-    return Promise.resolve();
-  });
-  winogradSettings.keepInputTiles = false;
-  try {
-    await withSettings({ winograd: true, winogradTile: 4 }, () => {
+gpuTest(
+  "winograd keeps the transformed input for the weight gradient: one chunk only, freed by it",
+  async () => {
+    const r = rng(5);
+    const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 36, r)), [2, 4, 6, 6]);
+    const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
+    w.requiresGrad = true;
+    const kept = (y: sw.Tensor) => (y.node?.attrs as { tiles?: sw.Tensor | null } | undefined)?.tiles ?? null;
+    await withSettings({ winograd: true, winogradTile: 4 }, async () => {
       const y = sw.conv2d(x, w, null, { padding: 1 });
-      assert(kept(y) === null, "keepInputTiles false: nothing kept");
+      const tiles = kept(y);
+      assert(tiles !== null && !tiles.isDisposed, "one chunk: the forward keeps its tiles");
+      sw.backward(sw.sum(y));
+      assert(tiles.isDisposed, "the weight gradient frees the kept tiles");
+      assert(w.grad !== null, "the weight gradient was taken");
+      assert((await w.grad.data()).some((v) => v !== 0), "the weight gradient has values");
+      y.dispose();
+      w.grad?.dispose();
+      w.grad = null;
+      const e = sw.noGrad(() => sw.conv2d(x, w, null, { padding: 1 }));
+      assert(e.node === null, "no tape under noGrad");
+      e.dispose();
+    });
+    await withSettings({ winograd: true, winogradTile: 4, maxColFloats: 1 }, () => {
+      const y = sw.conv2d(x, w, null, { padding: 1 });
+      assert(kept(y) === null, "chunks: nothing kept");
       y.dispose();
       return Promise.resolve();
     });
-  } finally {
-    winogradSettings.keepInputTiles = true;
-  }
-  x.dispose();
-  w.dispose();
-});
+    winogradSettings.keepInputTiles = false;
+    try {
+      await withSettings({ winograd: true, winogradTile: 4 }, () => {
+        const y = sw.conv2d(x, w, null, { padding: 1 });
+        assert(kept(y) === null, "keepInputTiles false: nothing kept");
+        y.dispose();
+        return Promise.resolve();
+      });
+    } finally {
+      winogradSettings.keepInputTiles = true;
+    }
+    x.dispose();
+    w.dispose();
+  },
+);
 
 for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {
   gpuTest(`winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, one chunk, input tiles rebuilt`, async () => {

@@ -331,7 +331,12 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Ten
 }
 
 /** Gradient of conv2d with respect to its weight. */
-export function conv2dBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, tiles: Tensor | null = null): Tensor {
+export function conv2dBackwardWeight(
+  dy: Tensor,
+  x: Tensor,
+  g: ConvGeometry,
+  tiles: Tensor | null = null,
+): Tensor {
   if (g.winograd) return winogradBackwardWeight(dy, x, g.winograd, tiles);
   const dwP = Tensor.empty([g.Co, g.Kp]);
   if (g.fold) foldedBackwardWeight(dy, x, g, dwP);

@@ -513,7 +513,9 @@ export function winogradBackwardWeight(
   // 4 rows) instead of z v^T (B transposed, its vec4s reassembled per column), which measured
   // ~3x fewer FLOP/s in a ResNet-18 step; the layout needs CO % 4 == 0.
   const tilesMajor = winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
-  if (tiles && !(tilesMajor && chunk >= N)) throw new Error("winograd: kept input tiles need one tiles-major chunk");
+  if (tiles && !(tilesMajor && chunk >= N)) {
+    throw new Error("winograd: kept input tiles need one tiles-major chunk");
+  }
   chunks(N, chunk).forEach(([n0, nb], i) => {
     const TP = up4(nb * T);
     if (!tiles) toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor }, v);
