@@ -4,10 +4,14 @@
 // lanes, and per-channel values gathered per element had been most of those kernels' loads.
 //   BACKWARD false (normalise):      coef[c] = (mean, invstd * weight, bias, 0), so that
 //                                     y = (x - mean) * a + b as before, bit for bit;
-//   BACKWARD true (input gradient):  coef[c] = (mean, invstd * dw / count, db / count,
-//                                     weight * invstd), so that with batch statistics
-//                                     dx = k * (g - db/count - (x - mean) * invstd * dw/count),
-//                                     and with running statistics dx = k * g.
+//   BACKWARD true (input gradient):  coef[c] = (mean, invstd, k = weight * invstd, db / count),
+//                                     so that with batch statistics
+//                                     dx = k * (g - db/count - xhat * dw / count), xhat =
+//                                     (x - mean) * invstd, and with running statistics dx = k * g,
+//                                     with the same operations in the same order as before the
+//                                     coefficients (dw stays a per-element load of its own: folding
+//                                     it into a product changed the rounding, and that moved the
+//                                     default training run's trajectory).
 // stats = [mean (C), invstd (C)]; `other` is bias (forward) or the sums of
 // batch_norm_grad_finalize.wgsl (backward: dw at [c], db at [stride + c]).
 override BACKWARD: bool = false;
@@ -26,7 +30,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let mean = stats[c];
   let invstd = stats[p.C + c];
   if (BACKWARD) {
-    coef[c] = vec4<f32>(mean, invstd * (other[c] / p.count), other[p.stride + c] / p.count, weight[c] * invstd);
+    coef[c] = vec4<f32>(mean, invstd, weight[c] * invstd, other[p.stride + c] / p.count);
   } else {
     coef[c] = vec4<f32>(mean, invstd * weight[c], other[c], 0.0);
   }

@@ -1,8 +1,7 @@
 // Batch norm backward with respect to the input, from one vec4 per channel
-// (mean, r, q, k) of batch_norm_coef.wgsl: r = invstd * dw/count, q = db/count, k = w * invstd,
-// with dw = sum(g*xhat) and db = sum(g):
-//   batch statistics (BATCH):  dx = k * (g - q - (x - mean) * r)
-//                               = w * invstd * (g - db/count - xhat * dw/count),
+// (mean, invstd, k = w * invstd, q = db/count) of batch_norm_coef.wgsl and dw = sums[c], with
+// dw = sum(g*xhat) and db = sum(g):
+//   batch statistics (BATCH):  dx = k * (g - q - xhat * dw / count),
 //                               xhat = (x - mean) * invstd, the gradient through mean and variance;
 //   running statistics:         dx = g * k (the statistics are constants).
 // PLANE selects a workgroup per (n, c) plane with uniform per-channel values, as in
@@ -15,22 +14,24 @@ override BATCH: bool = true;
 override PLANE: bool = false;
 override RELU: bool = false;
 
-struct Params { n: u32, planes: u32, pad0: u32, pad1: u32 }
+struct Params { n: u32, planes: u32, pad0: u32, count: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<V>;
 @group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read> coef: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dx: array<V>;
 @group(0) @binding(5) var<storage, read> y: array<V>;
+@group(0) @binding(6) var<storage, read> sums: array<f32>;
 
-// dx at element i (of V) of a channel with coefficients q.
-fn grad(i: u32, q: vec4<f32>) -> V {
+// dx at element i (of V) of channel c, whose coefficients are q.
+fn grad(i: u32, c: u32, q: vec4<f32>) -> V {
   let gi = g[i];
   let gv = select(gi, select(splat(0.0), gi, y[i] > splat(0.0)), RELU);
   if (BATCH) {
-    return q.w * (gv - splat(q.z) - (x[i] - splat(q.x)) * q.y);
+    let xhat = (x[i] - splat(q.x)) * q.y;
+    return q.z * (gv - q.w - xhat * sums[c] / p.count);
   }
-  return q.w * gv;
+  return q.z * gv;
 }
 
 @compute @workgroup_size(256)
@@ -39,14 +40,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   if (PLANE) {
     let plane = wid.z * nw.y + wid.y;
     if (plane >= p.planes) { return; }
-    let q = coef[plane % C];
+    let c = plane % C;
+    let q = coef[c];
     let base = plane * (HW / LANES);
     for (var s = wid.x * 256u + li; s < HW / LANES; s += nw.x * 256u) {
-      dx[base + s] = grad(base + s, q);
+      dx[base + s] = grad(base + s, c, q);
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {
-      dx[i] = grad(i, coef[channelOf(i * LANES)]);
+      let c = channelOf(i * LANES);
+      dx[i] = grad(i, c, coef[c]);
     }
   }
 }

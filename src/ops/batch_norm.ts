@@ -278,11 +278,11 @@ export function batchNorm2dBackward(
   const dx = () => {
     const out = Tensor.empty(x.shape);
     const e = elementwise(geom);
-    const params = new Params().u32(x.size, e.planes).bytes();
+    const params = new Params().u32(x.size, e.planes, 0).f32(geom.count).bytes();
     const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, RELU };
     const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}`;
     const coef = coefficients(stats, weight, sums, C, true, stride, geom.count);
-    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, mask], params, e.groups);
+    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, mask, sums], params, e.groups);
     coef.dispose();
     return out;
   };
