@@ -50,6 +50,9 @@ const variants: Record<string, () => void> = {
   "Winograd input tiles rebuilt by the weight gradient (not kept)": () => {
     winogradSettings.keepInputTiles = false;
   },
+  "folded im2col columns rebuilt by the weight gradient (not kept)": () => {
+    convSettings.keepColumns = false;
+  },
 };
 const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
 const defaults = () => {
@@ -63,6 +66,7 @@ const defaults = () => {
   BIG_TILE.TM = bigRows;
   TILE.WGY = wgy;
   convSettings.im2colRows = true;
+  convSettings.keepColumns = true;
 };
 
 await sw.init();

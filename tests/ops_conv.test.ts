@@ -4,7 +4,7 @@
 import * as sw from "../mod.ts";
 import { convGeometry, convSettings } from "../src/ops/conv.ts";
 import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
-import { assertEquals } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 
 function convRef(x: Ref, w: Ref, stride: number, pad: number, bias?: Ref): Ref {
   const [N, C, H, W] = x.shape, [Co, , KH, KW] = w.shape;
@@ -61,8 +61,11 @@ async function withSettings(settings: Partial<typeof convSettings>, fn: () => Pr
 // default below foldMaxP), one GEMM slice per image (foldMaxP = 0), and Winograd F(2x2, 3x3) and
 // F(4x4, 3x3), which take the 3x3 stride-1 pad-1 cases (the im2col layouts run with it off).
 // The im2col weight gradient runs on transposed columns by default; "col^T" is the other form.
+// A folded forward keeps its (transposed) columns for the weight gradient when the batch is one
+// chunk (convSettings.keepColumns); "folded, columns rebuilt" is the weight gradient building them.
 const layouts = {
   folded: { foldMaxP: 1 << 30, winograd: false },
+  "folded, columns rebuilt": { foldMaxP: 1 << 30, winograd: false, keepColumns: false },
   "per-image": { foldMaxP: 0, winograd: false },
   "folded col^T": { foldMaxP: 1 << 30, winograd: false, im2colRows: false },
   "per-image col^T": { foldMaxP: 0, winograd: false, im2colRows: false },
@@ -158,4 +161,33 @@ gpuTest("conv2d folded and per-image layouts sum in the same order: bit-identica
   };
   const folded = await run(layouts.folded), perImage = await run(layouts["per-image"]);
   for (let i = 0; i < 3; i++) assertEquals(Array.from(folded[i]), Array.from(perImage[i]));
+});
+
+gpuTest("a folded conv keeps its transposed columns for the weight gradient, which frees them", async () => {
+  const r = rng(21);
+  const x = sw.tensor(Float32Array.from(randArray(2 * 3 * 36, r)), [2, 3, 6, 6]);
+  const w = sw.tensor(Float32Array.from(randArray(4 * 3 * 9, r)), [4, 3, 3, 3]);
+  w.requiresGrad = true;
+  const saved = (y: sw.Tensor) => (y.node?.attrs as { saved?: sw.Tensor | null } | undefined)?.saved ?? null;
+  await withSettings({ winograd: false, foldMaxP: 1 << 30 }, async () => {
+    const y = sw.conv2d(x, w, null, { stride: 2, padding: 1 });
+    const cols = saved(y);
+    assert(cols !== null && !cols.isDisposed, "one chunk: the forward keeps its columns");
+    sw.backward(sw.sum(y));
+    assert(cols.isDisposed, "the weight gradient frees them");
+    assert((await w.grad!.data()).some((v) => v !== 0), "the weight gradient has values");
+    y.dispose();
+    w.grad!.dispose();
+    w.grad = null;
+  });
+  for (const change of [{ keepColumns: false }, { im2colRows: false }, { maxColFloats: 64 }]) {
+    await withSettings({ winograd: false, foldMaxP: 1 << 30, ...change }, () => {
+      const y = sw.conv2d(x, w, null, { stride: 2, padding: 1 });
+      assert(saved(y) === null, `${JSON.stringify(change)}: nothing kept`);
+      y.dispose();
+      return Promise.resolve();
+    });
+  }
+  x.dispose();
+  w.dispose();
 });

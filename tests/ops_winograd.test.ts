@@ -180,7 +180,7 @@ gpuTest(
     const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 36, r)), [2, 4, 6, 6]);
     const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
     w.requiresGrad = true;
-    const kept = (y: sw.Tensor) => (y.node?.attrs as { tiles?: sw.Tensor | null } | undefined)?.tiles ?? null;
+    const kept = (y: sw.Tensor) => (y.node?.attrs as { saved?: sw.Tensor | null } | undefined)?.saved ?? null;
     await withSettings({ winograd: true, winogradTile: 4 }, async () => {
       const y = sw.conv2d(x, w, null, { padding: 1 });
       const tiles = kept(y);

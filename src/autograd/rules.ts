@@ -91,9 +91,9 @@ export const RULES: RuleTable = {
     () => ub(transA ? matmul(b, g, transB, true) : matmul(g, b, false, !transB), a),
     () => ub(transB ? matmul(g, a, true, transA) : matmul(a, g, !transA, false), b),
   ],
-  conv2d: (g, [x, w], _o, { geom, tiles }) => [
+  conv2d: (g, [x, w], _o, { geom, saved }) => [
     () => conv2dBackwardInput(g, w, geom),
-    () => conv2dBackwardWeight(g, x, geom, tiles ?? null),
+    () => conv2dBackwardWeight(g, x, geom, saved ?? null),
   ],
   batchNorm2d: (g, [x, w], out, { stats, geom, batch, relu }) =>
     batchNorm2dBackward(g, x, w, stats, geom, batch, relu ? out : null),

@@ -62,7 +62,22 @@ export const convSettings: {
    * instead of dOut x col^T, a GEMM without a transposed operand.
    */
   im2colRows: boolean;
-} = { maxColFloats: 1 << 24, foldMaxP: 196, winograd: true, winogradTile: 4, im2colRows: true };
+  /**
+   * A folded convolution whose batch is one chunk, and whose weight gradient will be taken, builds
+   * its columns transposed ([P, K] rows; the forward GEMM reads them transposed) and keeps them
+   * for the weight gradient, which then builds none (with im2colRows only). Costs the columns'
+   * memory from forward to backward; folded layers hold small maps, and a batch split into chunks
+   * never keeps them.
+   */
+  keepColumns: boolean;
+} = {
+  maxColFloats: 1 << 24,
+  foldMaxP: 196,
+  winograd: true,
+  winogradTile: 4,
+  im2colRows: true,
+  keepColumns: true,
+};
 
 /** Stride and zero padding, the same along height and width (PyTorch's int arguments). */
 export interface Conv2dOptions {
@@ -211,18 +226,35 @@ function chunks(g: ConvGeometry): [number, number][] {
 }
 
 /** Forward of a folded (small-map) convolution: per chunk, im2col, one GEMM, unpack. */
-function foldedForward(x: Tensor, wp: Tensor, g: ConvGeometry): Tensor {
+/**
+ * Forward of a folded convolution. With `keep` (one chunk, weight gradient ahead; see
+ * convSettings.keepColumns) the columns are built transposed and returned with the output.
+ */
+function foldedForward(
+  x: Tensor,
+  wp: Tensor,
+  g: ConvGeometry,
+  keep: boolean,
+): { out: Tensor; cols: Tensor | null } {
   const out = Tensor.empty([g.N, g.Co, g.OH, g.OW]);
-  const col = Tensor.empty([g.Kp, g.chunk * g.Pp]);
+  const col = Tensor.empty(keep ? [g.chunk * g.Pp, g.Kp] : [g.Kp, g.chunk * g.Pp]);
   const outF = Tensor.empty([g.Co, g.chunk * g.Pp]);
   for (const [n0, nb] of chunks(g)) {
-    im2col(x, g, n0, nb, col);
-    gemm({ a: wp.range, b: col.range, c: outF.range, M: g.Co, N: nb * g.Pp, K: g.Kp });
+    im2col(x, g, n0, nb, col, keep);
+    gemm({ a: wp.range, b: col.range, c: outF.range, M: g.Co, N: nb * g.Pp, K: g.Kp, transB: keep });
     foldMove(out, outF, g, n0, nb, false);
   }
-  col.dispose();
   outF.dispose();
-  return out;
+  if (keep) return { out, cols: col };
+  col.dispose();
+  return { out, cols: null };
+}
+
+/** Records op "conv2d" with the transformed input its forward kept for the weight gradient. */
+function recordKeeping(x: Tensor, w: Tensor, y: Tensor, g: ConvGeometry, saved: Tensor | null): Tensor {
+  record("conv2d", [x, w], y, { geom: g, saved });
+  if (saved && !y.node) saved.dispose(); // not recorded after all: nothing will read it
+  return y;
 }
 
 /** The convolution without bias, recorded as op "conv2d". */
@@ -231,15 +263,15 @@ function conv2dNoBias(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   if (g.winograd) {
     // The weight gradient will be taken when the tape records this op and w requires it.
     const { y, tiles } = winogradForward(x, w, g.winograd, isGradEnabled() && w.requiresGrad);
-    record("conv2d", [x, w], y, { geom: g, tiles });
-    if (tiles && !y.node) tiles.dispose(); // not recorded after all: nothing will read them
-    return y;
+    return recordKeeping(x, w, y, g, tiles);
   }
   const wp = padCols(w, g.Co, g.K, g.Kp);
   if (g.fold) {
-    const out = foldedForward(x, wp, g);
+    const keep = isGradEnabled() && w.requiresGrad && convSettings.keepColumns && convSettings.im2colRows &&
+      g.chunk >= g.N;
+    const { out, cols } = foldedForward(x, wp, g, keep);
     if (wp !== w) wp.dispose();
-    return record("conv2d", [x, w], out, { geom: g });
+    return recordKeeping(x, w, out, g, cols);
   }
   const outP = g.Pp === g.P ? Tensor.empty([g.N, g.Co, g.OH, g.OW]) : Tensor.empty([g.N, g.Co, g.Pp]);
   const col = g.direct ? null : Tensor.empty([g.chunk, g.Kp, g.Pp]);
@@ -330,16 +362,19 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Ten
   return dx;
 }
 
-/** Gradient of conv2d with respect to its weight. */
+/**
+ * Gradient of conv2d with respect to its weight. `saved` is what the forward kept for it (Winograd
+ * input tiles or transposed im2col columns), used instead of rebuilt, and freed.
+ */
 export function conv2dBackwardWeight(
   dy: Tensor,
   x: Tensor,
   g: ConvGeometry,
-  tiles: Tensor | null = null,
+  saved: Tensor | null = null,
 ): Tensor {
-  if (g.winograd) return winogradBackwardWeight(dy, x, g.winograd, tiles);
+  if (g.winograd) return winogradBackwardWeight(dy, x, g.winograd, saved);
   const dwP = Tensor.empty([g.Co, g.Kp]);
-  if (g.fold) foldedBackwardWeight(dy, x, g, dwP);
+  if (g.fold) foldedBackwardWeight(dy, x, g, dwP, saved);
   else perImageBackwardWeight(dy, x, g, dwP);
   const shape = [g.Co, g.C, g.KH, g.KW];
   if (g.Kp === g.K) {
@@ -383,12 +418,18 @@ function perImageBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Ten
 }
 
 /** The weight gradient summed over chunks, with the chunk's images as GEMM columns. */
-function foldedBackwardWeight(dy: Tensor, x: Tensor, g: ConvGeometry, dwP: Tensor): void {
-  const col = Tensor.empty([g.Kp, g.chunk * g.Pp]);
+function foldedBackwardWeight(
+  dy: Tensor,
+  x: Tensor,
+  g: ConvGeometry,
+  dwP: Tensor,
+  saved: Tensor | null,
+): void {
+  const col = saved ?? Tensor.empty([g.Kp, g.chunk * g.Pp]);
   const dyF = Tensor.empty([g.Co, g.chunk * g.Pp]);
-  const rows = convSettings.im2colRows;
+  const rows = saved !== null || convSettings.im2colRows;
   chunks(g).forEach(([n0, nb], i) => {
-    im2col(x, g, n0, nb, col, rows);
+    if (!saved) im2col(x, g, n0, nb, col, rows);
     foldMove(dy, dyF, g, n0, nb, true);
     gemm({
       a: dyF.range,

@@ -42,10 +42,11 @@ export interface OpAttrs extends UnaryAttrs, BinaryAttrs {
   /** Which operands the forward transposed. */
   matmul: { transA: boolean; transB: boolean };
   /**
-   * `geom`: strides, padding and the shapes the gradients need; `tiles`: the transformed input a
-   * Winograd forward kept for the weight gradient (src/ops/winograd.ts), or null.
+   * `geom`: strides, padding and the shapes the gradients need; `saved`: the transformed input
+   * the forward kept for the weight gradient (Winograd input tiles, or a folded convolution's
+   * transposed im2col columns; src/ops/conv.ts), or null.
    */
-  conv2d: { geom: ConvGeometry; tiles?: Tensor | null };
+  conv2d: { geom: ConvGeometry; saved?: Tensor | null };
   /**
    * `stats`: the forward's mean and inverse deviation; `batch`: whether they were batch
    * statistics; `relu`: whether the output is relu(batch_norm(x)), fused.
