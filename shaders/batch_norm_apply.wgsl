@@ -1,8 +1,11 @@
 // Batch norm normalisation: y = (x - mean[c]) * a[c] + b[c] over NCHW, with a = invstd * weight
 // and b = bias, one vec4 (mean, a, b, 0) per channel from batch_norm_coef.wgsl. Two layouts of
 // the same loop:
-//   PLANE: workgroup (x, plane) walks one (n, c) plane, so c is uniform and the per-channel
-//          values are loaded once (large planes; gathering them per element was ~2x slower);
+//   PLANE: PER_PLANE invocations walk one (n, c) plane, a workgroup holding 256 / PER_PLANE
+//          planes, so c is uniform and the per-channel values are loaded once per invocation
+//          (large planes; gathering them per element was ~2x slower). With a whole workgroup
+//          per plane, a 28x28 plane (196 vec4s) gave each invocation one element, and the
+//          per-channel load was paid per element after all;
 //   else:  a flat grid-stride loop with c = (i / HW) % C (small planes, where a workgroup per
 //          plane would leave most invocations idle).
 // Elements are V (f32 or vec4 when HW % 4 == 0, shaders/lib/lanes*.wgsl): the four elements of a
@@ -11,6 +14,7 @@
 //!include nchw
 //!include lanes
 override PLANE: bool = false;
+const PER_PLANE = 32u; // invocations per plane in the PLANE layout (src/ops/batch_norm.ts)
 override RELU: bool = false;
 
 fn out(v: V) -> V {
@@ -27,11 +31,11 @@ struct Params { n: u32, planes: u32, pad0: u32, pad1: u32 }
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   if (PLANE) {
-    let plane = wid.z * nw.y + wid.y;
+    let plane = (wid.z * nw.y + wid.y) * (256u / PER_PLANE) + li / PER_PLANE;
     if (plane >= p.planes) { return; }
     let q = coef[plane % C];
     let base = plane * (HW / LANES);
-    for (var s = wid.x * 256u + li; s < HW / LANES; s += nw.x * 256u) {
+    for (var s = wid.x * PER_PLANE + li % PER_PLANE; s < HW / LANES; s += nw.x * PER_PLANE) {
       y[base + s] = out(fma(x[base + s] - splat(q.x), splat(q.y), splat(q.z)));
     }
   } else {

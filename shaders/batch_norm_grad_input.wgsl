@@ -4,7 +4,7 @@
 //   batch statistics (BATCH):  dx = k * (g - q - xhat * dw / count),
 //                               xhat = (x - mean) * invstd, the gradient through mean and variance;
 //   running statistics:         dx = g * k (the statistics are constants).
-// PLANE selects a workgroup per (n, c) plane with uniform per-channel values, as in
+// PLANE walks each (n, c) plane with 32 invocations, loading its per-channel values once, as in
 // batch_norm_apply.wgsl; otherwise a flat grid-stride loop. Elements are V (f32, or vec4 when
 // HW % 4 == 0), as in batch_norm_apply.wgsl. RELU masks g by the fused ReLU's output y, as in
 // batch_norm_grad_partial.wgsl.
@@ -12,6 +12,7 @@
 //!include lanes
 override BATCH: bool = true;
 override PLANE: bool = false;
+const PER_PLANE = 32u; // invocations per plane in the PLANE layout, as in batch_norm_apply.wgsl
 override RELU: bool = false;
 
 struct Params { n: u32, planes: u32, pad0: u32, count: f32 }
@@ -23,13 +24,13 @@ struct Params { n: u32, planes: u32, pad0: u32, count: f32 }
 @group(0) @binding(5) var<storage, read> y: array<V>;
 @group(0) @binding(6) var<storage, read> sums: array<f32>;
 
-// dx at element i (of V) of channel c, whose coefficients are q.
-fn grad(i: u32, c: u32, q: vec4<f32>) -> V {
+// dx at element i (of V) of a channel whose coefficients are q and dw.
+fn grad(i: u32, q: vec4<f32>, dw: f32) -> V {
   let gi = g[i];
   let gv = select(gi, select(splat(0.0), gi, y[i] > splat(0.0)), RELU);
   if (BATCH) {
     let xhat = (x[i] - splat(q.x)) * q.y;
-    return q.z * (gv - q.w - xhat * sums[c] / p.count);
+    return q.z * (gv - q.w - xhat * dw / p.count);
   }
   return q.z * gv;
 }
@@ -38,18 +39,19 @@ fn grad(i: u32, c: u32, q: vec4<f32>) -> V {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   if (PLANE) {
-    let plane = wid.z * nw.y + wid.y;
+    let plane = (wid.z * nw.y + wid.y) * (256u / PER_PLANE) + li / PER_PLANE;
     if (plane >= p.planes) { return; }
     let c = plane % C;
     let q = coef[c];
+    let dw = sums[c];
     let base = plane * (HW / LANES);
-    for (var s = wid.x * 256u + li; s < HW / LANES; s += nw.x * 256u) {
-      dx[base + s] = grad(base + s, c, q);
+    for (var s = wid.x * PER_PLANE + li % PER_PLANE; s < HW / LANES; s += nw.x * PER_PLANE) {
+      dx[base + s] = grad(base + s, q, dw);
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {
       let c = channelOf(i * LANES);
-      dx[i] = grad(i, c, coef[c]);
+      dx[i] = grad(i, coef[c], sums[c]);
     }
   }
 }

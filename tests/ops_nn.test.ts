@@ -71,7 +71,9 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
   ["batch 1, C5 3x3", [1, 5, 3, 3], {}],
   ["C2 5x5 in 9-element parts (two-level reduction)", [3, 2, 5, 5], { minPartElems: 8 }],
   ["C7 1x1 spatial", [6, 7, 1, 1], {}],
-  ["C3 16x16: a workgroup per plane", [2, 3, 16, 16], {}],
+  ["C3 16x16: the plane layout (32 invocations per plane)", [2, 3, 16, 16], {}],
+  ["N3 C5 16x16: 15 planes, 8 per workgroup", [3, 5, 16, 16], {}],
+  ["C2 48x48: 576 vec4s per plane, two workgroup columns", [1, 2, 48, 48], {}],
   ["C3 5x5, plane layout with a ragged plane", [2, 3, 5, 5], { planeMin: 4 }],
   // 36-element planes load as 9 vec4s (shaders/lib/lanes4.wgsl); 5x5 above loads f32s.
   ["C3 6x6, plane layout of vec4s", [2, 3, 6, 6], { planeMin: 4 }],

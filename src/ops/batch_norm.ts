@@ -45,8 +45,8 @@ const gradInputSrc = laneSources(gradInputSrcText);
 /**
  * Tunables of the two-level reductions: a channel is split into parts of at least
  * `minPartElems` elements until there are about `targetWorkgroups` workgroups in all.
- * `planeMin` is the plane size (H*W) from which the elementwise kernels use a workgroup per
- * (n, c) plane instead of a flat loop.
+ * `planeMin` is the plane size (H*W) from which the elementwise kernels walk each (n, c) plane
+ * with 32 invocations of their own instead of a flat loop.
  */
 export const batchNormSettings = { targetWorkgroups: 32, minPartElems: 4096, planeMin: 256 };
 
@@ -121,8 +121,9 @@ function elementwise(
   const planes = g.N * g.C;
   const lanes = g.lanes, perPlane = g.HW / lanes;
   if (g.HW >= batchNormSettings.planeMin) {
-    const y = Math.min(planes, 65535);
-    return { plane: true, groups: [Math.ceil(perPlane / 1024), y, Math.ceil(planes / y)], planes, lanes };
+    // PER_PLANE (32) invocations per plane, 8 planes per workgroup, up to 16 elements each.
+    const blocks = Math.ceil(planes / 8), y = Math.min(blocks, 65535);
+    return { plane: true, groups: [Math.ceil(perPlane / 512), y, Math.ceil(blocks / y)], planes, lanes };
   }
   // Flat grid-stride loop, about 4 elements (of V) per invocation.
   const groups = [Math.max(1, Math.min(65535, Math.ceil((planes * perPlane) / 1024)))];
