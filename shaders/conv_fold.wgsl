@@ -4,6 +4,9 @@
 // PACK: folded[co, s * Pp + q] = y[n0 + s, co, q], zero in the padding columns q >= P.
 // Otherwise (unpack): y[n0 + s, co, q] = folded[co, s * Pp + q] for q < P.
 // The geometry is specialised per layer: division by a constant is a multiply and shift.
+// Elements are V (shaders/lib/lanes*.wgsl): vec4s when P % 4 == 0 (then Pp == P), f32 otherwise;
+// indices below count V elements, and `total` is in V elements.
+//!include lanes
 override CO: u32;
 override P: u32;
 override Pp: u32;
@@ -11,25 +14,27 @@ override NB: u32;
 override PACK: bool;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<V>;
+@group(0) @binding(2) var<storage, read_write> dst: array<V>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   // Grid-stride loop: under llvmpipe, several elements per invocation run much faster than one.
   let stride = nw.x * nw.y * 256u;
+  let PL = P / LANES;
+  let PpL = Pp / LANES;
   for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.total; i += stride) {
     if (PACK) {
-      let q = i % Pp;
-      let s = (i / Pp) % NB;
-      let co = i / (Pp * NB);
-      dst[i] = select(0.0, src[((p.n0 + s) * CO + co) * P + q], q < P);
+      let q = i % PpL;
+      let s = (i / PpL) % NB;
+      let co = i / (PpL * NB);
+      dst[i] = select(splat(0.0), src[((p.n0 + s) * CO + co) * PL + q], q < PL);
     } else {
-      let q = i % P;
-      let co = (i / P) % CO;
-      let s = i / (P * CO);
-      dst[((p.n0 + s) * CO + co) * P + q] = src[co * NB * Pp + s * Pp + q];
+      let q = i % PL;
+      let co = (i / PL) % CO;
+      let s = i / (PL * CO);
+      dst[((p.n0 + s) * CO + co) * PL + q] = src[co * NB * PpL + s * PpL + q];
     }
   }
 }

@@ -22,13 +22,15 @@
 import im2colSrc from "../../shaders/im2col.wgsl" with { type: "text" };
 import col2imSrc from "../../shaders/col2im.wgsl" with { type: "text" };
 import padColsSrc from "../../shaders/pad_cols.wgsl" with { type: "text" };
-import foldSrc from "../../shaders/conv_fold.wgsl" with { type: "text" };
+import foldSrcText from "../../shaders/conv_fold.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { record } from "./record.ts";
 import { isGradEnabled } from "../tape/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { gridStride, launch } from "./launch.ts";
+import { gridStride, lanesFor, laneSources, launch } from "./launch.ts";
+
+const foldSrc = laneSources(foldSrcText);
 import { gemm } from "./matmul.ts";
 import { gatherStrided, reshape } from "./shape_ops.ts";
 import { add } from "./elementwise.ts";
@@ -197,12 +199,15 @@ function im2col(x: Tensor, g: ConvGeometry, n0: number, nb: number, col: Tensor,
  * pack reads y into folded, unpack writes folded into y.
  */
 function foldMove(y: Tensor, folded: Tensor, g: ConvGeometry, n0: number, nb: number, pack: boolean): void {
-  const total = pack ? g.Co * nb * g.Pp : nb * g.Co * g.P;
+  // vec4s when a map is a whole number of them (then Pp == P): under llvmpipe each load is a
+  // loop over the SIMD lanes, whatever its width.
+  const lanes = lanesFor(g.P);
+  const total = (pack ? g.Co * nb * g.Pp : nb * g.Co * g.P) / lanes;
   const consts = { CO: g.Co, P: g.P, Pp: g.Pp, NB: nb, PACK: pack ? 1 : 0 };
   const bind = pack ? [y, folded] : [folded, y];
   launch(
-    pack ? "conv_fold.pack" : "conv_fold.unpack",
-    foldSrc,
+    `conv_fold.${pack ? "pack" : "unpack"}${lanes === 4 ? "4" : ""}`,
+    foldSrc[lanes],
     consts,
     bind,
     geomParams(n0, total),
