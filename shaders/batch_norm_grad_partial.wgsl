@@ -1,9 +1,11 @@
 // Batch norm backward, first level of the per-channel reductions (same split as
 // batch_norm_partial.wgsl): partial[0, c, part] = sum(g), partial[1, c, part] = sum(g * (x - mean)).
 // batch_norm_grad_finalize.wgsl turns them into db = sum(g) and dw = invstd * sum(g * (x - mean)).
-// Elements are V, as in batch_norm_partial.wgsl. RELU (batch norm fused with a ReLU, whose
-// output is y): the gradient reaching the batch norm is g where y > 0 and 0 elsewhere, as
-// PyTorch's ReLU backward; without RELU, y is not read.
+// Elements are V, as in batch_norm_partial.wgsl. RELU (batch norm fused with a ReLU): the
+// gradient reaching the batch norm is g where the forward's normalised value
+// fma(x - mean, invstd * weight, bias) > 0 and 0 elsewhere, as PyTorch's ReLU backward. That value
+// is recomputed from x, which is loaded anyway, by the forward's own operations
+// (batch_norm_apply.wgsl), so the mask is the forward's bit for bit and the output is not read.
 //!include nchw
 //!include channel_partials
 //!include lanes
@@ -13,13 +15,16 @@ override RELU: bool = false;
 @group(0) @binding(2) var<storage, read> x: array<V>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
-@group(0) @binding(5) var<storage, read> y: array<V>;
+@group(0) @binding(5) var<storage, read> weight: array<f32>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
 
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let part = wid.x;
   let c = wid.y;
   let mean = splat(stats[c]);
+  let scale = splat(stats[C + c] * weight[c]);
+  let shift = splat(bias[c]);
   let j0 = part * p.chunk;
   let j1 = min(p.count, j0 + p.chunk);
   var a = splat(0.0);
@@ -27,9 +32,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var j = j0 + li * LANES; j < j1; j += 128u * LANES) {
     let i = channelElement(j, c) / LANES;
     let gi = g[i];
-    let gv = select(gi, select(splat(0.0), gi, y[i] > splat(0.0)), RELU);
+    let xc = x[i] - mean;
+    let gv = select(gi, select(splat(0.0), gi, fma(xc, scale, shift) > splat(0.0)), RELU);
     a += gv;
-    b = fma(gv, x[i] - mean, b);
+    b = fma(gv, xc, b);
   }
   storePartials(li, c, part, total(a), total(b));
 }

@@ -95,8 +95,8 @@ export const RULES: RuleTable = {
     () => conv2dBackwardInput(g, w, geom),
     () => conv2dBackwardWeight(g, x, geom, saved ?? null),
   ],
-  batchNorm2d: (g, [x, w], out, { stats, geom, batch, relu }) =>
-    batchNorm2dBackward(g, x, w, stats, geom, batch, relu ? out : null),
+  batchNorm2d: (g, [x, w, b], _o, { stats, geom, batch, relu }) =>
+    batchNorm2dBackward(g, x, w, stats, geom, batch, relu ? b : null),
   maxPool2d: (g, _i, _o, { geom, argmax }) => [() => maxPool2dBackward(g, argmax, geom)],
   avgPool2d: (g, _i, _o, { geom }) => [() => avgPool2dBackward(g, geom)],
   padChannels: (g, [x], _o, { axis }) => [() => sliceChannels(g, x.shape[axis], axis)],

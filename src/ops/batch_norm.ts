@@ -68,8 +68,9 @@ export interface BatchNormOptions {
   numBatchesTracked?: Tensor | null;
   /**
    * Returns relu(batch_norm(x)), fused (default false): one pass writes the rectified output,
-   * and backward masks the gradient by that output inside the batch norm's own kernels, so the
-   * normalised map is never stored and the ReLU costs no pass of its own.
+   * and backward masks the gradient inside the batch norm's own kernels, recomputing the
+   * normalised value from x (which they load anyway) by the forward's operations, so the
+   * normalised map is never stored, the output is not read back, and the ReLU costs no pass.
    */
   relu?: boolean;
 }
@@ -242,8 +243,9 @@ type Thunk = (() => Tensor) | null;
 /**
  * The backward rule of batchNorm2d: thunks for dx, dweight, dbias, given the forward's statistics
  * and whether they were batch statistics. The per-channel sums are computed once, into one
- * buffer that holds dweight and dbias as two 256-byte-aligned views (no copies). With `reluOut`
- * (the output of a batch norm fused with a ReLU) the gradient is first masked by reluOut > 0.
+ * buffer that holds dweight and dbias as two 256-byte-aligned views (no copies). With `reluBias`
+ * (the bias of a batch norm fused with a ReLU) the gradient is first masked where the forward's
+ * normalised value, recomputed from x, is not positive.
  */
 export function batchNorm2dBackward(
   g: Tensor,
@@ -252,17 +254,17 @@ export function batchNorm2dBackward(
   stats: Tensor,
   geom: BatchNormGeometry,
   batch: boolean,
-  reluOut: Tensor | null = null,
+  reluBias: Tensor | null = null,
 ): Thunk[] {
   const { C, HW, parts } = geom;
   const partial = Tensor.empty([2, C, parts]);
-  // Without the ReLU the mask binding is never read; g stands in for it.
-  const mask = reluOut ?? g, RELU = reluOut ? 1 : 0;
+  // The mask is recomputed from x with the bias; without the ReLU, weight stands in for it.
+  const bias = reluBias ?? weight, RELU = reluBias ? 1 : 0;
   launch(
     `bn_grad_partial${geom.lanes === 4 ? "4" : ""}`,
     gradPartialSrc[geom.lanes],
     { C, HW, RELU },
-    [g, x, stats, partial, mask],
+    [g, x, stats, partial, weight, bias],
     partialParams(geom),
     [parts, C],
   );
@@ -283,7 +285,7 @@ export function batchNorm2dBackward(
     const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, RELU };
     const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}`;
     const coef = coefficients(stats, weight, sums, C, true, stride, geom.count);
-    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, mask, sums], params, e.groups);
+    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, bias, sums], params, e.groups);
     coef.dispose();
     return out;
   };
