@@ -12,12 +12,17 @@ export function cifarBatch(batch: number): { x: sw.Tensor; y: sw.Tensor } {
   return imageBatch(batch, 3, 32);
 }
 
+/** `n` fixed pseudo-random pixel values in [-0.5, 0.5) and `batch` labels 0..9 in turn. */
+export function batchValues(n: number, batch: number): { pixels: Float32Array; labels: number[] } {
+  const pixels = new Float32Array(n).map((_, i) => ((i * 7919) % 255) / 255 - 0.5);
+  return { pixels, labels: Array.from({ length: batch }, (_, i) => i % 10) };
+}
+
 /** A kept [batch, channels, size, size] image tensor (as {@link cifarBatch}) and [batch] labels. */
 export function imageBatch(batch: number, channels: number, size: number): { x: sw.Tensor; y: sw.Tensor } {
-  const n = batch * channels * size * size;
-  const pixels = new Float32Array(n).map((_, i) => ((i * 7919) % 255) / 255 - 0.5);
+  const { pixels, labels } = batchValues(batch * channels * size * size, batch);
   const x = sw.tensor(pixels, [batch, channels, size, size]).keep();
-  const y = sw.tensor(Array.from({ length: batch }, (_, i) => i % 10), [batch]).keep();
+  const y = sw.tensor(labels, [batch]).keep();
   return { x, y };
 }
 

@@ -7,7 +7,7 @@
 // (defaults: `deno task train`'s default model and batch). Both trees must take the same
 // dependencies: run it from this tree, whose deno.json maps them. Reports the median wall time and
 // process CPU time per step of each tree, and their ratios (A over B).
-import { cpuMs } from "./fixtures.ts";
+import { batchValues, cpuMs } from "./fixtures.ts";
 
 const [treeA, treeB] = [Deno.args[0], Deno.args[1]];
 if (!treeA || !treeB) {
@@ -30,10 +30,10 @@ async function stepOf(tree: string): Promise<() => Promise<void>> {
   const rt = sw.runtime();
   const model = createModel(modelName, { inChannels: channels, numClasses: 10, seed: 1 });
   const engine = createEngine({ set: model, opt: "sgd", options: { lr: 0.01 } });
-  const n = batch * channels * size * size;
-  const pixels = new Float32Array(n).map((_, i) => ((i * 7919) % 255) / 255 - 0.5);
+  // The same values as bench/fixtures.ts imageBatch, as tensors of that tree's own module.
+  const { pixels, labels } = batchValues(batch * channels * size * size, batch);
   const x = sw.tensor(pixels, [batch, channels, size, size]).keep();
-  const y = sw.tensor(Array.from({ length: batch }, (_, i) => i % 10), [batch]).keep();
+  const y = sw.tensor(labels, [batch]).keep();
   const step = async () => {
     await engine.step(() =>
       sw.tidy(() => {

@@ -104,6 +104,24 @@ function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>, at
 }
 
 /**
+ * Runs `fn` with some fields of a tunables object (e.g. convSettings) changed, and puts every
+ * field back afterwards, whether `fn` passes or throws: how tests reach each kernel path.
+ */
+export async function withTunables<T extends object>(
+  tunables: T,
+  change: Partial<T>,
+  fn: () => Promise<void>,
+): Promise<void> {
+  const saved = { ...tunables };
+  Object.assign(tunables, change);
+  try {
+    await fn();
+  } finally {
+    Object.assign(tunables, saved);
+  }
+}
+
+/**
  * Checks `gpu` against the float64 reference `cpu` on inputs of the given shapes: forward
  * values, then gradients of sum(y * r) with respect to each input in `wrt`.
  */

@@ -3,7 +3,7 @@
 // 1x1 (direct path), non-multiple-of-4 K and P (padded paths), and chunked im2col.
 import * as sw from "../mod.ts";
 import { convGeometry, convSettings } from "../src/ops/conv.ts";
-import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
+import { gpuTest, gradcheck, randArray, type Ref, rng, withTunables } from "./harness.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 function convRef(x: Ref, w: Ref, stride: number, pad: number, bias?: Ref): Ref {
@@ -47,15 +47,8 @@ const cases: number[][] = [
 ];
 
 /** Runs `fn` with the given convolution tunables, restoring them afterwards. */
-async function withSettings(settings: Partial<typeof convSettings>, fn: () => Promise<void>) {
-  const saved = { ...convSettings };
-  Object.assign(convSettings, settings);
-  try {
-    await fn();
-  } finally {
-    Object.assign(convSettings, saved);
-  }
-}
+const withSettings = (change: Partial<typeof convSettings>, fn: () => Promise<void>) =>
+  withTunables(convSettings, change, fn);
 
 // Every case through every layout: images folded into the GEMM columns (small maps, the
 // default below foldMaxP), one GEMM slice per image (foldMaxP = 0), and Winograd F(2x2, 3x3) and

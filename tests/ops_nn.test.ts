@@ -6,7 +6,7 @@ import { batchNorm2d, batchNormSettings } from "../src/ops/batch_norm.ts";
 import { adaptiveAvgPool2d1, avgPool2d, globalAvgPool, maxPool2d } from "../src/ops/pool.ts";
 import { dropout } from "../src/ops/dropout.ts";
 import { assert, assertClose, assertEquals } from "./assert.ts";
-import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
+import { gpuTest, gradcheck, randArray, type Ref, rng, withTunables } from "./harness.ts";
 
 // ---------------------------------------------------------------- batch norm
 
@@ -49,18 +49,8 @@ function bnTrainRef([x, w, b]: Ref[]): Ref {
 }
 
 /** Runs `fn` with some batch-norm tunables changed (to reach the split and plane code paths). */
-async function withSettings(
-  change: Partial<typeof batchNormSettings>,
-  fn: () => Promise<void>,
-): Promise<void> {
-  const saved = { ...batchNormSettings };
-  Object.assign(batchNormSettings, change);
-  try {
-    await fn();
-  } finally {
-    Object.assign(batchNormSettings, saved);
-  }
-}
+const withSettings = (change: Partial<typeof batchNormSettings>, fn: () => Promise<void>) =>
+  withTunables(batchNormSettings, change, fn);
 
 const bnTrain = ([x, w, b]: sw.Tensor[]) => batchNorm2d(x, w, b, { training: true });
 const bnTrainRelu = ([x, w, b]: sw.Tensor[]) => batchNorm2d(x, w, b, { training: true, relu: true });

@@ -4,7 +4,7 @@
 import * as sw from "../mod.ts";
 import { convGeometry, convSettings } from "../src/ops/conv.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
-import { gpuTest, gradcheck, randArray, type Ref, rng } from "./harness.ts";
+import { gpuTest, gradcheck, randArray, type Ref, rng, withTunables } from "./harness.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 /** Direct 3x3 stride-1 pad-1 convolution in float64. */
@@ -33,16 +33,13 @@ function conv3x3Ref(x: Ref, w: Ref): Ref {
   return { data: out, shape: [N, Co, H, W] };
 }
 
+/** Runs `fn` with some Winograd tunables changed, restoring them afterwards. */
+const withWinograd = (change: Partial<typeof winogradSettings>, fn: () => Promise<void>) =>
+  withTunables(winogradSettings, change, fn);
+
 /** Runs `fn` with the given convolution tunables, restoring them afterwards. */
-async function withSettings(settings: Partial<typeof convSettings>, fn: () => Promise<void>) {
-  const saved = { ...convSettings };
-  Object.assign(convSettings, settings);
-  try {
-    await fn();
-  } finally {
-    Object.assign(convSettings, saved);
-  }
-}
+const withSettings = (change: Partial<typeof convSettings>, fn: () => Promise<void>) =>
+  withTunables(convSettings, change, fn);
 
 // [N, C, H, W, Co]
 const cases: number[][] = [
@@ -202,58 +199,43 @@ gpuTest(
       y.dispose();
       return Promise.resolve();
     });
-    winogradSettings.keepInputTiles = false;
-    try {
-      await withSettings({ winograd: true, winogradTile: 4 }, () => {
-        const y = sw.conv2d(x, w, null, { padding: 1 });
-        assert(kept(y) === null, "keepInputTiles false: nothing kept");
-        y.dispose();
-        return Promise.resolve();
-      });
-    } finally {
-      winogradSettings.keepInputTiles = true;
-    }
+    await withWinograd(
+      { keepInputTiles: false },
+      () =>
+        withSettings({ winograd: true, winogradTile: 4 }, () => {
+          const y = sw.conv2d(x, w, null, { padding: 1 });
+          assert(kept(y) === null, "keepInputTiles false: nothing kept");
+          y.dispose();
+          return Promise.resolve();
+        }),
+    );
     x.dispose();
     w.dispose();
   },
 );
 
-for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {
-  gpuTest(`winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, one chunk, input tiles rebuilt`, async () => {
-    winogradSettings.keepInputTiles = false;
-    try {
-      await withSettings({ winograd: true, winogradTile: 4 }, () =>
-        gradcheck(
-          "winograd conv2d, rebuilt input tiles",
-          [[N, C, H, W], [Co, C, 3, 3]],
-          ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
-          ([x, w]) => conv3x3Ref(x, w),
-          { fwdAtol: 1e-4, gradAtol: 5e-4 },
-        ));
-    } finally {
-      winogradSettings.keepInputTiles = true;
-    }
-  });
-}
-
-// The other layouts: channels-major tiles with a B-transposed weight-gradient GEMM, and scalar
-// patch loads, which the cases above take only where Co (W) is not a multiple of 4.
-for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {
-  gpuTest(`winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, channels-major, scalar loads`, async () => {
-    winogradSettings.tilesMajorWeightGrad = false;
-    winogradSettings.rowLoads = false;
-    try {
-      await withSettings({ winograd: true, winogradTile: 4 }, () =>
-        gradcheck(
-          "winograd conv2d, channels-major weight gradient",
-          [[N, C, H, W], [Co, C, 3, 3]],
-          ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
-          ([x, w]) => conv3x3Ref(x, w),
-          { fwdAtol: 1e-4, gradAtol: 5e-4 },
-        ));
-    } finally {
-      winogradSettings.tilesMajorWeightGrad = true;
-      winogradSettings.rowLoads = true;
-    }
-  });
+// The other paths on shapes where the cases above take the defaults: the input tiles rebuilt by
+// the weight gradient on one chunk, and channels-major tiles with a B-transposed weight-gradient
+// GEMM and scalar patch loads (the cases above take those only where Co or W is not a multiple
+// of 4).
+const otherPaths: [string, Partial<typeof winogradSettings>][] = [
+  ["one chunk, input tiles rebuilt", { keepInputTiles: false }],
+  ["channels-major, scalar loads", { tilesMajorWeightGrad: false, rowLoads: false }],
+];
+for (const [label, change] of otherPaths) {
+  for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {
+    gpuTest(
+      `winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, ${label}`,
+      () =>
+        withWinograd(change, () =>
+          withSettings({ winograd: true, winogradTile: 4 }, () =>
+            gradcheck(
+              `winograd conv2d, ${label}`,
+              [[N, C, H, W], [Co, C, 3, 3]],
+              ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+              ([x, w]) => conv3x3Ref(x, w),
+              { fwdAtol: 1e-4, gradAtol: 5e-4 },
+            ))),
+    );
+  }
 }

@@ -29,8 +29,6 @@ import { record } from "./record.ts";
 import { isGradEnabled } from "../tape/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { gridStride, lanesFor, laneSources, launch } from "./launch.ts";
-
-const foldSrc = laneSources(foldSrcText);
 import { gemm } from "./matmul.ts";
 import { gatherStrided, reshape } from "./shape_ops.ts";
 import { add } from "./elementwise.ts";
@@ -42,6 +40,8 @@ import {
   winogradPlan,
   type WinogradTile,
 } from "./winograd.ts";
+
+const foldSrc = laneSources(foldSrcText);
 
 /**
  * Tunables: the largest column buffer built at once, in floats (default 64 MiB), the
@@ -230,10 +230,10 @@ function chunks(g: ConvGeometry): [number, number][] {
   return out;
 }
 
-/** Forward of a folded (small-map) convolution: per chunk, im2col, one GEMM, unpack. */
 /**
- * Forward of a folded convolution. With `keep` (one chunk, weight gradient ahead; see
- * convSettings.keepColumns) the columns are built transposed and returned with the output.
+ * Forward of a folded (small-map) convolution: per chunk, im2col, one GEMM, unpack. With `keep`
+ * (one chunk, weight gradient ahead; see convSettings.keepColumns) the columns are built
+ * transposed and returned with the output.
  */
 function foldedForward(
   x: Tensor,
@@ -265,15 +265,15 @@ function recordKeeping(x: Tensor, w: Tensor, y: Tensor, g: ConvGeometry, saved: 
 /** The convolution without bias, recorded as op "conv2d". */
 function conv2dNoBias(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   const g = convGeometry(x, w, opts);
+  // The weight gradient will be taken when the tape records this op and w requires it.
+  const weightGrad = isGradEnabled() && w.requiresGrad;
   if (g.winograd) {
-    // The weight gradient will be taken when the tape records this op and w requires it.
-    const { y, tiles } = winogradForward(x, w, g.winograd, isGradEnabled() && w.requiresGrad);
+    const { y, tiles } = winogradForward(x, w, g.winograd, weightGrad);
     return recordKeeping(x, w, y, g, tiles);
   }
   const wp = padCols(w, g.Co, g.K, g.Kp);
   if (g.fold) {
-    const keep = isGradEnabled() && w.requiresGrad && convSettings.keepColumns && convSettings.im2colRows &&
-      g.chunk >= g.N;
+    const keep = weightGrad && convSettings.keepColumns && convSettings.im2colRows && g.chunk >= g.N;
     const { out, cols } = foldedForward(x, wp, g, keep);
     if (wp !== w) wp.dispose();
     return recordKeeping(x, w, out, g, cols);
