@@ -482,8 +482,16 @@ export function winogradForward(
  * one chunk, and the weight gradient takes the tiles-major path (CO % 4 == 0).
  */
 function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
-  return plan.chunk >= N && winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
+  return plan.chunk >= N && tilesMajorGrad(CO);
 }
+
+/**
+ * Whether the weight gradient into CO channels runs on tiles-major operands: z^T v (A
+ * transposed, read down its rows as vec4s of 4 rows) instead of z v^T (B transposed, its vec4s
+ * reassembled per column), which measured ~3x fewer FLOP/s in a ResNet-18 step. The layout needs
+ * CO % 4 == 0.
+ */
+const tilesMajorGrad = (CO: number) => winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
 
 /** Input gradient: dx [N, Ci, H, W], the convolution of dy with the flipped, swapped filter. */
 export function winogradBackwardInput(dy: Tensor, w: Tensor, plan: WinogradPlan): Tensor {
@@ -509,10 +517,7 @@ export function winogradBackwardWeight(
   const E = (m + 2) ** 2, KP = up4(CI), TPmax = up4(chunk * T);
   const v = tiles ?? Tensor.empty([E, KP, TPmax]), z = Tensor.empty([E, CO, TPmax]);
   const du = Tensor.empty([E, CO, KP]);
-  // Tiles-major operands make the product z^T v (A transposed, read down its rows as vec4s of
-  // 4 rows) instead of z v^T (B transposed, its vec4s reassembled per column), which measured
-  // ~3x fewer FLOP/s in a ResNet-18 step; the layout needs CO % 4 == 0.
-  const tilesMajor = winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
+  const tilesMajor = tilesMajorGrad(CO);
   if (tiles && !(tilesMajor && chunk >= N)) {
     throw new Error("winograd: kept input tiles need one tiles-major chunk");
   }
