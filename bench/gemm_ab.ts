@@ -3,7 +3,7 @@
 // /proc/self/stat, which includes llvmpipe's worker threads): CPU-seconds per GFLOP do not grow
 // when other processes take the cores. Run: deno run -A bench/gemm_ab.ts [rounds=3] [filter]
 import * as sw from "../mod.ts";
-import { gemm, type GemmArgs, gemmSettings, TILE } from "../src/ops/matmul.ts";
+import { gemm, type GemmArgs, gemmSettings, SPLIT_K, TILE } from "../src/ops/matmul.ts";
 import { cpuMs } from "./fixtures.ts";
 
 await sw.init();
@@ -75,26 +75,33 @@ for (const spec of (Deno.env.get("AB_SHAPES") ?? "").split(";").filter(Boolean))
 }
 
 type Variant = { name: string; set: () => void };
-const defaultWgy = TILE.WGY;
+const defaultWgy = TILE.WGY, defaultSplitLanes = SPLIT_K.lanes;
 const variants: Variant[] = [];
 // AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE for shapes that
-// fit it); AB_TEX: off,on,auto list.
+// fit it); AB_TEX: off,on,auto list; AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a
+// number: e.g. AB_SPLIT=off,16,32,64).
 for (
   const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
 ) {
   for (const big of (Deno.env.get("AB_BIG") ?? "off,on").split(",")) {
     for (const tex of (Deno.env.get("AB_TEX") ?? "auto").split(",") as ("off" | "on" | "auto")[]) {
-      variants.push({
-        name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${tex}`,
-        set: () => {
-          gemmSettings.family = "cpu";
-          gemmSettings.textures = tex;
-          gemmSettings.bigTiles = big === "on" ? "auto" : "off";
-          TILE.TM = tm;
-          TILE.TN4 = tn4;
-          TILE.WGY = wgy ?? defaultWgy;
-        },
-      });
+      for (const split of (Deno.env.get("AB_SPLIT") ?? "auto").split(",")) {
+        variants.push({
+          name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${tex}${
+            split === "auto" ? "" : ` split ${split}`
+          }`,
+          set: () => {
+            gemmSettings.family = "cpu";
+            gemmSettings.textures = tex;
+            gemmSettings.bigTiles = big === "on" ? "auto" : "off";
+            gemmSettings.splitK = split === "off" ? "off" : "auto";
+            SPLIT_K.lanes = split === "off" || split === "auto" ? defaultSplitLanes : Number(split);
+            TILE.TM = tm;
+            TILE.TN4 = tn4;
+            TILE.WGY = wgy ?? defaultWgy;
+          },
+        });
+      }
     }
   }
 }

@@ -53,6 +53,9 @@ const variants: Record<string, () => void> = {
   "folded im2col columns rebuilt by the weight gradient (not kept)": () => {
     convSettings.keepColumns = false;
   },
+  "no split K (skinny weight-gradient GEMMs on one lane group)": () => {
+    gemmSettings.splitK = "off";
+  },
 };
 const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
 const defaults = () => {
@@ -63,6 +66,7 @@ const defaults = () => {
   winogradSettings.keepInputTiles = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
+  gemmSettings.splitK = "auto";
   BIG_TILE.TM = bigRows;
   TILE.WGY = wgy;
   convSettings.im2colRows = true;

@@ -10,6 +10,11 @@
 // (one layer per slice; see matmul_pack.wgsl): under llvmpipe textureLoad is a vectorised gather
 // and ran faster than the storage loads it replaces.
 //
+// Split K (the SLICES line of a split kernel): a product whose C has too few tiles to fill the
+// SIMD lanes (a weight gradient: small M x N, K = every pixel of the batch) runs as PARTS
+// products over consecutive ranges of p.zsum vec4s of K each, into slices b * PARTS + q of a
+// partial buffer; matmul_split_sum.wgsl adds them.
+//
 // Requirements checked by the caller: K % 4 == 0, N % 4 == 0, and M % 4 == 0 when A is transposed.
 //@CONSTANTS
 // ACCUM adds the product to what C holds (gradient accumulation across batch chunks).
@@ -47,7 +52,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   //@SLICES
     let ao = p.abase + s * p.sa;
     let bo = p.bbase + s * p.sb;
-    for (var k4 = 0u; k4 < K4; k4++) {
+    for (var k4 = k0; k4 < k1; k4++) {
       //@BODY
     }
   }

@@ -1,6 +1,6 @@
 // gemm() on raw buffer ranges, every kernel path (cpu family: vec4 register-blocked with storage or
 // texture operands, and naive; gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
-// batch broadcast, zsum, accumulate, bases, both transposes; against a float64 reference.
+// batch broadcast, zsum, accumulate, bases, both transposes, split K; against a float64 reference.
 import * as sw from "../mod.ts";
 import { gemm, type GemmArgs, gemmSettings, TILE } from "../src/ops/matmul.ts";
 import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
@@ -55,12 +55,14 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
  * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); the gpu family.
  */
 const PATHS = {
-  cpu: { family: "cpu", textures: "off", bigTiles: "off", wgy: 1 },
-  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off", wgy: 1 },
-  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on", wgy: 1 },
-  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on", wgy: 1 },
-  "cpu-wgy8": { family: "cpu", textures: "off", bigTiles: "off", wgy: 8 },
-  gpu: { family: "gpu", textures: "off", bigTiles: "off", wgy: 1 },
+  cpu: { family: "cpu", textures: "off", bigTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on", wgy: 1, splitK: "auto" },
+  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on", wgy: 1, splitK: "auto" },
+  "cpu-wgy8": { family: "cpu", textures: "off", bigTiles: "off", wgy: 8, splitK: "auto" },
+  "cpu-split": { family: "cpu", textures: "off", bigTiles: "off", wgy: 1, splitK: "on" },
+  "cpu-big-split-tex": { family: "cpu", textures: "on", bigTiles: "on", wgy: 1, splitK: "on" },
+  gpu: { family: "gpu", textures: "off", bigTiles: "off", wgy: 1, splitK: "auto" },
 } as const;
 
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
@@ -94,6 +96,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   gemmSettings.family = PATHS[path].family;
   gemmSettings.textures = PATHS[path].textures;
   gemmSettings.bigTiles = PATHS[path].bigTiles;
+  gemmSettings.splitK = PATHS[path].splitK;
   const wgy = TILE.WGY;
   TILE.WGY = PATHS[path].wgy;
   try {
@@ -102,6 +105,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     gemmSettings.family = null;
     gemmSettings.textures = "auto";
     gemmSettings.bigTiles = "auto";
+    gemmSettings.splitK = "auto";
     TILE.WGY = wgy;
   }
   const got = await tc.data();
@@ -147,6 +151,10 @@ const cases: Case[] = [
   { M: 36, N: 44, K: 12, transA: true, batch: 2, slicesA: 2 },
   { M: 33, N: 40, K: 8, transB: true, zsum: 2, slicesA: 2, slicesB: 2, accumulate: true },
   { M: 40, N: 36, K: 16, transA: true, transB: true, batch: 3, slicesB: 3 },
+  // Long K under a narrow C: "auto" splits K (a weight gradient's shape), with a shorter last part.
+  { M: 12, N: 8, K: 1100 },
+  { M: 20, N: 16, K: 1036, transA: true, baseC: 8, accumulate: true },
+  { M: 8, N: 4, K: 520, transB: true, batch: 2, slicesA: 2, slicesB: 2, baseA: 4, baseB: 8 },
 ];
 
 for (const path of ["cpu", "cpu-tex", "cpu-big", "gpu"] as const) {
@@ -157,6 +165,15 @@ for (const path of ["cpu", "cpu-tex", "cpu-big", "gpu"] as const) {
 cases.forEach((c, i) => {
   if (c.M > 16 && c.N > 16) {
     gpuTest(`gemm cpu-big-tex ${JSON.stringify(c)}`, () => check(c, "cpu-big-tex", 100 + i));
+  }
+});
+// Split K forced on every product without a slice sum (zsum 1), down to one vec4 of K per part:
+// the parts' ranges and the second pass (with accumulate and bases) on every shape.
+cases.forEach((c, i) => {
+  if ((c.zsum ?? 1) > 1) return;
+  gpuTest(`gemm cpu-split ${JSON.stringify(c)}`, () => check(c, "cpu-split", 100 + i));
+  if (c.M > 16 && c.N > 16) {
+    gpuTest(`gemm cpu-big-split-tex ${JSON.stringify(c)}`, () => check(c, "cpu-big-split-tex", 100 + i));
   }
 });
 // Workgroups 8 row tiles high on the shapes with more than one row tile (M > 8).

@@ -6,6 +6,7 @@ import matmulTemplate from "../../shaders/matmul.wgsl" with { type: "text" };
 import naiveSrc from "../../shaders/matmul_naive.wgsl" with { type: "text" };
 import tiledSrc from "../../shaders/matmul_tiled.wgsl" with { type: "text" };
 import packSrc from "../../shaders/matmul_pack.wgsl" with { type: "text" };
+import splitSumText from "../../shaders/matmul_split_sum.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import type { KernelFamily } from "../gpu/kernel_family.ts";
 import { type Binding, type BufferRange, runtime } from "../gpu/runtime.ts";
@@ -13,7 +14,9 @@ import type { PooledTexture } from "../gpu/texture_pool.ts";
 import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { add } from "./elementwise.ts";
-import { fillTemplate, gridStride, launch } from "./launch.ts";
+import { fillTemplate, gridStride, launch, shaderSource } from "./launch.ts";
+
+const splitSumSrc = shaderSource(splitSumText);
 
 /**
  * One cpu-family kernel variant: TM rows x TN4 vec4 column groups of C per invocation, and which
@@ -54,6 +57,22 @@ export const BIG_TILE = { TM: 16, TN4: 8 };
 const generated = new Map<string, string>();
 
 /**
+ * How a cpu-family kernel maps its slices (gid.x / cgroups) to products: "loop" sums p.zsum
+ * consecutive A/B slices into each C slice; "one" computes one slice (zsum = 1: without the slice
+ * loop the kernel ran ~10% faster); "split" computes one range of p.zsum vec4s of K of slice
+ * slice / parts into partial slice `slice` (split K, see {@link splitParts}).
+ */
+export type SliceMode = "loop" | "one" | "split";
+
+const SLICES: Record<SliceMode, string> = {
+  loop:
+    "for (var z = 0u; z < p.zsum; z++) {\n    let s = slice * p.zsum + z;\n    let k0 = 0u;\n    let k1 = K4;",
+  one: "{\n    let s = slice;\n    let k0 = 0u;\n    let k1 = K4;",
+  split: "{\n    let parts = (K4 + p.zsum - 1u) / p.zsum;\n    let s = slice / parts;\n" +
+    "    let k0 = (slice % parts) * p.zsum;\n    let k1 = min(K4, k0 + p.zsum);",
+};
+
+/**
  * Fills the template's //@ lines with the unrolled body for the given transposes and operand
  * sources. a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bvec(kk, j) the vec4 of B
  * at depth `4*k4 + kk`, columns `4*(col4 + j)`..+3. Operands are rows of vec4s: A is [M, K4]
@@ -62,11 +81,11 @@ const generated = new Map<string, string>();
 export function matmulSource(
   transA: boolean,
   transB: boolean,
-  zloop = true,
+  slices: SliceMode = "loop",
   kernel: CpuKernel = { TM: TILE.TM, TN4: TILE.TN4, texA: false, texB: false },
 ): string {
   const { TM, TN4, texA, texB } = kernel;
-  const key = `${transA}${transB}${zloop}${TM}${TN4}${texA}${texB}${TILE.WGY}`;
+  const key = `${transA}${transB}${slices}${TM}${TN4}${texA}${texB}${TILE.WGY}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const TN = TN4 * 4;
@@ -132,10 +151,7 @@ export function matmulSource(
     BODY: body.join("\n    "),
     STORE: store.join("\n  "),
     CONSTANTS: `const TM = ${TM}u;\nconst TN4 = ${TN4}u;\nconst WGY = ${TILE.WGY}u;`,
-    // A single slice per invocation (zsum = 1): without the slice loop the kernel ran ~10% faster.
-    SLICES: zloop
-      ? "for (var z = 0u; z < p.zsum; z++) {\n    let s = slice * p.zsum + z;"
-      : "{\n    let s = slice;",
+    SLICES: SLICES[slices],
   });
   generated.set(key, src);
   return src;
@@ -241,7 +257,32 @@ export const gemmSettings: {
    * the vec4 kernel takes ("on": tests, so its edges are checked on small shapes), or never.
    */
   bigTiles: "auto" | "on" | "off";
-} = { family: null, textures: "auto", bigTiles: "auto" };
+  /**
+   * cpu family: split K where C's tiles leave SIMD lanes idle ("auto", see {@link splitParts}),
+   * for every product the vec4 kernel takes without a slice sum, down to one vec4 of K per part
+   * ("on": tests, so that the ranges' edges are checked on small shapes), or never.
+   */
+  splitK: "auto" | "on" | "off";
+} = { family: null, textures: "auto", bigTiles: "auto", splitK: "auto" };
+
+/**
+ * Split K, "auto": a product is split while its C slices' column groups (batch x cgroups, the
+ * lanes along x) fill fewer than `lanes` invocations, into parts of at least `minK4` vec4s of K.
+ * Under llvmpipe a workgroup's x is one 8-lane SIMD group: a weight gradient such as 32 x 16 over
+ * K = 12,544 (a 1x1 shortcut's, batch 64 at 14x14) is 1 column group, so 7 of 8 lanes idled for
+ * the whole long K loop. The parts are added by a second pass (matmul_split_sum.wgsl).
+ */
+export const SPLIT_K = { lanes: 32, minK4: 64 };
+
+/** Split-K parts for a product of `lanes` column groups (batch x cgroups) over K (see SPLIT_K). */
+export function splitParts(lanes: number, K: number, zsum: number): number {
+  const mode = gemmSettings.splitK;
+  if (mode === "off" || zsum > 1) return 1;
+  const K4 = K / 4;
+  if (mode === "on") return Math.max(1, Math.min(Math.ceil((4 * TILE.WG) / lanes), K4));
+  if (lanes >= SPLIT_K.lanes) return 1;
+  return Math.max(1, Math.min(Math.ceil(SPLIT_K.lanes / lanes), Math.floor(K4 / SPLIT_K.minK4)));
+}
 
 /** The cpu family's register tile for an M x N product (see {@link BIG_TILE}). */
 export function cpuTile(M: number, N: number): { TM: number; TN4: number } {
@@ -345,19 +386,38 @@ export function gemm(g: GemmArgs): void {
     const ta = texA ? packTexture(g.a, layoutA) : null, tb = texB ? packTexture(g.b, layoutB) : null;
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
     const cgroups = Math.ceil(N / 4 / TN4);
-    const params = new Params().u32(M, N, K, zsum)
+    // Split K: `parts` products over ranges of ks4 vec4s of K, into a partial buffer.
+    const want = splitParts(batch * cgroups, K, zsum);
+    const ks4 = Math.ceil(K / 4 / want), parts = Math.ceil(K / 4 / ks4);
+    const partial = parts > 1 ? Tensor.empty([batch * parts * M * N]) : null;
+    const cslices = batch * parts; // C slices the kernel writes (partial ones when split)
+    const params = new Params().u32(M, N, K, partial ? ks4 : zsum)
       .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
-      .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, bc / 4, batch).bytes();
-    const groups = [Math.ceil((batch * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
+      .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, partial ? 0 : bc / 4, cslices).bytes();
+    const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
+    const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
     const name = `matmul${TM !== TILE.TM ? ".big" : ""}${transA ? ".tA" : ""}${transB ? ".tB" : ""}${
       zsum > 1 ? ".sum" : ""
-    }${ta ? ".texA" : ""}${tb ? ".texB" : ""}`;
-    const src = matmulSource(transA, transB, zsum > 1, { TM, TN4, texA, texB });
+    }${partial ? ".split" : ""}${ta ? ".texA" : ""}${tb ? ".texB" : ""}`;
+    const src = matmulSource(transA, transB, mode, { TM, TN4, texA, texB });
     const rt = runtime();
-    const bindings: Binding[] = [ta ? ta.view : g.a, tb ? tb.view : g.b, g.c];
-    rt.dispatch(rt.kernel(name, src, { ACCUM: acc }), bindings, params, groups);
+    const bindings: Binding[] = [ta ? ta.view : g.a, tb ? tb.view : g.b, partial ? partial.range : g.c];
+    rt.dispatch(rt.kernel(name, src, { ACCUM: partial ? 0 : acc }), bindings, params, groups);
     if (ta) rt.textures.release(ta);
     if (tb) rt.textures.release(tb);
+    if (partial) {
+      const n4 = (M * N) / 4;
+      const sum = new Params().u32(n4, batch, bc / 4).bytes();
+      launch(
+        "matmul.split_sum",
+        splitSumSrc,
+        { PARTS: parts, ACCUM: acc },
+        [partial, g.c],
+        sum,
+        gridStride(batch * n4, 256, 4),
+      );
+      partial.dispose();
+    }
   } else {
     const params = stridedParams(g, transA, transB, acc);
     launch("matmul.naive", naiveSrc, {}, [g.a, g.b, g.c], params, [
