@@ -56,6 +56,9 @@ const variants: Record<string, () => void> = {
   "no split K (skinny weight-gradient GEMMs on one lane group)": () => {
     gemmSettings.splitK = "off";
   },
+  "Winograd input transform per tile (no runs of tiles)": () => {
+    winogradSettings.runsOfTiles = false;
+  },
 };
 const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
 const defaults = () => {
@@ -64,6 +67,7 @@ const defaults = () => {
   winogradSettings.rowLoads = true;
   winogradSettings.chargeFilter = true;
   winogradSettings.keepInputTiles = true;
+  winogradSettings.runsOfTiles = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   gemmSettings.splitK = "auto";

@@ -10,6 +10,9 @@
 // sums over them in the weight gradient.
 // TILES_MAJOR writes out[e, t, c] ([E, TP, CP]) instead: the weight gradient's GEMM then reads
 // both operands untransposed (sum over tiles = over GEMM rows) rather than one transposed.
+// The RUN line is empty, or (the F(4x4) input transform, tiles-major) a block that replaces the
+// loop below: each invocation walks one row of tiles, loading each patch column once for the
+// two neighbouring patches that share it (runSource in src/ops/winograd.ts).
 // Each invocation transforms 4 consecutive tiles (TILES_MAJOR: 4 consecutive channels of one tile)
 // as the 4 lanes of vec4s, so every store is a vec4 store (a per-lane store loop under llvmpipe costs about the same for a scalar as for a
 // vec4). The lines marked //@ are filled in by src/ops/winograd.ts with the transform written out
@@ -52,6 +55,7 @@ fn origin(t: u32, c: u32) -> vec3<i32> {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
+  //@RUN
   let stride = nw.x * nw.y * 64u;
   let T4 = TP / 4u;
   let CP4 = CP / 4u;

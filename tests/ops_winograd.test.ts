@@ -215,12 +215,13 @@ gpuTest(
 );
 
 // The other paths on shapes where the cases above take the defaults: the input tiles rebuilt by
-// the weight gradient on one chunk, and channels-major tiles with a B-transposed weight-gradient
+// the weight gradient on one chunk, channels-major tiles with a B-transposed weight-gradient
 // GEMM and scalar patch loads (the cases above take those only where Co or W is not a multiple
-// of 4).
+// of 4), and the per-tile input transform the runs of tiles replaced.
 const otherPaths: [string, Partial<typeof winogradSettings>][] = [
   ["one chunk, input tiles rebuilt", { keepInputTiles: false }],
   ["channels-major, scalar loads", { tilesMajorWeightGrad: false, rowLoads: false }],
+  ["input transform per tile (no runs)", { runsOfTiles: false }],
 ];
 for (const [label, change] of otherPaths) {
   for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {

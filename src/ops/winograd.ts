@@ -171,13 +171,17 @@ export function winogradSource(
   kind: "input" | "grad" | "output" | "filter",
   m: WinogradTile,
   rowLoads = false,
+  runs = false,
 ): string {
   if (rowLoads && (m !== 4 || kind === "filter")) {
     throw new Error(
       `winograd: row loads and stores are for the F(4x4) tile transforms, not ${kind} F(${m}x${m})`,
     );
   }
-  const key = `${kind}${m}${rowLoads}`;
+  if (runs && (m !== 4 || kind !== "input")) {
+    throw new Error(`winograd: runs of tiles are for the F(4x4) input transform, not ${kind} F(${m}x${m})`);
+  }
+  const key = `${kind}${m}${rowLoads}${runs}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { BT, G, AT } = MATRICES[m];
@@ -186,7 +190,12 @@ export function winogradSource(
   const lanes = "xyzw";
   let body: string[];
   let src: string;
-  if (kind === "input" || kind === "grad") {
+  let run = "";
+  if (runs) {
+    body = [];
+    run = runSource(rowLoads, alpha);
+    src = tilesTemplate;
+  } else if (kind === "input" || kind === "grad") {
     const n = kind === "input" ? alpha : m;
     body = [];
     if (rowLoads) {
@@ -263,9 +272,99 @@ export function winogradSource(
   const source = kind === "input" || kind === "grad" ? (rowLoads ? ROW_SOURCE : SCALAR_SOURCE) : "";
   const target = kind === "output" ? (rowLoads ? ROW_TARGET : SCALAR_TARGET) : "";
   const out = src.replace("//@CONSTANTS", consts).replace("//@SOURCE", source).replace("//@TARGET", target)
-    .replace("//@BODY", body.join("\n    "));
+    .replace("//@BODY", body.join("\n    ")).replace("//@RUN", run);
   generated.set(key, out);
   return out;
+}
+
+/**
+ * The RUN block of winograd_tiles.wgsl for the F(4x4) input transform, tiles-major: invocation
+ * (image s, tile row th, channel quad c4) walks the row's tiles left to right. Neighbouring
+ * patches share two columns, so each tile loads only its four new columns of each patch row:
+ * one vec4 per row and channel with row loads (where the per-tile kernel loads a vec4 and two
+ * floats), four floats without. Columns carried from the previous tile are loop variables.
+ * Invocations past the runs zero the padding tiles (t >= NB * T), which the weight gradient's
+ * GEMM sums over.
+ */
+function runSource(rowLoads: boolean, alpha: number): string {
+  const lanes = "xyzw", L = [0, 1, 2, 3];
+  const lines: string[] = [];
+  const across = (f: (l: number) => string) => `vec4<f32>(${L.map(f).join(", ")})`;
+  // Carried columns, per patch row r: rowLoads: cur{r}_{l} = columns 4tw..4tw+3 of lane l and
+  // left{r} = column 4tw-1 across lanes; otherwise a{r}, b{r} = columns 4tw-1, 4tw across lanes.
+  for (let r = 0; r < alpha; r++) {
+    if (rowLoads) {
+      for (const l of L) lines.push(`var cur${r}_${l} = quad(o${l}, ${r}, 0);`);
+      lines.push(`var left${r} = vec4<f32>(0.0);`);
+    } else {
+      lines.push(
+        `var a${r} = lanes(o0, o1, o2, o3, ${r}, 0);`,
+        `var b${r} = lanes(o0, o1, o2, o3, ${r}, 1);`,
+      );
+    }
+  }
+  const step: string[] = [];
+  for (let r = 0; r < alpha; r++) {
+    if (rowLoads) {
+      for (const l of L) step.push(`let nx${r}_${l} = quad(o${l}, ${r}, i32(tw) + 1);`);
+      step.push(`let d${r}_0 = left${r};`);
+      for (let q = 1; q <= 4; q++) {
+        step.push(`let d${r}_${q} = ${across((l) => `cur${r}_${l}.${lanes[q - 1]}`)};`);
+      }
+      step.push(`let d${r}_5 = ${across((l) => `nx${r}_${l}.x`)};`);
+    } else {
+      step.push(`let d${r}_0 = a${r};`, `let d${r}_1 = b${r};`);
+      for (let q = 2; q <= 5; q++) {
+        step.push(`let d${r}_${q} = lanes(o0, o1, o2, o3, ${r}, i32(4u * tw) + ${q});`);
+      }
+    }
+  }
+  step.push(
+    ...sandwich(
+      MATRICES[4].BT,
+      (r, q) => `d${r}_${q}`,
+      "vec4<f32>(0.0)",
+      (i, j, e) => `outv[${i * alpha + j}u * plane + (t0 + tw) * CP4 + c4] = ${e};`,
+    ),
+  );
+  for (let r = 0; r < alpha; r++) {
+    if (rowLoads) {
+      step.push(`left${r} = ${across((l) => `cur${r}_${l}.w`)};`);
+      for (const l of L) step.push(`cur${r}_${l} = nx${r}_${l};`);
+    } else {
+      step.push(`a${r} = d${r}_4;`, `b${r} = d${r}_5;`);
+    }
+  }
+  const zeros = [];
+  for (let e = 0; e < alpha * alpha; e++) {
+    zeros.push(`outv[${e}u * plane + t * CP4 + j % CP4] = vec4<f32>(0.0);`);
+  }
+  return `{
+    let CP4 = CP / 4u;
+    let plane = CP4 * TP;
+    let i = (wid.y * nw.x + wid.x) * 64u + li;
+    let runs = NB * TH * CP4;
+    if (i >= runs) {
+      let j = i - runs;
+      let t = NB * TH * TW + j / CP4;
+      if (t < TP) {
+        ${zeros.join("\n        ")}
+      }
+      return;
+    }
+    let c4 = i % CP4;
+    let row = i / CP4; // s * TH + th
+    let t0 = row * TW;
+    let o0 = origin(t0, 4u * c4);
+    let o1 = origin(t0, 4u * c4 + 1u);
+    let o2 = origin(t0, 4u * c4 + 2u);
+    let o3 = origin(t0, 4u * c4 + 3u);
+    ${lines.join("\n    ")}
+    for (var tw = 0u; tw < TW; tw++) {
+      ${step.join("\n      ")}
+    }
+    return;
+  }`;
 }
 
 const up4 = (v: number) => Math.ceil(v / 4) * 4;
@@ -347,6 +446,12 @@ export const winogradSettings = {
    * temporaries of large batches.
    */
   keepInputTiles: true,
+  /**
+   * The F(4x4) input transform walks each tile row left to right (tiles-major), loading each
+   * patch column once for the two patches it belongs to (see runSource), and so the forward and
+   * the input gradient build their transformed inputs tiles-major and read them transposed.
+   */
+  runsOfTiles: true,
 };
 
 /** Whether the F(m x m) tile transforms of W-wide maps move patch and output rows as vec4s. */
@@ -376,15 +481,24 @@ function toTiles(
   const total = at.CP * (at.TP / 4);
   const major = at.tilesMajor ?? false;
   const rows = rowLoads(m, W);
+  const runs = major && runsOfTiles(kind, m);
+  // Runs: one invocation per (image, tile row, channel quad), then the padding tiles' quads.
+  const groups = runs
+    ? grid(((at.nb * TH + at.TP - at.nb * TH * TW) * at.CP) / 4, 64)
+    : gridStride(total, 64, 4);
   launch(
-    `winograd${m}.${kind}${major ? ".tiles" : ""}${rows ? ".v4" : ""}`,
-    winogradSource(kind, m, rows),
+    `winograd${m}.${kind}${major ? ".tiles" : ""}${runs ? ".runs" : ""}${rows ? ".v4" : ""}`,
+    winogradSource(kind, m, rows, runs),
     { C, H, W, TH, TW, NB: at.nb, CP: at.CP, TP: at.TP, TILES_MAJOR: major ? 1 : 0 },
     [src, out],
     new Params().u32(at.n0, total).bytes(),
-    gridStride(total, 64, 4),
+    groups,
   );
 }
+
+/** Whether a tiles-major transform walks runs of tiles (winogradSettings.runsOfTiles). */
+const runsOfTiles = (kind: "input" | "grad", m: WinogradTile) =>
+  winogradSettings.runsOfTiles && kind === "input" && m === 4;
 
 /** Writes the outputs of the products `prod` ([E, R, TP]) into images n0..n0+nb-1 of `y`. */
 function fromTiles(prod: Tensor, y: Tensor, m: WinogradTile, TP: number, n0: number, nb: number): void {
@@ -420,9 +534,10 @@ function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile): Tensor {
 }
 
 /**
- * y = conv(x, filter) from the filter's transform u ([E, R, KP]), chunk by chunk. With `keep`
- * (one chunk only) the transformed input is built tiles-major ([E, TP, KP], the weight
- * gradient's layout; the GEMM reads it transposed) and returned instead of freed.
+ * y = conv(x, filter) from the filter's transform u ([E, R, KP]), chunk by chunk. The
+ * transformed input is tiles-major ([E, TP, KP], the weight gradient's layout; the GEMM reads it
+ * transposed) with `keep` or runs of tiles (winogradSettings.runsOfTiles), channels-major
+ * otherwise. With `keep` (one chunk only) it is returned instead of freed.
  */
 function convFromTransform(
   x: Tensor,
@@ -435,10 +550,11 @@ function convFromTransform(
   const { T } = tileGrid(H, W, m);
   const y = Tensor.empty([N, R, H, W]);
   const TPmax = up4(chunk * T);
-  const v = Tensor.empty(keep ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
+  const major = keep || runsOfTiles("input", m);
+  const v = Tensor.empty(major ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
-    toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: keep }, v);
+    toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: major }, v);
     gemm({
       a: u.range,
       b: v.range,
@@ -446,7 +562,7 @@ function convFromTransform(
       M: R,
       N: TP,
       K: KP,
-      transB: keep,
+      transB: major,
       batch: E,
       strideA: R * KP,
       strideB: KP * TP,
