@@ -9,6 +9,7 @@ import * as sw from "../mod.ts";
 import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
+import { batchNormSettings } from "../src/ops/batch_norm.ts";
 import { BIG_TILE, gemmSettings, TILE } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
@@ -59,6 +60,9 @@ const variants: Record<string, () => void> = {
   "Winograd input transform per tile (no runs of tiles)": () => {
     winogradSettings.runsOfTiles = false;
   },
+  "batch norm small planes: flat loop (no groups of 4 planes)": () => {
+    batchNormSettings.quads = false;
+  },
 };
 const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
 const defaults = () => {
@@ -68,6 +72,7 @@ const defaults = () => {
   winogradSettings.chargeFilter = true;
   winogradSettings.keepInputTiles = true;
   winogradSettings.runsOfTiles = true;
+  batchNormSettings.quads = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   gemmSettings.splitK = "auto";

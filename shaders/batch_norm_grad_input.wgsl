@@ -5,7 +5,8 @@
 //                               xhat = (x - mean) * invstd, the gradient through mean and variance;
 //   running statistics:         dx = g * k (the statistics are constants).
 // PLANE walks each (n, c) plane with 32 invocations, loading its per-channel values once, as in
-// batch_norm_apply.wgsl; otherwise a flat grid-stride loop. Elements are V (f32, or vec4 when
+// batch_norm_apply.wgsl; QUAD walks groups of 4 planes with 8, as there; otherwise a flat
+// grid-stride loop. Elements are V (f32, or vec4 when
 // HW % 4 == 0), as in batch_norm_apply.wgsl. RELU masks g where the forward's normalised value
 // fma(x - mean, k, bias) (k = weight * invstd, the forward's scale) is not positive, as in
 // batch_norm_grad_partial.wgsl.
@@ -13,6 +14,7 @@
 //!include lanes
 override BATCH: bool = true;
 override PLANE: bool = false;
+override QUAD: bool = false;
 const PER_PLANE = 32u; // invocations per plane in the PLANE layout, as in batch_norm_apply.wgsl
 override RELU: bool = false;
 
@@ -25,16 +27,22 @@ struct Params { n: u32, planes: u32, pad0: u32, count: f32 }
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> sums: array<f32>;
 
+// dx at element i (of V) from its channels' coefficients (mean, invstd, k, q of
+// batch_norm_coef.wgsl), dw and the bias b, per lane.
+fn gradLanes(i: u32, mean: V, invstd: V, k: V, q: V, dw: V, b: V) -> V {
+  let gi = g[i];
+  let xc = x[i] - mean;
+  let gv = select(gi, select(splat(0.0), gi, fma(xc, k, b) > splat(0.0)), RELU);
+  if (BATCH) {
+    let xhat = xc * invstd;
+    return k * (gv - q - xhat * dw / p.count);
+  }
+  return k * gv;
+}
+
 // dx at element i (of V) of a channel whose coefficients are q, dw and the bias b.
 fn grad(i: u32, q: vec4<f32>, dw: f32, b: f32) -> V {
-  let gi = g[i];
-  let xc = x[i] - splat(q.x);
-  let gv = select(gi, select(splat(0.0), gi, fma(xc, splat(q.z), splat(b)) > splat(0.0)), RELU);
-  if (BATCH) {
-    let xhat = xc * q.y;
-    return q.z * (gv - q.w - xhat * dw / p.count);
-  }
-  return q.z * gv;
+  return gradLanes(i, splat(q.x), splat(q.y), splat(q.z), splat(q.w), splat(dw), splat(b));
 }
 
 @compute @workgroup_size(256)
@@ -50,6 +58,36 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let base = plane * (HW / LANES);
     for (var s = wid.x * PER_PLANE + li % PER_PLANE; s < HW / LANES; s += nw.x * PER_PLANE) {
       dx[base + s] = grad(base + s, q, dw, b);
+    }
+  } else if (QUAD) {
+    let at = (wid.y * nw.x + wid.x) * 256u + li;
+    let quad = at / 8u;
+    if (quad >= p.planes / 4u) { return; }
+    let c0 = (quad * 4u) % C;
+    let q0 = coef[c0];
+    let q1 = coef[c0 + 1u];
+    let q2 = coef[c0 + 2u];
+    let q3 = coef[c0 + 3u];
+    let w0 = sums[c0];
+    let w1 = sums[c0 + 1u];
+    let w2 = sums[c0 + 2u];
+    let w3 = sums[c0 + 3u];
+    let b0 = bias[c0];
+    let b1 = bias[c0 + 1u];
+    let b2 = bias[c0 + 2u];
+    let b3 = bias[c0 + 3u];
+    let base = quad * (4u * HW / LANES);
+    for (var j = at % 8u; j < 4u * HW / LANES; j += 8u) {
+      let k = (VU(j * LANES) + LANE_STEP) / HW;
+      dx[base + j] = gradLanes(
+        base + j,
+        pick4(k, q0.x, q1.x, q2.x, q3.x),
+        pick4(k, q0.y, q1.y, q2.y, q3.y),
+        pick4(k, q0.z, q1.z, q2.z, q3.z),
+        pick4(k, q0.w, q1.w, q2.w, q3.w),
+        pick4(k, w0, w1, w2, w3),
+        pick4(k, b0, b1, b2, b3),
+      );
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {

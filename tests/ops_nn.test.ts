@@ -69,6 +69,13 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
   ["C3 6x6, plane layout of vec4s", [2, 3, 6, 6], { planeMin: 4 }],
   ["C2 4x5 in parts of 12 (vec4 loads, a short last part)", [3, 2, 4, 5], { minPartElems: 8 }],
   ["mean 50 >> std (shifted sums)", [2, 3, 4, 4], { minPartElems: 8 }, [50, 51]],
+  // C % 4 == 0 under planeMin: groups of 4 planes as vec4s (QUAD), vec4s spanning channels.
+  ["C4 3x3: quad layout, vec4s spanning two channels", [2, 4, 3, 3], {}],
+  ["N3 C8 7x7: quad layout, two channel groups per image", [3, 8, 7, 7], {}],
+  ["C4 1x2: quad layout, two channels per vec4", [3, 4, 1, 2], {}],
+  ["C8 1x1: quad layout, four channels per vec4", [3, 8, 1, 1], {}],
+  ["C4 2x2: quad layout, a vec4 per plane", [2, 4, 2, 2], {}],
+  ["C4 3x3: flat layout (quads off)", [2, 4, 3, 3], { quads: false }],
 ];
 
 // Each case also as relu(batch_norm(x)) fused (BatchNormOptions.relu), against the reference's ReLU.
@@ -112,14 +119,14 @@ gpuTest("batchNorm2d eval, plane layout", () => {
     ));
 });
 
-gpuTest("batchNorm2d eval + fused relu, plane and flat layouts", async () => {
-  const C = 3, r = rng(9);
-  const rm = randArray(C, r, -0.5, 0.5), rv = randArray(C, r, 0.5, 2);
-  for (const planeMin of [4, 256]) {
+gpuTest("batchNorm2d eval + fused relu, plane, flat and quad layouts", async () => {
+  for (const [C, planeMin, H, W] of [[3, 4, 3, 4], [3, 256, 3, 4], [4, 256, 3, 3]]) {
+    const r = rng(9);
+    const rm = randArray(C, r, -0.5, 0.5), rv = randArray(C, r, 0.5, 2);
     await withSettings({ planeMin }, () =>
       gradcheck(
-        `batchNorm2d eval relu planeMin ${planeMin}`,
-        [[2, C, 3, 4], [C], [C]],
+        `batchNorm2d eval relu C${C} planeMin ${planeMin}`,
+        [[2, C, H, W], [C], [C]],
         ([x, w, b]) =>
           batchNorm2d(x, w, b, {
             training: false,

@@ -8,3 +8,10 @@ const LANES = 4u;
 fn splat(v: f32) -> V { return V(v); }
 fn first(v: V) -> f32 { return v.x; }
 fn total(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+alias VU = vec4<u32>;
+const LANE_STEP = VU(0u, 1u, 2u, 3u); // element offsets of the lanes of a V
+// Per lane, a, b, c or d as its k (0..3) says: the per-channel value of each element of a V that
+// spans up to four channels (batch norm's QUAD layout).
+fn pick4(k: VU, a: f32, b: f32, c: f32, d: f32) -> V {
+  return select(select(select(V(a), V(b), k >= VU(1u)), V(c), k >= VU(2u)), V(d), k >= VU(3u));
+}

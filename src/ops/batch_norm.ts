@@ -35,7 +35,7 @@ import coefSrc from "../../shaders/batch_norm_coef.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { record } from "./record.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
-import { type Lanes, lanesFor, laneSources, launch } from "./launch.ts";
+import { grid, type Lanes, lanesFor, laneSources, launch } from "./launch.ts";
 
 const partialSrc = laneSources(partialSrcText);
 const applySrc = laneSources(applySrcText);
@@ -46,9 +46,10 @@ const gradInputSrc = laneSources(gradInputSrcText);
  * Tunables of the two-level reductions: a channel is split into parts of at least
  * `minPartElems` elements until there are about `targetWorkgroups` workgroups in all.
  * `planeMin` is the plane size (H*W) from which the elementwise kernels walk each (n, c) plane
- * with 32 invocations of their own instead of a flat loop.
+ * with 32 invocations of their own; below it, with `quads` and C % 4 == 0, they walk groups of
+ * four planes as vec4s (batch_norm_apply.wgsl's QUAD layout), else a flat loop.
  */
-export const batchNormSettings = { targetWorkgroups: 32, minPartElems: 4096, planeMin: 256 };
+export const batchNormSettings = { targetWorkgroups: 32, minPartElems: 4096, planeMin: 256, quads: true };
 
 /** Options of {@link batchNorm2d}; defaults are PyTorch's. */
 export interface BatchNormOptions {
@@ -118,17 +119,22 @@ function geometry(x: Tensor, weight: Tensor, bias: Tensor): BatchNormGeometry {
  */
 function elementwise(
   g: BatchNormGeometry,
-): { plane: boolean; groups: number[]; planes: number; lanes: Lanes } {
+): { plane: boolean; quad: boolean; groups: number[]; planes: number; lanes: Lanes } {
   const planes = g.N * g.C;
   const lanes = g.lanes, perPlane = g.HW / lanes;
   if (g.HW >= batchNormSettings.planeMin) {
     // PER_PLANE (32) invocations per plane, 8 planes per workgroup, up to 16 elements each.
     const blocks = Math.ceil(planes / 8), y = Math.min(blocks, 65535);
-    return { plane: true, groups: [Math.ceil(perPlane / 512), y, Math.ceil(blocks / y)], planes, lanes };
+    const groups = [Math.ceil(perPlane / 512), y, Math.ceil(blocks / y)];
+    return { plane: true, quad: false, groups, planes, lanes };
+  }
+  if (batchNormSettings.quads && g.C % 4 === 0 && lanesFor(4) === 4) {
+    // 8 invocations per group of 4 planes, loading vec4s whatever HW is.
+    return { plane: false, quad: true, groups: grid((planes / 4) * 8, 256), planes, lanes: 4 };
   }
   // Flat grid-stride loop, about 4 elements (of V) per invocation.
   const groups = [Math.max(1, Math.min(65535, Math.ceil((planes * perPlane) / 1024)))];
-  return { plane: false, groups, planes, lanes };
+  return { plane: false, quad: false, groups, planes, lanes };
 }
 
 function partialParams(g: BatchNormGeometry): ArrayBuffer {
@@ -226,10 +232,11 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: Batch
   const out = Tensor.empty(x.shape);
   const e = elementwise(g);
   const relu = opts.relu ?? false;
-  const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0, RELU: relu ? 1 : 0 };
+  const consts = { C: g.C, HW: g.HW, PLANE: e.plane ? 1 : 0, QUAD: e.quad ? 1 : 0, RELU: relu ? 1 : 0 };
   const params = new Params().u32(x.size, e.planes).bytes();
   const coef = coefficients(stats, weight, bias, g.C, false);
-  launch(`bn_apply${e.lanes === 4 ? "4" : ""}`, applySrc[e.lanes], consts, [x, coef, out], params, e.groups);
+  const name = `bn_apply${e.lanes === 4 ? "4" : ""}${e.quad ? ".quad" : ""}`;
+  launch(name, applySrc[e.lanes], consts, [x, coef, out], params, e.groups);
   coef.dispose();
   record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training, relu });
   // Without a tape entry nothing will read the statistics again.
@@ -282,8 +289,8 @@ export function batchNorm2dBackward(
     const out = Tensor.empty(x.shape);
     const e = elementwise(geom);
     const params = new Params().u32(x.size, e.planes, 0).f32(geom.count).bytes();
-    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, RELU };
-    const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}`;
+    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, QUAD: e.quad ? 1 : 0, RELU };
+    const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}${e.quad ? ".quad" : ""}`;
     const coef = coefficients(stats, weight, sums, C, true, stride, geom.count);
     launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, bias, sums], params, e.groups);
     coef.dispose();
