@@ -60,6 +60,9 @@ const variants: Record<string, () => void> = {
   "Winograd input transform per tile (no runs of tiles)": () => {
     winogradSettings.runsOfTiles = false;
   },
+  "Winograd rows of 14x14 maps as floats (no vec2 pairs)": () => {
+    winogradSettings.pairs = false;
+  },
   "batch norm small planes: flat loop (no groups of 4 planes)": () => {
     batchNormSettings.quads = false;
   },
@@ -72,6 +75,7 @@ const defaults = () => {
   winogradSettings.chargeFilter = true;
   winogradSettings.keepInputTiles = true;
   winogradSettings.runsOfTiles = true;
+  winogradSettings.pairs = true;
   batchNormSettings.quads = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";

@@ -50,6 +50,8 @@ const cases: number[][] = [
   [2, 4, 9, 3, 3], // tall narrow map, Co not a multiple of 4
   [2, 5, 7, 5, 8], // Co a multiple of 4 (tiles-major weight gradient), 5 input channels padded to 8
   [2, 3, 5, 8, 4], // W a multiple of 4: F(4x4) loads patch rows as vec4s; a ragged last tile row
+  [2, 3, 5, 6, 4], // W = 2 mod 4: F(4x4) moves rows as vec2s; the last tile's second pair is past the map
+  [1, 5, 7, 10, 8], // the same with three tiles a row (two carried columns between each)
 ];
 
 const tiles = [2, 4] as const;
@@ -217,14 +219,15 @@ gpuTest(
 // The other paths on shapes where the cases above take the defaults: the input tiles rebuilt by
 // the weight gradient on one chunk, channels-major tiles with a B-transposed weight-gradient
 // GEMM and scalar patch loads (the cases above take those only where Co or W is not a multiple
-// of 4), and the per-tile input transform the runs of tiles replaced.
+// of 4), the per-tile input transform the runs of tiles replaced, and floats where W = 2 mod 4.
 const otherPaths: [string, Partial<typeof winogradSettings>][] = [
   ["one chunk, input tiles rebuilt", { keepInputTiles: false }],
   ["channels-major, scalar loads", { tilesMajorWeightGrad: false, rowLoads: false }],
   ["input transform per tile (no runs)", { runsOfTiles: false }],
+  ["no vec2 pairs", { pairs: false }],
 ];
 for (const [label, change] of otherPaths) {
-  for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4]]) {
+  for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4], [2, 3, 5, 6, 4]]) {
     gpuTest(
       `winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, ${label}`,
       () =>

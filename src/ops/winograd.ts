@@ -145,6 +145,22 @@ fn single(o: vec3<i32>, dr: i32, dc: i32) -> f32 {
   return xv[e / 4u][e % 4u];
 }`;
 
+/**
+ * How the F(4x4) tile transforms load x when W % 4 == 2 (a 14x14 map): patch columns in pairs,
+ * one aligned vec2 per two (planes and rows start at even offsets). Under llvmpipe every load
+ * is a loop over the SIMD lanes, so a vec2 costs about what a float does.
+ */
+const PAIR_SOURCE = `@group(0) @binding(1) var<storage, read> xp: array<vec2<f32>>;
+
+// Columns dc, dc + 1 of row dr of the patch at o (o.z + dc even), or zero past the map (W is
+// even, so a pair is wholly inside or outside a row).
+fn pair(o: vec3<i32>, dr: i32, dc: i32) -> vec2<f32> {
+  let r = o.y + dr;
+  let q = o.z + dc;
+  if (o.x < 0 || r < 0 || q < 0 || r >= i32(H) || q >= i32(W)) { return vec2<f32>(0.0); }
+  return xp[(u32(o.x) + u32(r) * W + u32(q)) / 2u];
+}`;
+
 /** How the output transform stores y: one f32 per output. */
 const SCALAR_TARGET = `@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
@@ -166,22 +182,46 @@ fn putRow(base: i32, a: u32, v: vec4<f32>) {
   if ((u32(base) / W) % H + a < H) { yv[(u32(base) + a * W) / 4u] = v; }
 }`;
 
+/**
+ * How the F(4x4) output transform stores y when W % 4 == 2: a tile's output row as two aligned
+ * vec2s, each wholly inside or outside the map.
+ */
+const PAIR_TARGET = `@group(0) @binding(2) var<storage, read_write> yp: array<vec2<f32>>;
+
+// Stores columns 2 * b2, 2 * b2 + 1 of output row a of the tile at \`base\` unless they lie past
+// the map.
+fn putPair(base: i32, a: u32, b2: u32, v: vec2<f32>) {
+  if (base < 0) { return; }
+  if ((u32(base) / W) % H + a < H && u32(base) % W + 2u * b2 < W) { yp[(u32(base) + a * W) / 2u + b2] = v; }
+}`;
+
+/**
+ * How the F(4x4) tile transforms move rows of patches and outputs: one float at a time, or in
+ * aligned vec2s (W % 4 == 2) or vec4s (W % 4 == 0). See {@link rowAccess}.
+ */
+export type RowAccess = "f32" | "vec2" | "vec4";
+
 /** The WGSL of one Winograd kernel for tile side m, its transform written out (see the shaders). */
 export function winogradSource(
   kind: "input" | "grad" | "output" | "filter",
   m: WinogradTile,
-  rowLoads = false,
+  access: RowAccess = "f32",
   runs = false,
 ): string {
-  if (rowLoads && (m !== 4 || kind === "filter")) {
+  if (
+    access !== "f32" && (m !== 4 || kind === "filter" || (access === "vec2" && kind === "input" && !runs))
+  ) {
     throw new Error(
-      `winograd: row loads and stores are for the F(4x4) tile transforms, not ${kind} F(${m}x${m})`,
+      `winograd: ${access} row loads and stores are not for the ${kind} F(${m}x${m})${
+        runs ? " runs" : ""
+      } transform`,
     );
   }
+  const rowLoads = access === "vec4", pairs = access === "vec2";
   if (runs && (m !== 4 || kind !== "input")) {
     throw new Error(`winograd: runs of tiles are for the F(4x4) input transform, not ${kind} F(${m}x${m})`);
   }
-  const key = `${kind}${m}${rowLoads}${runs}`;
+  const key = `${kind}${m}${access}${runs}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { BT, G, AT } = MATRICES[m];
@@ -193,7 +233,7 @@ export function winogradSource(
   let run = "";
   if (runs) {
     body = [];
-    run = runSource(rowLoads, alpha);
+    run = runSource(access, alpha);
     src = tilesTemplate;
   } else if (kind === "input" || kind === "grad") {
     const n = kind === "input" ? alpha : m;
@@ -208,6 +248,17 @@ export function winogradSource(
           const parts = [0, 1, 2, 3].map((l) =>
             col >= 0 && col < 4 ? `q${r}_${l}.${lanes[col]}` : `single(o${l}, ${r}, ${q})`
           );
+          body.push(`let d${r}_${q} = vec4<f32>(${parts.join(", ")});`);
+        }
+      }
+    } else if (pairs) {
+      // Gradient patch columns 0..3 as two vec2s (the input transform takes pairs in runs only).
+      for (let r = 0; r < n; r++) {
+        for (let l = 0; l < 4; l++) {
+          body.push(`let p${r}_${l}_0 = pair(o${l}, ${r}, 0);`, `let p${r}_${l}_1 = pair(o${l}, ${r}, 2);`);
+        }
+        for (let q = 0; q < n; q++) {
+          const parts = [0, 1, 2, 3].map((l) => `p${r}_${l}_${q >> 1}.${lanes[q & 1]}`);
           body.push(`let d${r}_${q} = vec4<f32>(${parts.join(", ")});`);
         }
       }
@@ -233,6 +284,13 @@ export function winogradSource(
         if (rowLoads) {
           const row = [0, 1, 2, 3].map((b) => `o${a}_${b}.${lanes[l]}`).join(", ");
           body.push(`putRow(base${l}, ${a}u, vec4<f32>(${row}));`);
+          continue;
+        }
+        if (pairs) {
+          for (let b2 = 0; b2 < 2; b2++) {
+            const two = [0, 1].map((b) => `o${a}_${2 * b2 + b}.${lanes[l]}`).join(", ");
+            body.push(`putPair(base${l}, ${a}u, ${b2}u, vec2<f32>(${two}));`);
+          }
           continue;
         }
         for (let b = 0; b < m; b++) body.push(`put(base${l}, ${a}u, ${b}u, o${a}_${b}.${lanes[l]});`);
@@ -269,8 +327,10 @@ export function winogradSource(
     generated.set(key, out);
     return out;
   }
-  const source = kind === "input" || kind === "grad" ? (rowLoads ? ROW_SOURCE : SCALAR_SOURCE) : "";
-  const target = kind === "output" ? (rowLoads ? ROW_TARGET : SCALAR_TARGET) : "";
+  const source = kind === "input" || kind === "grad"
+    ? { f32: SCALAR_SOURCE, vec2: PAIR_SOURCE, vec4: ROW_SOURCE }[access]
+    : "";
+  const target = kind === "output" ? { f32: SCALAR_TARGET, vec2: PAIR_TARGET, vec4: ROW_TARGET }[access] : "";
   const out = src.replace("//@CONSTANTS", consts).replace("//@SOURCE", source).replace("//@TARGET", target)
     .replace("//@BODY", body.join("\n    ")).replace("//@RUN", run);
   generated.set(key, out);
@@ -286,32 +346,46 @@ export function winogradSource(
  * Invocations past the runs zero the padding tiles (t >= NB * T), which the weight gradient's
  * GEMM sums over.
  */
-function runSource(rowLoads: boolean, alpha: number): string {
+function runSource(access: RowAccess, alpha: number): string {
   const lanes = "xyzw", L = [0, 1, 2, 3];
   const lines: string[] = [];
   const across = (f: (l: number) => string) => `vec4<f32>(${L.map(f).join(", ")})`;
-  // Carried columns, per patch row r: rowLoads: cur{r}_{l} = columns 4tw..4tw+3 of lane l and
-  // left{r} = column 4tw-1 across lanes; otherwise a{r}, b{r} = columns 4tw-1, 4tw across lanes.
+  // Carried columns, per patch row r: vec4: cur{r}_{l} = columns 4tw..4tw+3 of lane l and
+  // left{r} = column 4tw-1 across lanes; vec2: cl{r}, c0{r}, c1{r} = columns 4tw-1..4tw+1 across
+  // lanes (the tile loads the pairs at 4tw+2 and 4tw+4); f32: a{r}, b{r} = columns 4tw-1, 4tw.
+  // Patch column dc is map column dc - 1 of the row's first tile (o.z = -1).
   for (let r = 0; r < alpha; r++) {
-    if (rowLoads) {
+    if (access === "vec4") {
       for (const l of L) lines.push(`var cur${r}_${l} = quad(o${l}, ${r}, 0);`);
       lines.push(`var left${r} = vec4<f32>(0.0);`);
+    } else if (access === "vec2") {
+      for (const l of L) lines.push(`let first${r}_${l} = pair(o${l}, ${r}, 1);`);
+      lines.push(`var cl${r} = vec4<f32>(0.0);`);
+      lines.push(`var c0${r} = ${across((l) => `first${r}_${l}.x`)};`);
+      lines.push(`var c1${r} = ${across((l) => `first${r}_${l}.y`)};`);
     } else {
-      lines.push(
-        `var a${r} = lanes(o0, o1, o2, o3, ${r}, 0);`,
-        `var b${r} = lanes(o0, o1, o2, o3, ${r}, 1);`,
-      );
+      lines.push(`var a${r} = lanes(o0, o1, o2, o3, ${r}, 0);`);
+      lines.push(`var b${r} = lanes(o0, o1, o2, o3, ${r}, 1);`);
     }
   }
   const step: string[] = [];
   for (let r = 0; r < alpha; r++) {
-    if (rowLoads) {
+    if (access === "vec4") {
       for (const l of L) step.push(`let nx${r}_${l} = quad(o${l}, ${r}, i32(tw) + 1);`);
       step.push(`let d${r}_0 = left${r};`);
       for (let q = 1; q <= 4; q++) {
         step.push(`let d${r}_${q} = ${across((l) => `cur${r}_${l}.${lanes[q - 1]}`)};`);
       }
       step.push(`let d${r}_5 = ${across((l) => `nx${r}_${l}.x`)};`);
+    } else if (access === "vec2") {
+      for (const l of L) {
+        step.push(`let pa${r}_${l} = pair(o${l}, ${r}, i32(4u * tw) + 3);`);
+        step.push(`let pb${r}_${l} = pair(o${l}, ${r}, i32(4u * tw) + 5);`);
+      }
+      step.push(`let d${r}_0 = cl${r};`, `let d${r}_1 = c0${r};`, `let d${r}_2 = c1${r};`);
+      step.push(`let d${r}_3 = ${across((l) => `pa${r}_${l}.x`)};`);
+      step.push(`let d${r}_4 = ${across((l) => `pa${r}_${l}.y`)};`);
+      step.push(`let d${r}_5 = ${across((l) => `pb${r}_${l}.x`)};`);
     } else {
       step.push(`let d${r}_0 = a${r};`, `let d${r}_1 = b${r};`);
       for (let q = 2; q <= 5; q++) {
@@ -328,9 +402,11 @@ function runSource(rowLoads: boolean, alpha: number): string {
     ),
   );
   for (let r = 0; r < alpha; r++) {
-    if (rowLoads) {
+    if (access === "vec4") {
       step.push(`left${r} = ${across((l) => `cur${r}_${l}.w`)};`);
       for (const l of L) step.push(`cur${r}_${l} = nx${r}_${l};`);
+    } else if (access === "vec2") {
+      step.push(`cl${r} = d${r}_4;`, `c0${r} = d${r}_5;`, `c1${r} = ${across((l) => `pb${r}_${l}.y`)};`);
     } else {
       step.push(`a${r} = d${r}_4;`, `b${r} = d${r}_5;`);
     }
@@ -452,10 +528,22 @@ export const winogradSettings = {
    * the input gradient build their transformed inputs tiles-major and read them transposed.
    */
   runsOfTiles: true,
+  /**
+   * With rowLoads, maps whose width is 2 mod 4 (14x14) move patch and output rows as aligned
+   * vec2s: the runs of tiles, the gradient transform and the output transform.
+   */
+  pairs: true,
 };
 
-/** Whether the F(m x m) tile transforms of W-wide maps move patch and output rows as vec4s. */
-const rowLoads = (m: WinogradTile, W: number) => winogradSettings.rowLoads && m === 4 && W % 4 === 0;
+/**
+ * How the F(m x m) tile transforms of W-wide maps move patch and output rows: vec4s where
+ * W % 4 == 0, vec2s where W % 4 == 2 (not the per-tile input transform), else floats.
+ */
+function rowAccess(m: WinogradTile, W: number, perTileInput = false): RowAccess {
+  if (!winogradSettings.rowLoads || m !== 4) return "f32";
+  if (W % 4 === 0) return "vec4";
+  return W % 2 === 0 && winogradSettings.pairs && !perTileInput ? "vec2" : "f32";
+}
 
 /** Chunks of the batch: [n0, nb] pairs. */
 function chunks(N: number, chunk: number): [number, number][] {
@@ -480,21 +568,24 @@ function toTiles(
   const { TH, TW } = tileGrid(H, W, m);
   const total = at.CP * (at.TP / 4);
   const major = at.tilesMajor ?? false;
-  const rows = rowLoads(m, W);
   const runs = major && runsOfTiles(kind, m);
+  const access = rowAccess(m, W, kind === "input" && !runs);
   // Runs: one invocation per (image, tile row, channel quad), then the padding tiles' quads.
   const groups = runs
     ? grid(((at.nb * TH + at.TP - at.nb * TH * TW) * at.CP) / 4, 64)
     : gridStride(total, 64, 4);
   launch(
-    `winograd${m}.${kind}${major ? ".tiles" : ""}${runs ? ".runs" : ""}${rows ? ".v4" : ""}`,
-    winogradSource(kind, m, rows, runs),
+    `winograd${m}.${kind}${major ? ".tiles" : ""}${runs ? ".runs" : ""}${ACCESS_SUFFIX[access]}`,
+    winogradSource(kind, m, access, runs),
     { C, H, W, TH, TW, NB: at.nb, CP: at.CP, TP: at.TP, TILES_MAJOR: major ? 1 : 0 },
     [src, out],
     new Params().u32(at.n0, total).bytes(),
     groups,
   );
 }
+
+/** Kernel name suffixes of the row accesses, as profiles show them. */
+const ACCESS_SUFFIX: Record<RowAccess, string> = { f32: "", vec2: ".v2", vec4: ".v4" };
 
 /** Whether a tiles-major transform walks runs of tiles (winogradSettings.runsOfTiles). */
 const runsOfTiles = (kind: "input" | "grad", m: WinogradTile) =>
@@ -505,10 +596,10 @@ function fromTiles(prod: Tensor, y: Tensor, m: WinogradTile, TP: number, n0: num
   const [, R, H, W] = y.shape;
   const { TH, TW } = tileGrid(H, W, m);
   const total = R * (TP / 4);
-  const rows = rowLoads(m, W);
+  const access = rowAccess(m, W);
   launch(
-    `winograd${m}.output${rows ? ".v4" : ""}`,
-    winogradSource("output", m, rows),
+    `winograd${m}.output${ACCESS_SUFFIX[access]}`,
+    winogradSource("output", m, access),
     { R, H, W, TH, TW, NB: nb, TP },
     [prod, y],
     new Params().u32(n0, total).bytes(),
