@@ -1,5 +1,5 @@
 // Batch norm backward, first level of the per-channel reductions (same split as
-// batch_norm_partial.wgsl): partial[0, c, part] = sum(g), partial[1, c, part] = sum(g * (x - mean)).
+// batch_norm_partial.wgsl): partial[0, c, part, li] = sum(g), partial[1, c, part, li] = sum(g * (x - mean)),
 // batch_norm_grad_finalize.wgsl turns them into db = sum(g) and dw = invstd * sum(g * (x - mean)).
 // Elements are V, as in batch_norm_partial.wgsl. RELU (batch norm fused with a ReLU): the
 // gradient reaching the batch norm is g where the forward's normalised value

@@ -1,7 +1,7 @@
 // Batch norm forward statistics, first level of a two-level per-channel reduction.
 // Workgroup (part, c) covers elements j in [part*chunk, min(count, (part+1)*chunk)) of channel c,
 // j = n*HW + s over images n and spatial positions s, and writes
-//   partial[0, c, part] = sum(x - shift),  partial[1, c, part] = sum((x - shift)^2),
+//   partial[0, c, part, li] = sum(x - shift),  partial[1, c, part, li] = sum((x - shift)^2),
 // with shift = x[0, c, 0]. Shifting by a sample of the channel keeps the one-pass variance
 // E[v^2] - E[v]^2 from cancelling when |mean| >> std. Splitting a channel into parts keeps every
 // core busy when there are few channels; batch_norm_finalize.wgsl adds the parts.

@@ -12,12 +12,13 @@
  * input gradient. The coefficients are one vec4 per channel (batch_norm_coef.wgsl), so the
  * elementwise kernels load one value per element's channel rather than four or five: under
  * llvmpipe each load is a loop over the SIMD lanes. The per-channel reductions are
- * two-level: each channel's N*H*W elements are split into parts, each reduced by a workgroup of
- * 128 invocations (a shared-memory tree), then one invocation per channel adds the parts. So 64
- * channels of 32768 elements are 64 workgroups of 128 invocations, and 16 channels are split
- * in two parts each: enough workgroups for every core, not one thread per channel looping over
- * everything. Under llvmpipe each workgroup costs a few microseconds of barrier switching, so
- * more parts than needed to fill the cores makes it slower (measured: 2x at 16 parts/channel).
+ * two-level: each channel's N*H*W elements are split into parts, each walked by a workgroup of
+ * 128 invocations that each write their own sums (no shared-memory tree: its barriers cost a
+ * third of the pass), then one invocation per channel adds the parts' sums. So 64 channels of
+ * 32768 elements are 64 workgroups of 128 invocations, and 16 channels are split in two parts
+ * each: enough workgroups for every core, not one thread per channel looping over everything.
+ * More parts than needed to fill the cores made it slower (measured: 2x at 16 parts/channel,
+ * with the tree).
  *
  * The statistics are kept as one [2, C] tensor (mean, then 1/sqrt(var + eps)) that backward
  * reuses; x̂ is recomputed from x rather than stored.
@@ -141,6 +142,9 @@ function partialParams(g: BatchNormGeometry): ArrayBuffer {
   return new Params().u32(g.count, g.parts, g.chunk).bytes();
 }
 
+/** Invocations per workgroup of the first-level reductions, each writing its own sums. */
+const PARTIAL_WG = 128;
+
 /** A small temporary for a running-statistics binding the caller did not supply. */
 const scratch = (n: number) => Tensor.empty([n]);
 
@@ -150,7 +154,7 @@ function batchStats(x: Tensor, g: BatchNormGeometry, opts: BatchNormOptions): Te
     throw new Error(`batchNorm2d: expected more than 1 value per channel when training, got [${x.shape}]`);
   }
   const consts = { C: g.C, HW: g.HW };
-  const partial = Tensor.empty([2, g.C, g.parts]);
+  const partial = Tensor.empty([2, g.C, g.parts * PARTIAL_WG]);
   launch(
     `bn_partial${g.lanes === 4 ? "4" : ""}`,
     partialSrc[g.lanes],
@@ -174,7 +178,7 @@ function batchStats(x: Tensor, g: BatchNormGeometry, opts: BatchNormOptions): Te
     if (t.size !== g.C) throw new Error(`batchNorm2d: ${what} must have ${g.C} elements, got [${t.shape}]`);
   }
   const momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
-  const params = new Params().u32(g.C, g.parts, g.HW, 0)
+  const params = new Params().u32(g.C, g.parts * PARTIAL_WG, g.HW, 0)
     .f32(g.count, momentum, eps, g.count / (g.count - 1)).bytes();
   launch("bn_finalize", finalizeSrc, { UPDATE: update ? 1 : 0 }, [x, partial, stats, rm, rv, nbt], params, [
     Math.ceil(g.C / 64),
@@ -264,7 +268,7 @@ export function batchNorm2dBackward(
   reluBias: Tensor | null = null,
 ): Thunk[] {
   const { C, HW, parts } = geom;
-  const partial = Tensor.empty([2, C, parts]);
+  const partial = Tensor.empty([2, C, parts * PARTIAL_WG]);
   // The mask is recomputed from x with the bias; without the ReLU, weight stands in for it.
   const bias = reluBias ?? weight, RELU = reluBias ? 1 : 0;
   launch(
@@ -278,7 +282,7 @@ export function batchNorm2dBackward(
   const stride = Math.ceil((C * 4) / OFFSET_ALIGN) * (OFFSET_ALIGN / 4);
   const storage = Storage.alloc(2 * stride * 4);
   const sums = new Tensor([2 * stride], storage);
-  const params = new Params().u32(C, parts, stride).bytes();
+  const params = new Params().u32(C, parts * PARTIAL_WG, stride).bytes();
   launch("bn_grad_finalize", gradFinalizeSrc, {}, [partial, stats, sums], params, [Math.ceil(C / 64)]);
   partial.dispose();
   const view = (offset: number) => {
