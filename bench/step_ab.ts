@@ -63,6 +63,9 @@ const variants: Record<string, () => void> = {
   "Winograd rows of 14x14 maps as floats (no vec2 pairs)": () => {
     winogradSettings.pairs = false;
   },
+  "shortcut gradient added by the autograd (not in the batch norm's pass)": () => {
+    batchNormSettings.fuseAddend = false;
+  },
   "batch norm small planes: flat loop (no groups of 4 planes)": () => {
     batchNormSettings.quads = false;
   },
@@ -77,6 +80,7 @@ const defaults = () => {
   winogradSettings.runsOfTiles = true;
   winogradSettings.pairs = true;
   batchNormSettings.quads = true;
+  batchNormSettings.fuseAddend = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   gemmSettings.splitK = "auto";

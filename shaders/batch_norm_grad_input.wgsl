@@ -17,6 +17,7 @@ override PLANE: bool = false;
 override QUAD: bool = false;
 const PER_PLANE = 32u; // invocations per plane in the PLANE layout, as in batch_norm_apply.wgsl
 override RELU: bool = false;
+override ADD: bool = false;
 
 struct Params { n: u32, planes: u32, pad0: u32, count: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,6 +27,14 @@ struct Params { n: u32, planes: u32, pad0: u32, count: f32 }
 @group(0) @binding(4) var<storage, read_write> dx: array<V>;
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read> sums: array<f32>;
+@group(0) @binding(7) var<storage, read> addend: array<V>;
+
+// Stores dx at element i, plus the addend's element when ADD (the gradient already accumulated
+// for x, added here rather than by a separate pass; the sum's operands are those the autograd's
+// add would take, so the result is the same).
+fn put(i: u32, v: V) {
+  dx[i] = select(v, addend[i] + v, ADD);
+}
 
 // dx at element i (of V) from its channels' coefficients (mean, invstd, k, q of
 // batch_norm_coef.wgsl), dw and the bias b, per lane.
@@ -57,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let b = bias[c];
     let base = plane * (HW / LANES);
     for (var s = wid.x * PER_PLANE + li % PER_PLANE; s < HW / LANES; s += nw.x * PER_PLANE) {
-      dx[base + s] = grad(base + s, q, dw, b);
+      put(base + s, grad(base + s, q, dw, b));
     }
   } else if (QUAD) {
     let at = (wid.y * nw.x + wid.x) * 256u + li;
@@ -79,7 +88,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let base = quad * (4u * HW / LANES);
     for (var j = at % 8u; j < 4u * HW / LANES; j += 8u) {
       let k = (VU(j * LANES) + LANE_STEP) / HW;
-      dx[base + j] = gradLanes(
+      put(base + j, gradLanes(
         base + j,
         pick4(k, q0.x, q1.x, q2.x, q3.x),
         pick4(k, q0.y, q1.y, q2.y, q3.y),
@@ -87,12 +96,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
         pick4(k, q0.w, q1.w, q2.w, q3.w),
         pick4(k, w0, w1, w2, w3),
         pick4(k, b0, b1, b2, b3),
-      );
+      ));
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {
       let c = channelOf(i * LANES);
-      dx[i] = grad(i, coef[c], sums[c], bias[c]);
+      put(i, grad(i, coef[c], sums[c], bias[c]));
     }
   }
 }

@@ -101,6 +101,29 @@ for (const relu of [false, true]) {
   }
 }
 
+// x + relu(batch_norm(x)): x's gradient arrives twice, and the batch norm's input gradient adds
+// the one accumulated first (the identity shortcut's) in its own pass (GradThunk.withAddend),
+// or (fuseAddend off) the autograd adds it; both layouts of small planes and the plane layout.
+for (const fuseAddend of [true, false]) {
+  for (const [label, shape, settings] of bnCases.filter(([l]) => /quad|plane layout \(/.test(l))) {
+    gpuTest(
+      `batchNorm2d + identity shortcut${fuseAddend ? "" : " (no fused addend)"}: ${label}`,
+      () =>
+        withSettings({ ...settings, fuseAddend }, () =>
+          gradcheck(
+            "x + relu(batchNorm2d(x))",
+            [shape, [shape[1]], [shape[1]]],
+            (xs) => sw.add(bnTrainRelu(xs), xs[0]),
+            (xs) => {
+              const y = reluRef(bnTrainRef(xs));
+              return { data: y.data.map((v, i) => v + xs[0].data[i]), shape: y.shape };
+            },
+            { fwdAtol: 1e-4, gradAtol: 5e-4, gradRtol: 2e-3 },
+          )),
+    );
+  }
+}
+
 gpuTest("batchNorm2d eval, plane layout", () => {
   const C = 3, r = rng(8);
   const rm = randArray(C, r, -0.5, 0.5), rv = randArray(C, r, 0.5, 2);

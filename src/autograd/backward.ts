@@ -74,16 +74,20 @@ export function backward(loss: Tensor, seed?: Tensor): void {
         // A rule may pass `g` itself on (add, reshape views aside): free a gradient only once
         // no entry of the frontier refers to it any more.
         node.inputs.forEach((inp, i) => {
-          if (!inp.requiresGrad || !thunks[i]) return;
-          const gi = thunks[i]!();
+          const thunk = thunks[i];
+          if (!inp.requiresGrad || !thunk) return;
+          const prev = grads.get(inp);
+          // A rule that can add the accumulated gradient in its own last pass does (withAddend).
+          const fused = prev && thunk.withAddend && sameShape(prev.shape, inp.shape);
+          const gi = fused ? thunk.withAddend!(prev) : thunk();
           if (!sameShape(gi.shape, inp.shape)) {
             throw new Error(
               `backward rule of '${node.op}' gave shape [${gi.shape}] for input [${inp.shape}]`,
             );
           }
-          const prev = grads.get(inp);
-          if (!prev) {
+          if (!prev || fused) {
             grads.set(inp, gi);
+            if (prev && !live(prev) && prev !== g) release(prev);
             return;
           }
           grads.set(inp, add(prev, gi));

@@ -14,7 +14,7 @@
  * @module
  */
 import type { Tensor } from "../tensor/tensor.ts";
-import type { OpAttrs, OpName } from "../ops/record.ts";
+import type { GradThunk, OpAttrs, OpName } from "../ops/record.ts";
 import * as E from "../ops/elementwise.ts";
 import { logSoftmaxBackward, nllRowsBackward } from "../ops/loss.ts";
 import { matmul } from "../ops/matmul.ts";
@@ -30,8 +30,8 @@ import { layerNormBackward } from "../ops/layer_norm.ts";
 import { concatBackward, narrowBackward } from "../ops/concat.ts";
 import { sliceChannels } from "../ops/pad_channels.ts";
 
-/** Lazily computed input gradient. */
-export type GradThunk = (() => Tensor) | null;
+/** Lazily computed input gradient (see {@link GradThunk} of src/ops/record.ts). */
+export type { GradThunk };
 /** The backward rule of op `P`; see the module documentation. */
 export type Rule<P extends OpName = OpName> = (
   g: Tensor,

@@ -34,7 +34,8 @@ import gradFinalizeSrc from "../../shaders/batch_norm_grad_finalize.wgsl" with {
 import gradInputSrcText from "../../shaders/batch_norm_grad_input.wgsl" with { type: "text" };
 import coefSrc from "../../shaders/batch_norm_coef.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { record } from "./record.ts";
+import { type GradThunk, record } from "./record.ts";
+import { add } from "./elementwise.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
 import { grid, type Lanes, lanesFor, laneSources, launch } from "./launch.ts";
 
@@ -48,9 +49,17 @@ const gradInputSrc = laneSources(gradInputSrcText);
  * `minPartElems` elements until there are about `targetWorkgroups` workgroups in all.
  * `planeMin` is the plane size (H*W) from which the elementwise kernels walk each (n, c) plane
  * with 32 invocations of their own; below it, with `quads` and C % 4 == 0, they walk groups of
- * four planes as vec4s (batch_norm_apply.wgsl's QUAD layout), else a flat loop.
+ * four planes as vec4s (batch_norm_apply.wgsl's QUAD layout), else a flat loop. `fuseAddend`:
+ * the input gradient adds the gradient already accumulated for x (a residual block's identity
+ * shortcut) in its own pass, instead of the autograd adding it after (see GradThunk).
  */
-export const batchNormSettings = { targetWorkgroups: 32, minPartElems: 4096, planeMin: 256, quads: true };
+export const batchNormSettings = {
+  targetWorkgroups: 32,
+  minPartElems: 4096,
+  planeMin: 256,
+  quads: true,
+  fuseAddend: true,
+};
 
 /** Options of {@link batchNorm2d}; defaults are PyTorch's. */
 export interface BatchNormOptions {
@@ -249,7 +258,6 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: Batch
 }
 
 /** A lazily computed input gradient, as the rule table expects. */
-type Thunk = (() => Tensor) | null;
 
 /**
  * The backward rule of batchNorm2d: thunks for dx, dweight, dbias, given the forward's statistics
@@ -266,7 +274,7 @@ export function batchNorm2dBackward(
   geom: BatchNormGeometry,
   batch: boolean,
   reluBias: Tensor | null = null,
-): Thunk[] {
+): GradThunk[] {
   const { C, HW, parts } = geom;
   const partial = Tensor.empty([2, C, parts * PARTIAL_WG]);
   // The mask is recomputed from x with the bias; without the ReLU, weight stands in for it.
@@ -289,16 +297,23 @@ export function batchNorm2dBackward(
     storage.retain();
     return new Tensor([C], storage, offset);
   };
-  const dx = () => {
+  // dx, or with an addend (the gradient already accumulated for x) addend + dx in the same pass.
+  const dx = (addend: Tensor | null) => {
     const out = Tensor.empty(x.shape);
     const e = elementwise(geom);
     const params = new Params().u32(x.size, e.planes, 0).f32(geom.count).bytes();
-    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, QUAD: e.quad ? 1 : 0, RELU };
-    const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}${e.quad ? ".quad" : ""}`;
+    const ADD = addend ? 1 : 0;
+    const consts = { C, HW, BATCH: batch ? 1 : 0, PLANE: e.plane ? 1 : 0, QUAD: e.quad ? 1 : 0, RELU, ADD };
+    const name = `bn_grad_input${e.lanes === 4 ? "4" : ""}${e.quad ? ".quad" : ""}${addend ? ".add" : ""}`;
     const coef = coefficients(stats, weight, sums, C, true, stride, geom.count);
-    launch(name, gradInputSrc[e.lanes], consts, [g, x, coef, out, bias, sums], params, e.groups);
+    // Without an addend, g stands in for its binding (not read).
+    const bindings = [g, x, coef, out, bias, sums, addend ?? g];
+    launch(name, gradInputSrc[e.lanes], consts, bindings, params, e.groups);
     coef.dispose();
     return out;
   };
-  return [dx, () => view(0), () => view(stride * 4)];
+  const dxThunk = Object.assign(() => dx(null), {
+    withAddend: (addend: Tensor) => (batchNormSettings.fuseAddend ? dx(addend) : add(addend, dx(null))),
+  });
+  return [dxThunk, () => view(0), () => view(stride * 4)];
 }

@@ -17,6 +17,13 @@ import type { ConvGeometry } from "./conv.ts";
 import type { BatchNormGeometry } from "./batch_norm.ts";
 import type { PoolGeometry } from "./pool.ts";
 
+/**
+ * A lazily computed input gradient, as backward rules return them. `withAddend`, where a rule
+ * offers it, returns that gradient plus `addend` (the gradient already accumulated for the same
+ * input) from the gradient's own last pass, so the autograd needs no separate add over the map.
+ */
+export type GradThunk = ((() => Tensor) & { withAddend?: (addend: Tensor) => Tensor }) | null;
+
 /** Attributes of an op that has none. */
 export type NoAttrs = Record<never, never>;
 
