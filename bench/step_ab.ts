@@ -66,6 +66,9 @@ const variants: Record<string, () => void> = {
   "shortcut gradient added by the autograd (not in the batch norm's pass)": () => {
     batchNormSettings.fuseAddend = false;
   },
+  "convolutions' input gradients added by the autograd (not in col2im / Winograd output)": () => {
+    convSettings.fuseAddend = false;
+  },
   "batch norm small planes: flat loop (no groups of 4 planes)": () => {
     batchNormSettings.quads = false;
   },
@@ -88,6 +91,7 @@ const defaults = () => {
   TILE.WGY = wgy;
   convSettings.im2colRows = true;
   convSettings.keepColumns = true;
+  convSettings.fuseAddend = true;
 };
 
 await sw.init();

@@ -18,10 +18,14 @@ override Kp: u32;
 override Pp: u32;
 override FOLD: bool = false;
 override NB: u32 = 1u;
+// ADD adds `addend` (dx's shape) to each element: the gradient already accumulated for x
+// (GradThunk.withAddend in src/ops/record.ts).
+override ADD: bool = false;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dcol: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<storage, read> addend: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
@@ -50,6 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
         acc += dcol[at + oh * OW + ow];
       }
     }
-    dx[((p.n0 + s) * C + ci) * H * W + ih * W + iw] = acc;
+    let e = ((p.n0 + s) * C + ci) * H * W + ih * W + iw;
+    dx[e] = select(acc, addend[e] + acc, ADD);
   }
 }

@@ -5,7 +5,8 @@
 // lanes, so every load is a vec4 load. The //@ lines are filled in by src/ops/winograd.ts with the
 // transform written out (no loops, no private arrays, as in winograd_tiles.wgsl). The TARGET line
 // declares y and how outputs are stored: one f32 each (put), or for F(4x4) on maps whose width is
-// a multiple of 4 a tile's output row as one aligned vec4 (putRow): 4 stores per tile, not 16.
+// a multiple of 4 a tile's output row as one aligned vec4 (putRow): 4 stores per tile, not 16
+// (2 mod 4: two aligned vec2s, putPair).
 //@CONSTANTS
 override R: u32;
 override H: u32;
@@ -14,6 +15,9 @@ override TH: u32;
 override TW: u32;
 override NB: u32;
 override TP: u32;
+// ADD adds `addend` (same layout as y) to each output: the gradient already accumulated for an
+// input gradient's tensor (GradThunk.withAddend in src/ops/record.ts).
+override ADD: bool = false;
 struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> m: array<vec4<f32>>;

@@ -84,6 +84,49 @@ for (const [N, C, H, W, Co, K, s, p] of cases) {
   }
 }
 
+// x feeding two convolutions: its gradient arrives twice, and the second input gradient adds the
+// first in its own last pass (GradThunk.withAddend: the Winograd output transform, col2im), or
+// (fuseAddend off) the autograd adds it. The direct 1x1 path always leaves the add to the
+// autograd; chunks add chunk by chunk.
+const twoConvs = [
+  [2, 3, 5, 7, 5, 3, 1, 1], // F(4x4) rows as floats
+  [2, 3, 5, 6, 4, 3, 1, 1], // rows as vec2s (W = 2 mod 4)
+  [2, 4, 4, 8, 4, 3, 1, 1], // rows as vec4s
+  [2, 5, 6, 6, 3, 3, 2, 1], // stride 2: col2im
+  [3, 4, 4, 4, 8, 1, 1, 0], // direct 1x1
+];
+for (const fuseAddend of [true, false]) {
+  for (const [N, C, H, W, Co, K, s, p] of twoConvs) {
+    for (const layout of ["folded", "per-image", "winograd F2", "winograd F4"] as const) {
+      if (layout.startsWith("winograd") && !(K === 3 && s === 1 && p === 1)) continue;
+      for (const maxColFloats of [1 << 24, 1]) {
+        const label = `${layout}${maxColFloats === 1 ? ", in chunks" : ""}${
+          fuseAddend ? "" : ", no fused addend"
+        }`;
+        gpuTest(
+          `conv2d(x, w1) + conv2d(x, w2) N${N} C${C} ${H}x${W} ${K}x${K} stride ${s}: ${label}`,
+          () =>
+            withSettings({ ...layouts[layout], fuseAddend, maxColFloats }, () =>
+              gradcheck(
+                "two convolutions of x",
+                [[N, C, H, W], [Co, C, K, K], [Co, C, K, K]],
+                ([x, w1, w2]) =>
+                  sw.add(
+                    sw.conv2d(x, w1, null, { stride: s, padding: p }),
+                    sw.conv2d(x, w2, null, { stride: s, padding: p }),
+                  ),
+                ([x, w1, w2]) => {
+                  const a = convRef(x, w1, s, p), b = convRef(x, w2, s, p);
+                  return { data: a.data.map((v, i) => v + b.data[i]), shape: a.shape };
+                },
+                { fwdAtol: 2e-4, gradAtol: 1e-3 },
+              )),
+        );
+      }
+    }
+  }
+}
+
 gpuTest("conv2d folds small maps by default and keeps large ones per image", async () => {
   const big = sw.zeros([2, 4, 32, 32]), small = sw.zeros([2, 4, 8, 8]);
   const w3 = sw.zeros([4, 4, 3, 3]), w1 = sw.zeros([4, 4, 1, 1]);

@@ -92,7 +92,9 @@ export const RULES: RuleTable = {
     () => ub(transB ? matmul(g, a, true, transA) : matmul(a, g, !transA, false), b),
   ],
   conv2d: (g, [x, w], _o, { geom, saved }) => [
-    () => conv2dBackwardInput(g, w, geom),
+    Object.assign(() => conv2dBackwardInput(g, w, geom), {
+      withAddend: (addend: Tensor) => conv2dBackwardInput(g, w, geom, addend),
+    }),
     () => conv2dBackwardWeight(g, x, geom, saved ?? null),
   ],
   batchNorm2d: (g, [x, w, b], _o, { stats, geom, batch, relu }) =>

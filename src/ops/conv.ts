@@ -72,6 +72,11 @@ export const convSettings: {
    * never keeps them.
    */
   keepColumns: boolean;
+  /**
+   * The input gradient adds the gradient already accumulated for x (GradThunk.withAddend) in its
+   * last pass, the Winograd output transform or col2im, rather than the autograd adding it after.
+   */
+  fuseAddend: boolean;
 } = {
   maxColFloats: 1 << 24,
   foldMaxP: 196,
@@ -79,6 +84,7 @@ export const convSettings: {
   winogradTile: 4,
   im2colRows: true,
   keepColumns: true,
+  fuseAddend: true,
 };
 
 /** Stride and zero padding, the same along height and width (PyTorch's int arguments). */
@@ -322,13 +328,30 @@ function paddedGrad(dy: Tensor, g: ConvGeometry): Tensor {
 }
 
 /** Folds the column gradients of images n0..n0+nb-1 back onto dx. */
-function col2im(dcol: Tensor, dx: Tensor, g: ConvGeometry, n0: number, nb: number): void {
+function col2im(
+  dcol: Tensor,
+  dx: Tensor,
+  g: ConvGeometry,
+  n0: number,
+  nb: number,
+  addend: Tensor | null,
+): void {
   const total = nb * g.C * g.H * g.W;
-  launch("col2im", col2imSrc, geomConstants(g, nb), [dcol, dx], geomParams(n0, total), gridStride(total));
+  const consts = { ...geomConstants(g, nb), ADD: addend ? 1 : 0 };
+  // Without an addend, dcol stands in for its binding (not read).
+  const bindings = [dcol, dx, addend ?? dcol];
+  launch(
+    `col2im${addend ? ".add" : ""}`,
+    col2imSrc,
+    consts,
+    bindings,
+    geomParams(n0, total),
+    gridStride(total),
+  );
 }
 
 /** Input gradient of a folded convolution: per chunk, pack dOut, dcol = W^T dOut', col2im. */
-function foldedBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+function foldedBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry, addend: Tensor | null): Tensor {
   const wp = padCols(w, g.Co, g.K, g.Kp);
   const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
   const dyF = Tensor.empty([g.Co, g.chunk * g.Pp]);
@@ -336,7 +359,7 @@ function foldedBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   for (const [n0, nb] of chunks(g)) {
     foldMove(dy, dyF, g, n0, nb, true);
     gemm({ a: wp.range, b: dyF.range, c: dcol.range, M: g.Kp, N: nb * g.Pp, K: g.Co, transA: true });
-    col2im(dcol, dx, g, n0, nb);
+    col2im(dcol, dx, g, n0, nb, addend);
   }
   dyF.dispose();
   dcol.dispose();
@@ -344,10 +367,20 @@ function foldedBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   return dx;
 }
 
-/** Gradient of conv2d with respect to its input. */
-export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
-  if (g.winograd) return winogradBackwardInput(dy, w, g.winograd);
-  if (g.fold) return foldedBackwardInput(dy, w, g);
+/**
+ * Gradient of conv2d with respect to its input, plus `addend` (the gradient already accumulated
+ * for the input, GradThunk.withAddend) when given.
+ */
+export function conv2dBackwardInput(
+  dy: Tensor,
+  w: Tensor,
+  g: ConvGeometry,
+  addend: Tensor | null = null,
+): Tensor {
+  if (addend && !convSettings.fuseAddend) return add(addend, conv2dBackwardInput(dy, w, g));
+  if (g.winograd) return winogradBackwardInput(dy, w, g.winograd, addend);
+  if (g.fold) return foldedBackwardInput(dy, w, g, addend);
+  if (addend && g.direct) return add(addend, conv2dBackwardInput(dy, w, g));
   const dyP = paddedGrad(dy, g);
   const wp = padCols(w, g.Co, g.K, g.Kp);
   const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
@@ -358,7 +391,7 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, g: ConvGeometry): Ten
     const dcol = Tensor.empty([g.chunk, g.Kp, g.Pp]);
     for (const [n0, nb] of chunks(g)) {
       gemm({ ...common, c: dcol.range, batch: nb, baseB: n0 * g.Co * g.Pp });
-      col2im(dcol, dx, g, n0, nb);
+      col2im(dcol, dx, g, n0, nb, addend);
     }
     dcol.dispose();
   }

@@ -163,23 +163,27 @@ fn pair(o: vec3<i32>, dr: i32, dc: i32) -> vec2<f32> {
 
 /** How the output transform stores y: one f32 per output. */
 const SCALAR_TARGET = `@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> addend: array<f32>;
 
 // Stores output (a, b) of the tile at \`base\` unless it lies past the map.
 fn put(base: i32, a: u32, b: u32, v: f32) {
   if (base < 0) { return; }
   let q = u32(base) % W + b;
   let r = (u32(base) / W) % H + a;
-  if (q < W && r < H) { y[u32(base) + a * W + b] = v; }
+  let e = u32(base) + a * W + b;
+  if (q < W && r < H) { y[e] = select(v, addend[e] + v, ADD); }
 }`;
 
 /** How the F(4x4) output transform stores y when W % 4 == 0: a tile's output row as one vec4. */
 const ROW_TARGET = `@group(0) @binding(2) var<storage, read_write> yv: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> addend: array<vec4<f32>>;
 
 // Stores output row a of the tile at \`base\` unless it lies past the map (its 4 columns are
 // inside the map when W % 4 == 0).
 fn putRow(base: i32, a: u32, v: vec4<f32>) {
   if (base < 0) { return; }
-  if ((u32(base) / W) % H + a < H) { yv[(u32(base) + a * W) / 4u] = v; }
+  let e = (u32(base) + a * W) / 4u;
+  if ((u32(base) / W) % H + a < H) { yv[e] = select(v, addend[e] + v, ADD); }
 }`;
 
 /**
@@ -187,12 +191,14 @@ fn putRow(base: i32, a: u32, v: vec4<f32>) {
  * vec2s, each wholly inside or outside the map.
  */
 const PAIR_TARGET = `@group(0) @binding(2) var<storage, read_write> yp: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read> addend: array<vec2<f32>>;
 
 // Stores columns 2 * b2, 2 * b2 + 1 of output row a of the tile at \`base\` unless they lie past
 // the map.
 fn putPair(base: i32, a: u32, b2: u32, v: vec2<f32>) {
   if (base < 0) { return; }
-  if ((u32(base) / W) % H + a < H && u32(base) % W + 2u * b2 < W) { yp[(u32(base) + a * W) / 2u + b2] = v; }
+  let e = (u32(base) + a * W) / 2u + b2;
+  if ((u32(base) / W) % H + a < H && u32(base) % W + 2u * b2 < W) { yp[e] = select(v, addend[e] + v, ADD); }
 }`;
 
 /**
@@ -591,17 +597,28 @@ const ACCESS_SUFFIX: Record<RowAccess, string> = { f32: "", vec2: ".v2", vec4: "
 const runsOfTiles = (kind: "input" | "grad", m: WinogradTile) =>
   winogradSettings.runsOfTiles && kind === "input" && m === 4;
 
-/** Writes the outputs of the products `prod` ([E, R, TP]) into images n0..n0+nb-1 of `y`. */
-function fromTiles(prod: Tensor, y: Tensor, m: WinogradTile, TP: number, n0: number, nb: number): void {
+/**
+ * Writes the outputs of the products `prod` ([E, R, TP]) into images n0..n0+nb-1 of `y`, plus
+ * `addend`'s values (same shape as y) when given.
+ */
+function fromTiles(
+  prod: Tensor,
+  y: Tensor,
+  m: WinogradTile,
+  TP: number,
+  n0: number,
+  nb: number,
+  addend: Tensor | null = null,
+): void {
   const [, R, H, W] = y.shape;
   const { TH, TW } = tileGrid(H, W, m);
   const total = R * (TP / 4);
   const access = rowAccess(m, W);
   launch(
-    `winograd${m}.output${ACCESS_SUFFIX[access]}`,
+    `winograd${m}.output${ACCESS_SUFFIX[access]}${addend ? ".add" : ""}`,
     winogradSource("output", m, access),
-    { R, H, W, TH, TW, NB: nb, TP },
-    [prod, y],
+    { R, H, W, TH, TW, NB: nb, TP, ADD: addend ? 1 : 0 },
+    [prod, y, addend ?? prod], // without an addend, prod stands in for its binding (not read)
     new Params().u32(n0, total).bytes(),
     gridStride(total, 64, 4),
   );
@@ -635,6 +652,7 @@ function convFromTransform(
   u: Tensor,
   plan: WinogradPlan,
   keep = false,
+  addend: Tensor | null = null,
 ): { y: Tensor; tiles: Tensor | null } {
   const { m, chunk } = plan;
   const [N, , H, W] = x.shape, [E, R, KP] = u.shape;
@@ -658,7 +676,7 @@ function convFromTransform(
       strideA: R * KP,
       strideB: KP * TP,
     });
-    fromTiles(prod, y, m, TP, n0, nb);
+    fromTiles(prod, y, m, TP, n0, nb, addend);
   }
   prod.dispose();
   if (keep) return { y, tiles: v };
@@ -700,10 +718,18 @@ function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
  */
 const tilesMajorGrad = (CO: number) => winogradSettings.tilesMajorWeightGrad && CO % 4 === 0;
 
-/** Input gradient: dx [N, Ci, H, W], the convolution of dy with the flipped, swapped filter. */
-export function winogradBackwardInput(dy: Tensor, w: Tensor, plan: WinogradPlan): Tensor {
+/**
+ * Input gradient: dx [N, Ci, H, W], the convolution of dy with the flipped, swapped filter, plus
+ * `addend` (the gradient already accumulated for x) when given.
+ */
+export function winogradBackwardInput(
+  dy: Tensor,
+  w: Tensor,
+  plan: WinogradPlan,
+  addend: Tensor | null = null,
+): Tensor {
   const u = filterTransform(w, 1, plan.m);
-  const { y: dx } = convFromTransform(dy, u, plan);
+  const { y: dx } = convFromTransform(dy, u, plan, false, addend);
   u.dispose();
   return dx;
 }
