@@ -69,6 +69,9 @@ const variants: Record<string, () => void> = {
   "convolutions' input gradients added by the autograd (not in col2im / Winograd output)": () => {
     convSettings.fuseAddend = false;
   },
+  "stem (under 4 input channels) through Winograd, not folded im2col": () => {
+    convSettings.winogradMinChannels = 1;
+  },
   "batch norm small planes: flat loop (no groups of 4 planes)": () => {
     batchNormSettings.quads = false;
   },
@@ -92,6 +95,7 @@ const defaults = () => {
   convSettings.im2colRows = true;
   convSettings.keepColumns = true;
   convSettings.fuseAddend = true;
+  convSettings.winogradMinChannels = 4;
 };
 
 await sw.init();

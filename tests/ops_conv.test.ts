@@ -62,8 +62,8 @@ const layouts = {
   "per-image": { foldMaxP: 0, winograd: false },
   "folded col^T": { foldMaxP: 1 << 30, winograd: false, im2colRows: false },
   "per-image col^T": { foldMaxP: 0, winograd: false, im2colRows: false },
-  "winograd F2": { winograd: true, winogradTile: 2 as const },
-  "winograd F4": { winograd: true, winogradTile: 4 as const },
+  "winograd F2": { winograd: true, winogradTile: 2 as const, winogradMinChannels: 1 },
+  "winograd F4": { winograd: true, winogradTile: 4 as const, winogradMinChannels: 1 },
 };
 
 for (const [N, C, H, W, Co, K, s, p] of cases) {
@@ -141,6 +141,17 @@ gpuTest("conv2d folds small maps by default and keeps large ones per image", asy
     return Promise.resolve();
   });
   assertEquals(convGeometry(small, w1, { stride: 2 }).fold, true); // strided 1x1 shortcut
+  // A stem (fewer than 4 input channels) folds into im2col whatever its map size, not Winograd.
+  for (const C of [1, 3]) {
+    const stemX = sw.zeros([2, C, 32, 32]), stemW = sw.zeros([4, C, 3, 3]);
+    const stem = convGeometry(stemX, stemW, { padding: 1 });
+    assertEquals([stem.winograd, stem.fold], [null, true]);
+    await withSettings({ winogradMinChannels: 1 }, () => {
+      assertEquals(convGeometry(stemX, stemW, { padding: 1 }).winograd !== null, true);
+      return Promise.resolve();
+    });
+    [stemX, stemW].forEach((t) => t.dispose());
+  }
   assertEquals(convGeometry(small, w1).fold, false); // direct 1x1: the image is the column matrix
   [big, small, w3, w1].forEach((t) => t.dispose());
 });

@@ -37,9 +37,12 @@ function conv3x3Ref(x: Ref, w: Ref): Ref {
 const withWinograd = (change: Partial<typeof winogradSettings>, fn: () => Promise<void>) =>
   withTunables(winogradSettings, change, fn);
 
-/** Runs `fn` with the given convolution tunables, restoring them afterwards. */
+/**
+ * Runs `fn` with the given convolution tunables, restoring them afterwards. Layers of every
+ * channel count take Winograd here (by default those with fewer than 4 input channels fold).
+ */
 const withSettings = (change: Partial<typeof convSettings>, fn: () => Promise<void>) =>
-  withTunables(convSettings, change, fn);
+  withTunables(convSettings, { winogradMinChannels: 1, ...change }, fn);
 
 // [N, C, H, W, Co]
 const cases: number[][] = [
