@@ -2,9 +2,9 @@
 // texture operands, and naive; gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
 // batch broadcast, zsum, accumulate, bases, both transposes, split K; against a float64 reference.
 import * as sw from "../mod.ts";
-import { gemm, type GemmArgs, gemmSettings, TILE } from "../src/ops/matmul.ts";
+import { gemm, type GemmArgs, gemmSettings, SPLIT_K, TILE } from "../src/ops/matmul.ts";
 import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
-import { assert } from "./assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { gpuTest, randArray, rng } from "./harness.ts";
 
 interface Case {
@@ -179,6 +179,27 @@ cases.forEach((c, i) => {
 // Workgroups 8 row tiles high on the shapes with more than one row tile (M > 8).
 cases.forEach((c, i) => {
   if (c.M > 8) gpuTest(`gemm cpu-wgy8 ${JSON.stringify(c)}`, () => check(c, "cpu-wgy8", 100 + i));
+});
+
+// "auto" splits a long K under a narrow C, unless the partial products would exceed
+// SPLIT_K.maxPartialFloats (then it runs unsplit, and is right either way).
+gpuTest("split K: auto splits a narrow C over a long K, within its partial-buffer bound", async () => {
+  const rt = sw.runtime();
+  const c: Case = { M: 12, N: 8, K: 1100 };
+  const splitKernels = async () => {
+    rt.startCapture();
+    await check(c, "cpu", 130);
+    const times = await rt.replayTimes(1);
+    return times.filter((k) => k.name.includes(".split")).map((k) => k.name).sort();
+  };
+  assertEquals(await splitKernels(), ["matmul.split", "matmul.split_sum"]);
+  const bound = SPLIT_K.maxPartialFloats;
+  SPLIT_K.maxPartialFloats = 4 * c.M * c.N - 1; // less than the 4 parts this product takes
+  try {
+    assertEquals(await splitKernels(), []);
+  } finally {
+    SPLIT_K.maxPartialFloats = bound;
+  }
 });
 
 Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {

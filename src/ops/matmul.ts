@@ -267,21 +267,27 @@ export const gemmSettings: {
 
 /**
  * Split K, "auto": a product is split while its C slices' column groups (batch x cgroups, the
- * lanes along x) fill fewer than `lanes` invocations, into parts of at least `minK4` vec4s of K.
+ * lanes along x) fill fewer than `lanes` invocations, into parts of at least `minK4` vec4s of K,
+ * as long as the partial products (parts x C) stay within `maxPartialFloats` (a product that
+ * large has rows enough to keep the cores busy, and the buffer would be memory for nothing).
  * Under llvmpipe a workgroup's x is one 8-lane SIMD group: a weight gradient such as 32 x 16 over
  * K = 12,544 (a 1x1 shortcut's, batch 64 at 14x14) is 1 column group, so 7 of 8 lanes idled for
  * the whole long K loop. The parts are added by a second pass (matmul_split_sum.wgsl).
  */
-export const SPLIT_K = { lanes: 32, minK4: 64 };
+export const SPLIT_K = { lanes: 32, minK4: 64, maxPartialFloats: 1 << 20 };
 
-/** Split-K parts for a product of `lanes` column groups (batch x cgroups) over K (see SPLIT_K). */
-export function splitParts(lanes: number, K: number, zsum: number): number {
+/**
+ * Split-K parts for a product of `lanes` column groups (batch x cgroups) over K, with `floats`
+ * elements of C in all (see SPLIT_K).
+ */
+export function splitParts(lanes: number, K: number, zsum: number, floats: number): number {
   const mode = gemmSettings.splitK;
   if (mode === "off" || zsum > 1) return 1;
   const K4 = K / 4;
   if (mode === "on") return Math.max(1, Math.min(Math.ceil((4 * TILE.WG) / lanes), K4));
   if (lanes >= SPLIT_K.lanes) return 1;
-  return Math.max(1, Math.min(Math.ceil(SPLIT_K.lanes / lanes), Math.floor(K4 / SPLIT_K.minK4)));
+  const parts = Math.min(Math.ceil(SPLIT_K.lanes / lanes), Math.floor(K4 / SPLIT_K.minK4));
+  return parts > 1 && parts * floats <= SPLIT_K.maxPartialFloats ? parts : 1;
 }
 
 /** The cpu family's register tile for an M x N product (see {@link BIG_TILE}). */
@@ -387,7 +393,7 @@ export function gemm(g: GemmArgs): void {
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
     const cgroups = Math.ceil(N / 4 / TN4);
     // Split K: `parts` products over ranges of ks4 vec4s of K, into a partial buffer.
-    const want = splitParts(batch * cgroups, K, zsum);
+    const want = splitParts(batch * cgroups, K, zsum, batch * M * N);
     const ks4 = Math.ceil(K / 4 / want), parts = Math.ceil(K / 4 / ks4);
     const partial = parts > 1 ? Tensor.empty([batch * parts * M * N]) : null;
     const cslices = batch * parts; // C slices the kernel writes (partial ones when split)
