@@ -8,7 +8,7 @@
 //          per-channel load was paid per element after all;
 //   QUAD:  8 invocations (one SIMD group under llvmpipe) walk a group of 4 consecutive planes
 //          (n, 4g..4g+3) as vec4s, loading the 4 channels' values once; a vec4 may span two
-//          channels (7x7 maps), so each lane picks its channel's values (pick4). Small planes
+//          channels (7x7 maps), so each lane picks its channel's values (lib/plane_quads.wgsl). Small planes
 //          with C % 4 == 0: the flat loop below gathered the per-channel values per element,
 //          and a 7x7 map could not load vec4s at all (~4x slower per element than 28x28);
 //   else:  a flat grid-stride loop with c = (i / HW) % C (small planes, where a workgroup per
@@ -18,6 +18,7 @@
 // pass over the normalised map, which is never stored).
 //!include nchw
 //!include lanes
+//!include plane_quads
 override PLANE: bool = false;
 override QUAD: bool = false;
 const PER_PLANE = 32u; // invocations per plane in the PLANE layout (src/ops/batch_norm.ts)
@@ -45,21 +46,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       y[base + s] = out(fma(x[base + s] - splat(q.x), splat(q.y), splat(q.z)));
     }
   } else if (QUAD) {
-    let at = (wid.y * nw.x + wid.x) * 256u + li;
-    let quad = at / 8u;
-    if (quad >= p.planes / 4u) { return; }
-    let c0 = (quad * 4u) % C;
-    let q0 = coef[c0];
-    let q1 = coef[c0 + 1u];
-    let q2 = coef[c0 + 2u];
-    let q3 = coef[c0 + 3u];
-    let base = quad * (4u * HW / LANES);
-    for (var j = at % 8u; j < 4u * HW / LANES; j += 8u) {
-      let k = (VU(j * LANES) + LANE_STEP) / HW;
-      let mean = pick4(k, q0.x, q1.x, q2.x, q3.x);
-      let scale = pick4(k, q0.y, q1.y, q2.y, q3.y);
-      let shift = pick4(k, q0.z, q1.z, q2.z, q3.z);
-      y[base + j] = out(fma(x[base + j] - mean, scale, shift));
+    let g = planeQuad((wid.y * nw.x + wid.x) * 256u + li, p.planes);
+    if (!g.live) { return; }
+    for (var j = g.first; j < quadElements(); j += QUAD_WALKERS) {
+      let q = pickCoef(quadChannels(j), g);
+      y[g.base + j] = out(fma(x[g.base + j] - q.x, q.y, q.z));
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {

@@ -12,6 +12,7 @@
 // batch_norm_grad_partial.wgsl.
 //!include nchw
 //!include lanes
+//!include plane_quads
 override BATCH: bool = true;
 override PLANE: bool = false;
 override QUAD: bool = false;
@@ -69,34 +70,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       put(base + s, grad(base + s, q, dw, b));
     }
   } else if (QUAD) {
-    let at = (wid.y * nw.x + wid.x) * 256u + li;
-    let quad = at / 8u;
-    if (quad >= p.planes / 4u) { return; }
-    let c0 = (quad * 4u) % C;
-    let q0 = coef[c0];
-    let q1 = coef[c0 + 1u];
-    let q2 = coef[c0 + 2u];
-    let q3 = coef[c0 + 3u];
-    let w0 = sums[c0];
-    let w1 = sums[c0 + 1u];
-    let w2 = sums[c0 + 2u];
-    let w3 = sums[c0 + 3u];
-    let b0 = bias[c0];
-    let b1 = bias[c0 + 1u];
-    let b2 = bias[c0 + 2u];
-    let b3 = bias[c0 + 3u];
-    let base = quad * (4u * HW / LANES);
-    for (var j = at % 8u; j < 4u * HW / LANES; j += 8u) {
-      let k = (VU(j * LANES) + LANE_STEP) / HW;
-      put(base + j, gradLanes(
-        base + j,
-        pick4(k, q0.x, q1.x, q2.x, q3.x),
-        pick4(k, q0.y, q1.y, q2.y, q3.y),
-        pick4(k, q0.z, q1.z, q2.z, q3.z),
-        pick4(k, q0.w, q1.w, q2.w, q3.w),
-        pick4(k, w0, w1, w2, w3),
-        pick4(k, b0, b1, b2, b3),
-      ));
+    let g = planeQuad((wid.y * nw.x + wid.x) * 256u + li, p.planes);
+    if (!g.live) { return; }
+    let w0 = sums[g.c0];
+    let w1 = sums[g.c0 + 1u];
+    let w2 = sums[g.c0 + 2u];
+    let w3 = sums[g.c0 + 3u];
+    let b0 = bias[g.c0];
+    let b1 = bias[g.c0 + 1u];
+    let b2 = bias[g.c0 + 2u];
+    let b3 = bias[g.c0 + 3u];
+    for (var j = g.first; j < quadElements(); j += QUAD_WALKERS) {
+      let k = quadChannels(j);
+      let q = pickCoef(k, g);
+      put(g.base + j, gradLanes(g.base + j, q.x, q.y, q.z, q.w, pick4(k, w0, w1, w2, w3), pick4(k, b0, b1, b2, b3)));
     }
   } else {
     for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {

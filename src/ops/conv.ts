@@ -387,10 +387,10 @@ export function conv2dBackwardInput(
   g: ConvGeometry,
   addend: Tensor | null = null,
 ): Tensor {
-  if (addend && !convSettings.fuseAddend) return add(addend, conv2dBackwardInput(dy, w, g));
+  // The direct 1x1 path writes dx from its GEMM: the sum is left to a separate add there.
+  if (addend && (!convSettings.fuseAddend || g.direct)) return add(addend, conv2dBackwardInput(dy, w, g));
   if (g.winograd) return winogradBackwardInput(dy, w, g.winograd, addend);
   if (g.fold) return foldedBackwardInput(dy, w, g, addend);
-  if (addend && g.direct) return add(addend, conv2dBackwardInput(dy, w, g));
   const dyP = paddedGrad(dy, g);
   const wp = padCols(w, g.Co, g.K, g.Kp);
   const dx = Tensor.empty([g.N, g.C, g.H, g.W]);

@@ -6,6 +6,7 @@ import gridLib from "../../shaders/lib/grid.wgsl" with { type: "text" };
 import poolLib from "../../shaders/lib/pool.wgsl" with { type: "text" };
 import nchwLib from "../../shaders/lib/nchw.wgsl" with { type: "text" };
 import channelPartialsLib from "../../shaders/lib/channel_partials.wgsl" with { type: "text" };
+import planeQuadsLib from "../../shaders/lib/plane_quads.wgsl" with { type: "text" };
 import lanes1Lib from "../../shaders/lib/lanes1.wgsl" with { type: "text" };
 import lanes4Lib from "../../shaders/lib/lanes4.wgsl" with { type: "text" };
 import { runtime } from "../gpu/runtime.ts";
@@ -50,6 +51,7 @@ const LIBRARY = {
   pool: poolLib,
   nchw: nchwLib,
   channel_partials: channelPartialsLib,
+  plane_quads: planeQuadsLib,
 } as const;
 
 /** The name of a shared WGSL piece of `shaders/lib/`. */
