@@ -10,7 +10,7 @@ import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { batchNormSettings } from "../src/ops/batch_norm.ts";
-import { BIG_TILE, gemmSettings, TILE } from "../src/ops/matmul.ts";
+import { gemmSettings, TILE } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
@@ -36,11 +36,12 @@ const variants: Record<string, () => void> = {
   "all operands in textures": () => {
     gemmSettings.textures = "on";
   },
-  "8x16 GEMM tile only (no 16x32)": () => {
+  "8x16 GEMM tile only (no 16x32, no 32x32)": () => {
     gemmSettings.bigTiles = "off";
+    gemmSettings.hugeTiles = "off";
   },
-  "32x32 as the big tile": () => {
-    BIG_TILE.TM = 32;
+  "no 32x32 GEMM tile (16x32 for large products)": () => {
+    gemmSettings.hugeTiles = "off";
   },
   "Winograd filter not charged to the chunk budget": () => {
     winogradSettings.chargeFilter = false;
@@ -76,7 +77,7 @@ const variants: Record<string, () => void> = {
     batchNormSettings.quads = false;
   },
 };
-const bigRows = BIG_TILE.TM, wgy = TILE.WGY; // the defaults, restored before every variant
+const wgy = TILE.WGY; // the default, restored before every variant
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
@@ -89,8 +90,8 @@ const defaults = () => {
   batchNormSettings.fuseAddend = true;
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
+  gemmSettings.hugeTiles = "auto";
   gemmSettings.splitK = "auto";
-  BIG_TILE.TM = bigRows;
   TILE.WGY = wgy;
   convSettings.im2colRows = true;
   convSettings.keepColumns = true;

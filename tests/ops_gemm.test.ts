@@ -2,7 +2,16 @@
 // texture operands, and naive; gpu family: shared-memory tiled) on odd and edge shapes: M, N, K not multiples of any tile, 1,
 // batch broadcast, zsum, accumulate, bases, both transposes, split K; against a float64 reference.
 import * as sw from "../mod.ts";
-import { gemm, type GemmArgs, gemmSettings, SPLIT_K, TILE } from "../src/ops/matmul.ts";
+import {
+  BIG_TILE,
+  cpuTile,
+  gemm,
+  type GemmArgs,
+  gemmSettings,
+  HUGE_TILE,
+  SPLIT_K,
+  TILE,
+} from "../src/ops/matmul.ts";
 import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { gpuTest, randArray, rng } from "./harness.ts";
@@ -50,19 +59,28 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
 }
 
 /**
- * Kernel paths: the cpu family's 8x16 and 16x32 register tiles (the latter forced on every
- * shape, so small ones test its edges), each with storage or texture operands, and with
+ * Kernel paths: the cpu family's 8x16, 16x32 and 32x32 register tiles (the larger ones forced on
+ * every shape, so small ones test their edges), each with storage or texture operands, and with
  * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); the gpu family.
  */
 const PATHS = {
-  cpu: { family: "cpu", textures: "off", bigTiles: "off", wgy: 1, splitK: "auto" },
-  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off", wgy: 1, splitK: "auto" },
-  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on", wgy: 1, splitK: "auto" },
-  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on", wgy: 1, splitK: "auto" },
-  "cpu-wgy8": { family: "cpu", textures: "off", bigTiles: "off", wgy: 8, splitK: "auto" },
-  "cpu-split": { family: "cpu", textures: "off", bigTiles: "off", wgy: 1, splitK: "on" },
-  "cpu-big-split-tex": { family: "cpu", textures: "on", bigTiles: "on", wgy: 1, splitK: "on" },
-  gpu: { family: "gpu", textures: "off", bigTiles: "off", wgy: 1, splitK: "auto" },
+  cpu: { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-big": { family: "cpu", textures: "off", bigTiles: "on", hugeTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on", hugeTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-wgy8": { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 8, splitK: "auto" },
+  "cpu-split": { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "on" },
+  "cpu-big-split-tex": {
+    family: "cpu",
+    textures: "on",
+    bigTiles: "on",
+    hugeTiles: "off",
+    wgy: 1,
+    splitK: "on",
+  },
+  "cpu-huge": { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "on", wgy: 1, splitK: "auto" },
+  "cpu-huge-tex": { family: "cpu", textures: "on", bigTiles: "off", hugeTiles: "on", wgy: 1, splitK: "on" },
+  gpu: { family: "gpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
 } as const;
 
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
@@ -96,6 +114,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   gemmSettings.family = PATHS[path].family;
   gemmSettings.textures = PATHS[path].textures;
   gemmSettings.bigTiles = PATHS[path].bigTiles;
+  gemmSettings.hugeTiles = PATHS[path].hugeTiles;
   gemmSettings.splitK = PATHS[path].splitK;
   const wgy = TILE.WGY;
   TILE.WGY = PATHS[path].wgy;
@@ -105,6 +124,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     gemmSettings.family = null;
     gemmSettings.textures = "auto";
     gemmSettings.bigTiles = "auto";
+    gemmSettings.hugeTiles = "auto";
     gemmSettings.splitK = "auto";
     TILE.WGY = wgy;
   }
@@ -176,6 +196,18 @@ cases.forEach((c, i) => {
     gpuTest(`gemm cpu-big-split-tex ${JSON.stringify(c)}`, () => check(c, "cpu-big-split-tex", 100 + i));
   }
 });
+// The 32x32 tile on the shapes past one of its tiles (edges in both directions; ~10 s of compile
+// per kernel variant on a cold shader cache, so storage operands for each transpose, and one
+// case with both operands in textures and K split).
+cases.forEach((c, i) => {
+  if (c.M > 32 && c.N > 32) {
+    gpuTest(`gemm cpu-huge ${JSON.stringify(c)}`, () => check(c, "cpu-huge", 100 + i));
+  }
+});
+gpuTest(
+  "gemm cpu-huge-tex, split K",
+  () => check({ M: 36, N: 40, K: 132, transA: true, transB: true }, "cpu-huge-tex", 99),
+);
 // Workgroups 8 row tiles high on the shapes with more than one row tile (M > 8).
 cases.forEach((c, i) => {
   if (c.M > 8) gpuTest(`gemm cpu-wgy8 ${JSON.stringify(c)}`, () => check(c, "cpu-wgy8", 100 + i));
@@ -200,6 +232,14 @@ gpuTest("split K: auto splits a narrow C over a long K, within its partial-buffe
   } finally {
     SPLIT_K.maxPartialFloats = bound;
   }
+});
+
+Deno.test("cpu tiles: 32x32 only for products of HUGE_TILE.minFlop or more, 16x32 down to its size", () => {
+  const flop = HUGE_TILE.minFlop;
+  assertEquals(cpuTile(64, 2048, flop), HUGE_TILE);
+  assertEquals(cpuTile(64, 2048, flop - 1), BIG_TILE);
+  assertEquals(cpuTile(16, 2048, flop), BIG_TILE); // fewer rows than one 32x32 tile
+  assertEquals(cpuTile(64, 16, flop), TILE); // narrower than both big tiles
 });
 
 Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {

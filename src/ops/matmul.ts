@@ -54,6 +54,20 @@ export const TILE = { TM: 8, TN4: 4, WG: 8, WGY: 1 };
  */
 export const BIG_TILE = { TM: 16, TN4: 8 };
 
+/**
+ * The cpu family's tile for large products (at least HUGE_TILE's size and `minFlop`): 32 rows x
+ * 32 columns, 64 operand loads per 1024 vec4 FMAs where BIG_TILE has 48 per 512. Measured on the
+ * Winograd GEMMs of ResNet-18 at batch 32 (36 products each; process CPU time against BIG_TILE):
+ * 1.07-1.33x, 1024^3 1.28x; the ResNet-18 step 1.10x wall, 1.14x CPU (bench/step_ab.ts).
+ * Its cost is compile time: ~10 s per kernel variant on a cold shader cache (BIG_TILE ~3 s),
+ * about half of it the 256 guarded stores of the epilogue. Mesa keeps compiled shaders on disk
+ * (~/.cache/mesa_shader_cache), so a machine pays it once per variant; `minFlop` keeps the
+ * small products of tests and toy models, where it would buy nothing, on the tiles that compile
+ * fast. Not kept: 64 x 32 (1.3-1.6x on the forward GEMMs, but 21-34 s per variant) and a loop
+ * over each vec4's four depths instead of unrolling them (0.8-0.9x; it did not compile faster).
+ */
+export const HUGE_TILE = { TM: 32, TN4: 8, minFlop: 200e6 };
+
 const generated = new Map<string, string>();
 
 /**
@@ -258,12 +272,17 @@ export const gemmSettings: {
    */
   bigTiles: "auto" | "on" | "off";
   /**
+   * cpu family: {@link HUGE_TILE} for large products ("auto"), for every product the vec4
+   * kernel takes ("on": tests; it wins over `bigTiles`), or never.
+   */
+  hugeTiles: "auto" | "on" | "off";
+  /**
    * cpu family: split K where C's tiles leave SIMD lanes idle ("auto", see {@link splitParts}),
    * for every product the vec4 kernel takes without a slice sum, down to one vec4 of K per part
    * ("on": tests, so that the ranges' edges are checked on small shapes), or never.
    */
   splitK: "auto" | "on" | "off";
-} = { family: null, textures: "auto", bigTiles: "auto", splitK: "auto" };
+} = { family: null, textures: "auto", bigTiles: "auto", hugeTiles: "auto", splitK: "auto" };
 
 /**
  * Split K, "auto": a product is split while its C slices' column groups (batch x cgroups, the
@@ -290,8 +309,16 @@ export function splitParts(lanes: number, K: number, zsum: number, floats: numbe
   return parts > 1 && parts * floats <= SPLIT_K.maxPartialFloats ? parts : 1;
 }
 
-/** The cpu family's register tile for an M x N product (see {@link BIG_TILE}). */
-export function cpuTile(M: number, N: number): { TM: number; TN4: number } {
+/**
+ * The cpu family's register tile for an M x N product of `flop` operations in all (see
+ * {@link TILE}, {@link BIG_TILE}, {@link HUGE_TILE}).
+ */
+export function cpuTile(M: number, N: number, flop = 0): { TM: number; TN4: number } {
+  const huge = gemmSettings.hugeTiles;
+  if (
+    huge === "on" ||
+    (huge === "auto" && M >= HUGE_TILE.TM && N >= HUGE_TILE.TN4 * 4 && flop >= HUGE_TILE.minFlop)
+  ) return HUGE_TILE;
   const mode = gemmSettings.bigTiles;
   const big = mode === "on" || (mode === "auto" && M >= BIG_TILE.TM && N >= BIG_TILE.TN4 * 4);
   return big ? BIG_TILE : TILE;
@@ -371,9 +398,9 @@ export function gemm(g: GemmArgs): void {
     return;
   }
   if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
-    const { TM, TN4 } = cpuTile(M, N);
-    const WG = TILE.WG;
     const slices = batch * zsum;
+    const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices);
+    const WG = TILE.WG;
     const layoutA: OperandLayout = {
       width: (transA ? M : K) / 4,
       height: transA ? K : M,
@@ -402,9 +429,10 @@ export function gemm(g: GemmArgs): void {
       .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, partial ? 0 : bc / 4, cslices).bytes();
     const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
-    const name = `matmul${TM !== TILE.TM ? ".big" : ""}${transA ? ".tA" : ""}${transB ? ".tB" : ""}${
-      zsum > 1 ? ".sum" : ""
-    }${partial ? ".split" : ""}${ta ? ".texA" : ""}${tb ? ".texB" : ""}`;
+    const size = TM === HUGE_TILE.TM ? ".huge" : TM === BIG_TILE.TM ? ".big" : "";
+    const name = `matmul${size}${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}${
+      partial ? ".split" : ""
+    }${ta ? ".texA" : ""}${tb ? ".texB" : ""}`;
     const src = matmulSource(transA, transB, mode, { TM, TN4, texA, texB });
     const rt = runtime();
     const bindings: Binding[] = [ta ? ta.view : g.a, tb ? tb.view : g.b, partial ? partial.range : g.c];
