@@ -10,7 +10,7 @@ import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { batchNormSettings } from "../src/ops/batch_norm.ts";
-import { gemmSettings, TILE } from "../src/ops/matmul.ts";
+import { gemmSettings, HUGE_TILE, TILE } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
@@ -36,12 +36,15 @@ const variants: Record<string, () => void> = {
   "all operands in textures": () => {
     gemmSettings.textures = "on";
   },
-  "8x16 GEMM tile only (no 16x32, no 32x32)": () => {
+  "8x16 GEMM tile only (no 16x32, no 64x32)": () => {
     gemmSettings.bigTiles = "off";
     gemmSettings.hugeTiles = "off";
   },
-  "no 32x32 GEMM tile (16x32 for large products)": () => {
+  "no 64x32 GEMM tile (16x32 for large products)": () => {
     gemmSettings.hugeTiles = "off";
+  },
+  "32x32 as the large products' tile": () => {
+    HUGE_TILE.TM = 32;
   },
   "Winograd filter not charged to the chunk budget": () => {
     winogradSettings.chargeFilter = false;
@@ -77,7 +80,7 @@ const variants: Record<string, () => void> = {
     batchNormSettings.quads = false;
   },
 };
-const wgy = TILE.WGY; // the default, restored before every variant
+const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM; // the defaults, restored before every variant
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
@@ -91,6 +94,7 @@ const defaults = () => {
   gemmSettings.textures = "auto";
   gemmSettings.bigTiles = "auto";
   gemmSettings.hugeTiles = "auto";
+  HUGE_TILE.TM = hugeRows;
   gemmSettings.splitK = "auto";
   TILE.WGY = wgy;
   convSettings.im2colRows = true;

@@ -55,18 +55,21 @@ export const TILE = { TM: 8, TN4: 4, WG: 8, WGY: 1 };
 export const BIG_TILE = { TM: 16, TN4: 8 };
 
 /**
- * The cpu family's tile for large products (at least HUGE_TILE's size and `minFlop`): 32 rows x
- * 32 columns, 64 operand loads per 1024 vec4 FMAs where BIG_TILE has 48 per 512. Measured on the
- * Winograd GEMMs of ResNet-18 at batch 32 (36 products each; process CPU time against BIG_TILE):
- * 1.07-1.33x, 1024^3 1.28x; the ResNet-18 step 1.10x wall, 1.14x CPU (bench/step_ab.ts).
- * Its cost is compile time: ~10 s per kernel variant on a cold shader cache (BIG_TILE ~3 s),
- * about half of it the 256 guarded stores of the epilogue. Mesa keeps compiled shaders on disk
- * (~/.cache/mesa_shader_cache), so a machine pays it once per variant; `minFlop` keeps the
- * small products of tests and toy models, where it would buy nothing, on the tiles that compile
- * fast. Not kept: 64 x 32 (1.3-1.6x on the forward GEMMs, but 21-34 s per variant) and a loop
- * over each vec4's four depths instead of unrolling them (0.8-0.9x; it did not compile faster).
+ * The cpu family's tile for large products (at least HUGE_TILE's size and `minFlop`): 64 rows x
+ * 32 columns, 96 operand loads per 2048 vec4 FMAs where BIG_TILE has 48 per 512. Measured on the
+ * Winograd GEMMs of ResNet-18 at batch 32 (36 products each; process CPU time against BIG_TILE,
+ * bench in the README): forward 1.31-1.60x (32 x 32: 1.07-1.33x), 1024^3 1.28x for 32 x 32; on
+ * the ResNet-18 step (bench/step_ab.ts) 32 x 32 gave 1.16x wall, and 64 x 32 1.14x more.
+ * Its cost is compile time: 21-34 s per kernel variant on a cold shader cache (32 x 32 ~10 s,
+ * BIG_TILE ~3 s), about half of it the epilogue's 512 guarded stores (each a loop over the SIMD
+ * lanes under llvmpipe). Mesa keeps compiled shaders on disk (~/.cache/mesa_shader_cache), so a
+ * machine pays it once per variant; `minFlop` keeps the small products of tests, toy models and
+ * the default run (0.98-1.03x there with 32 x 32), on the tiles that compile fast. Not kept: a
+ * loop over each vec4's four depths instead of unrolling them (0.8-0.9x, and no faster to
+ * compile), the epilogue through a private array and a loop (33-160 s to compile), stores into
+ * a storage texture (as slow to compile).
  */
-export const HUGE_TILE = { TM: 32, TN4: 8, minFlop: 200e6 };
+export const HUGE_TILE = { TM: 64, TN4: 8, minFlop: 200e6 };
 
 const generated = new Map<string, string>();
 
@@ -272,8 +275,8 @@ export const gemmSettings: {
    */
   bigTiles: "auto" | "on" | "off";
   /**
-   * cpu family: {@link HUGE_TILE} for large products ("auto"), for every product the vec4
-   * kernel takes ("on": tests; it wins over `bigTiles`), or never.
+   * cpu family: {@link HUGE_TILE} for large products ("auto"), for every plain product the
+   * vec4 kernel takes ("on": tests; it wins over `bigTiles`; see {@link cpuTile}), or never.
    */
   hugeTiles: "auto" | "on" | "off";
   /**
@@ -311,13 +314,15 @@ export function splitParts(lanes: number, K: number, zsum: number, floats: numbe
 
 /**
  * The cpu family's register tile for an M x N product of `flop` operations in all (see
- * {@link TILE}, {@link BIG_TILE}, {@link HUGE_TILE}).
+ * {@link TILE}, {@link BIG_TILE}, {@link HUGE_TILE}). {@link HUGE_TILE} only for a `plain`
+ * product, which neither sums slices (zsum) nor adds to C: with 64 x 32, either doubled the
+ * epilogue's loads and took ~90 s to compile.
  */
-export function cpuTile(M: number, N: number, flop = 0): { TM: number; TN4: number } {
+export function cpuTile(M: number, N: number, flop = 0, plain = true): { TM: number; TN4: number } {
   const huge = gemmSettings.hugeTiles;
   if (
-    huge === "on" ||
-    (huge === "auto" && M >= HUGE_TILE.TM && N >= HUGE_TILE.TN4 * 4 && flop >= HUGE_TILE.minFlop)
+    plain && (huge === "on" ||
+      (huge === "auto" && M >= HUGE_TILE.TM && N >= HUGE_TILE.TN4 * 4 && flop >= HUGE_TILE.minFlop))
   ) return HUGE_TILE;
   const mode = gemmSettings.bigTiles;
   const big = mode === "on" || (mode === "auto" && M >= BIG_TILE.TM && N >= BIG_TILE.TN4 * 4);
@@ -399,7 +404,7 @@ export function gemm(g: GemmArgs): void {
   }
   if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
     const slices = batch * zsum;
-    const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices);
+    const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices, zsum === 1 && !acc);
     const WG = TILE.WG;
     const layoutA: OperandLayout = {
       width: (transA ? M : K) / 4,
