@@ -62,7 +62,7 @@ for (const [mname, make] of models) {
 }
 
 gpuTest(
-  "a base step over a flat model is one dispatch whatever the number of tensors, and leaves grads intact",
+  "a base step over a flat model is one pass whatever the number of tensors, and leaves grads intact",
   async () => {
     const rt = sw.runtime();
     for (const name of ["sgd", "adamw"]) {
@@ -87,7 +87,9 @@ gpuTest(
         engine.dispose();
         disposeSet(set);
       }
-      assert(counts[0] === 1 && counts[1] === 1, `${name}: dispatches per step ${counts}`);
+      // SGD: a vec4 pass and a float pass for the last n % 4 elements (5 and 45 floats here).
+      const most = name === "sgd" ? 2 : 1;
+      assert(counts[0] === counts[1] && counts[0] <= most, `${name}: dispatches per step ${counts}`);
     }
   },
 );

@@ -236,8 +236,20 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   return record("where", [a, b], out, { cond });
 }
 
+/**
+ * Zero fills of at least this many elements are buffer clears (a memset under llvmpipe, ~4x
+ * faster than the kernel on an 11M-float gradient); smaller ones stay dispatches in the same
+ * compute pass.
+ */
+const CLEAR_MIN_ELEMENTS = 1 << 16;
+
 /** Overwrites every element of `t` with `value` (in place, not recorded). */
 export function fill_(t: Tensor, value: number): Tensor {
+  if (value === 0 && !Object.is(value, -0) && t.size >= CLEAR_MIN_ELEMENTS) {
+    const r = t.range;
+    runtime().clear(r.buffer, r.offset, t.size * 4);
+    return t;
+  }
   const lanes = lanesFor(t.size), n = t.size / lanes;
   const params = new Params().u32(n).f32(value).bytes();
   launch(`fill${lanes === 4 ? "4" : ""}`, fillSrc[lanes], {}, [t], params, gridStride(n, 256, 16 / lanes));

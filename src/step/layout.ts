@@ -11,11 +11,12 @@ import type { ParamSet } from "./types.ts";
 
 let dummy: Tensor | null = null;
 
-/** A kept 4-byte tensor to bind where a kernel declares a buffer that this launch never touches. */
+/** A kept 16-byte tensor to bind where a kernel declares a buffer that this launch never touches. */
 export function unusedBinding(): Tensor {
   if (!dummy || dummy.isDisposed) {
     // Never read, so never written: no upload (which would split the current batch).
-    dummy = new Tensor([1], Storage.alloc(4)).keep();
+    // Four floats: a binding of vec4s (optim_sgd.wgsl's) needs 16 bytes.
+    dummy = new Tensor([4], Storage.alloc(16)).keep();
   }
   return dummy;
 }
