@@ -103,25 +103,28 @@ gpuTest("full writes every element with vec4 stores (12 elements) and f32 stores
   }
 });
 
-gpuTest("large zero fills are buffer clears: every element zero, the neighbours of a view untouched", async () => {
-  const rt = sw.runtime();
-  const n = (1 << 16) + 3; // past the clear threshold, not a multiple of 4
-  const whole = sw.full([3 * 256 + n + 256], 1.5);
-  whole.storage.retain();
-  const view = new Tensor([n], whole.storage, 3 * 1024); // a view 768 floats into a larger buffer
-  await rt.sync();
-  rt.resetCounters();
-  fill_(view, 0);
-  await rt.sync();
-  const s = rt.stats();
-  assertEquals([s.clears, s.dispatches], [1, 0]);
-  const got = await whole.data();
-  const zeros = got.subarray(3 * 256, 3 * 256 + n);
-  assertEquals(zeros.every((v) => v === 0 && !Object.is(v, -0)), true);
-  assertEquals([...got.subarray(0, 3 * 256), ...got.subarray(3 * 256 + n)].every((v) => v === 1.5), true);
-  // -0 keeps its sign bit: it is written by the kernel.
-  fill_(view, -0);
-  assertEquals(Object.is((await view.data())[7], -0), true);
-  view.dispose();
-  whole.dispose();
-});
+gpuTest(
+  "large zero fills are buffer clears: every element zero, the neighbours of a view untouched",
+  async () => {
+    const rt = sw.runtime();
+    const n = (1 << 16) + 3; // past the clear threshold, not a multiple of 4
+    const whole = sw.full([3 * 256 + n + 256], 1.5);
+    whole.storage.retain();
+    const view = new Tensor([n], whole.storage, 3 * 1024); // a view 768 floats into a larger buffer
+    await rt.sync();
+    rt.resetCounters();
+    fill_(view, 0);
+    await rt.sync();
+    const s = rt.stats();
+    assertEquals([s.clears, s.dispatches], [1, 0]);
+    const got = await whole.data();
+    const zeros = got.subarray(3 * 256, 3 * 256 + n);
+    assertEquals(zeros.every((v) => v === 0 && !Object.is(v, -0)), true);
+    assertEquals([...got.subarray(0, 3 * 256), ...got.subarray(3 * 256 + n)].every((v) => v === 1.5), true);
+    // -0 keeps its sign bit: it is written by the kernel.
+    fill_(view, -0);
+    assertEquals(Object.is((await view.data())[7], -0), true);
+    view.dispose();
+    whole.dispose();
+  },
+);
