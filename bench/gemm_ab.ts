@@ -3,7 +3,7 @@
 // /proc/self/stat, which includes llvmpipe's worker threads): CPU-seconds per GFLOP do not grow
 // when other processes take the cores. Run: deno run -A bench/gemm_ab.ts [rounds=3] [filter]
 import * as sw from "../mod.ts";
-import { gemm, type GemmArgs, gemmSettings, SPLIT_K, TILE } from "../src/ops/matmul.ts";
+import { gemm, type GemmArgs, gemmSettings, SPLIT_K, TEXTURE_RULE, TILE } from "../src/ops/matmul.ts";
 import { cpuMs } from "./fixtures.ts";
 
 await sw.init();
@@ -75,25 +75,30 @@ for (const spec of (Deno.env.get("AB_SHAPES") ?? "").split(";").filter(Boolean))
 }
 
 type Variant = { name: string; set: () => void };
-const defaultWgy = TILE.WGY, defaultSplitLanes = SPLIT_K.lanes;
+const defaultWgy = TILE.WGY, defaultSplitLanes = SPLIT_K.lanes, defaultMinReuse = TEXTURE_RULE.minReuse;
 const variants: Variant[] = [];
-// AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE for shapes that
-// fit it); AB_TEX: off,on,auto list; AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a
+// AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE and HUGE_TILE for
+// shapes that fit them); AB_TEX: off,on,auto list; AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a
 // number: e.g. AB_SPLIT=off,16,32,64).
 for (
   const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
 ) {
   for (const big of (Deno.env.get("AB_BIG") ?? "off,on").split(",")) {
-    for (const tex of (Deno.env.get("AB_TEX") ?? "auto").split(",") as ("off" | "on" | "auto")[]) {
+    // AB_TEX: off, on, auto, or autoN (auto with TEXTURE_RULE.minReuse N).
+    for (const texSpec of (Deno.env.get("AB_TEX") ?? "auto").split(",")) {
+      const tex = (texSpec.startsWith("auto") ? "auto" : texSpec) as "off" | "on" | "auto";
+      const minReuse = texSpec.length > 4 && tex === "auto" ? Number(texSpec.slice(4)) : defaultMinReuse;
       for (const split of (Deno.env.get("AB_SPLIT") ?? "auto").split(",")) {
         variants.push({
-          name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${tex}${
+          name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${texSpec}${
             split === "auto" ? "" : ` split ${split}`
           }`,
           set: () => {
             gemmSettings.family = "cpu";
             gemmSettings.textures = tex;
+            TEXTURE_RULE.minReuse = minReuse;
             gemmSettings.bigTiles = big === "on" ? "auto" : "off";
+            gemmSettings.hugeTiles = big === "on" ? "auto" : "off"; // "+big": 16x32 and 64x32
             gemmSettings.splitK = split === "off" ? "off" : "auto";
             SPLIT_K.lanes = split === "off" || split === "auto" ? defaultSplitLanes : Number(split);
             TILE.TM = tm;

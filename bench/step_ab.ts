@@ -10,7 +10,7 @@ import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { batchNormSettings } from "../src/ops/batch_norm.ts";
-import { gemmSettings, HUGE_TILE, TILE } from "../src/ops/matmul.ts";
+import { gemmSettings, HUGE_TILE, TEXTURE_RULE, TILE } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
@@ -46,6 +46,9 @@ const variants: Record<string, () => void> = {
   "32x32 as the large products' tile": () => {
     HUGE_TILE.TM = 32;
   },
+  "textures from a reuse of 16 (not 64)": () => {
+    TEXTURE_RULE.minReuse = 16;
+  },
   "Winograd filter not charged to the chunk budget": () => {
     winogradSettings.chargeFilter = false;
   },
@@ -80,7 +83,7 @@ const variants: Record<string, () => void> = {
     batchNormSettings.quads = false;
   },
 };
-const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM; // the defaults, restored before every variant
+const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM, minReuse = TEXTURE_RULE.minReuse; // defaults
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
@@ -95,6 +98,7 @@ const defaults = () => {
   gemmSettings.bigTiles = "auto";
   gemmSettings.hugeTiles = "auto";
   HUGE_TILE.TM = hugeRows;
+  TEXTURE_RULE.minReuse = minReuse;
   gemmSettings.splitK = "auto";
   TILE.WGY = wgy;
   convSettings.im2colRows = true;

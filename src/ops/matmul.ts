@@ -355,10 +355,12 @@ function packTexture(src: BufferRange, o: OperandLayout): PooledTexture {
   return tex;
 }
 
-/** Reuse (reads of each element by the GEMM) from which a texture paid for its pack pass. */
-const TEXTURE_MIN_REUSE = 64;
-/** Largest operand read through a texture: pooled textures are memory held besides the buffer pool. */
-const TEXTURE_MAX_BYTES = 16 << 20;
+/**
+ * When the cpu family reads an operand through a texture ("auto", see useTexture): `minReuse`,
+ * the reads of each element by the GEMM from which the texture paid for its pack pass;
+ * `maxBytes`, the largest such operand (pooled textures are memory held besides the buffer pool).
+ */
+export const TEXTURE_RULE = { minReuse: 64, maxBytes: 16 << 20 };
 
 /**
  * Whether the cpu family reads an operand through a texture. The pack pass reads and writes the
@@ -371,7 +373,7 @@ function useTexture(o: OperandLayout, reuse: number): boolean {
   const mode = gemmSettings.textures;
   if (mode === "off" || !fitsTexture(o)) return false;
   if (mode === "on") return true;
-  return reuse >= TEXTURE_MIN_REUSE && o.width * o.height * o.layers * 16 <= TEXTURE_MAX_BYTES;
+  return reuse >= TEXTURE_RULE.minReuse && o.width * o.height * o.layers * 16 <= TEXTURE_RULE.maxBytes;
 }
 
 /** Element strides and slice layout shared by the strided kernels (naive and tiled). */
