@@ -78,13 +78,12 @@ type Variant = { name: string; set: () => void };
 const defaultWgy = TILE.WGY, defaultSplitLanes = SPLIT_K.lanes, defaultMinReuse = TEXTURE_RULE.minReuse;
 const variants: Variant[] = [];
 // AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE and HUGE_TILE for
-// shapes that fit them); AB_TEX: off,on,auto list; AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a
-// number: e.g. AB_SPLIT=off,16,32,64).
+// shapes that fit them); AB_TEX: off,on,auto,autoN list (autoN: auto with TEXTURE_RULE.minReuse
+// N); AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a number: e.g. AB_SPLIT=off,16,32,64).
 for (
   const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
 ) {
   for (const big of (Deno.env.get("AB_BIG") ?? "off,on").split(",")) {
-    // AB_TEX: off, on, auto, or autoN (auto with TEXTURE_RULE.minReuse N).
     for (const texSpec of (Deno.env.get("AB_TEX") ?? "auto").split(",")) {
       const tex = (texSpec.startsWith("auto") ? "auto" : texSpec) as "off" | "on" | "auto";
       const minReuse = texSpec.length > 4 && tex === "auto" ? Number(texSpec.slice(4)) : defaultMinReuse;

@@ -245,7 +245,7 @@ const CLEAR_MIN_ELEMENTS = 1 << 16;
 
 /** Overwrites every element of `t` with `value` (in place, not recorded). */
 export function fill_(t: Tensor, value: number): Tensor {
-  if (value === 0 && !Object.is(value, -0) && t.size >= CLEAR_MIN_ELEMENTS) {
+  if (Object.is(value, 0) && t.size >= CLEAR_MIN_ELEMENTS) { // +0 only: a clear writes zero bits
     const r = t.range;
     runtime().clear(r.buffer, r.offset, t.size * 4);
     return t;

@@ -315,8 +315,9 @@ export function splitParts(lanes: number, K: number, zsum: number, floats: numbe
 /**
  * The cpu family's register tile for an M x N product of `flop` operations in all (see
  * {@link TILE}, {@link BIG_TILE}, {@link HUGE_TILE}). {@link HUGE_TILE} only for a `plain`
- * product, which neither sums slices (zsum) nor adds to C: with 64 x 32, either doubled the
- * epilogue's loads and took ~90 s to compile.
+ * product, which neither sums slices (zsum) nor adds to C. Adding to C doubled the 64 x 32
+ * epilogue's loads and took ~90 s to compile; a slice sum compiled in 29 s, but ResNet-18's
+ * (128 x 576 over 32 images) then had too few tiles to fill the SIMD lanes (step 0.96x).
  */
 export function cpuTile(M: number, N: number, flop = 0, plain = true): { TM: number; TN4: number } {
   const huge = gemmSettings.hugeTiles;

@@ -14,9 +14,9 @@ import { copy_ } from "../ops/multi_tensor.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { forEachChunk, stateLike } from "../ops/flat_layout.ts";
 import { unusedBinding } from "./layout.ts";
+import type { BaseOptimizer, ParamSet, PluginState } from "./types.ts";
 
 const sgdSrc = laneSources(sgdText);
-import type { BaseOptimizer, ParamSet, PluginState } from "./types.ts";
 
 /** Hyperparameters of {@link Sgd}. */
 export interface SgdConfig {
