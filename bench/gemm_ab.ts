@@ -88,23 +88,30 @@ for (
       const tex = (texSpec.startsWith("auto") ? "auto" : texSpec) as "off" | "on" | "auto";
       const minReuse = texSpec.length > 4 && tex === "auto" ? Number(texSpec.slice(4)) : defaultMinReuse;
       for (const split of (Deno.env.get("AB_SPLIT") ?? "auto").split(",")) {
-        variants.push({
-          name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${texSpec}${
-            split === "auto" ? "" : ` split ${split}`
-          }`,
-          set: () => {
-            gemmSettings.family = "cpu";
-            gemmSettings.textures = tex;
-            TEXTURE_RULE.minReuse = minReuse;
-            gemmSettings.bigTiles = big === "on" ? "auto" : "off";
-            gemmSettings.hugeTiles = big === "on" ? "auto" : "off"; // "+big": 16x32 and 64x32
-            gemmSettings.splitK = split === "off" ? "off" : "auto";
-            SPLIT_K.lanes = split === "off" || split === "auto" ? defaultSplitLanes : Number(split);
-            TILE.TM = tm;
-            TILE.TN4 = tn4;
-            TILE.WGY = wgy ?? defaultWgy;
-          },
-        });
+        for (
+          const order of (Deno.env.get("AB_ORDER") ?? gemmSettings.fmaOrder).split(
+            ",",
+          ) as ("rows" | "depth")[]
+        ) {
+          variants.push({
+            name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${texSpec}${
+              split === "auto" ? "" : ` split ${split}`
+            } ${order}`,
+            set: () => {
+              gemmSettings.fmaOrder = order;
+              gemmSettings.family = "cpu";
+              gemmSettings.textures = tex;
+              TEXTURE_RULE.minReuse = minReuse;
+              gemmSettings.bigTiles = big === "on" ? "auto" : "off";
+              gemmSettings.hugeTiles = big === "on" ? "auto" : "off"; // "+big": 16x32 and 64x32
+              gemmSettings.splitK = split === "off" ? "off" : "auto";
+              SPLIT_K.lanes = split === "off" || split === "auto" ? defaultSplitLanes : Number(split);
+              TILE.TM = tm;
+              TILE.TN4 = tn4;
+              TILE.WGY = wgy ?? defaultWgy;
+            },
+          });
+        }
       }
     }
   }

@@ -21,6 +21,9 @@ const channels = Number(Deno.args[3] ?? 3), size = Number(Deno.args[4] ?? 32);
 /** A variant: settings applied before its steps (every variant starts from the defaults). */
 const variants: Record<string, () => void> = {
   "current": () => {},
+  "GEMM FMAs depth by depth (not row by row)": () => {
+    gemmSettings.fmaOrder = "depth";
+  },
   "f32 loads (no vec4 elementwise)": () => {
     laneSettings.vec4 = false;
   },
@@ -100,6 +103,7 @@ const defaults = () => {
   HUGE_TILE.TM = hugeRows;
   TEXTURE_RULE.minReuse = minReuse;
   gemmSettings.splitK = "auto";
+  gemmSettings.fmaOrder = "rows";
   TILE.WGY = wgy;
   convSettings.im2colRows = true;
   convSettings.keepColumns = true;

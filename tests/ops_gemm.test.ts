@@ -260,3 +260,68 @@ Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overri
   }
   assert(msg === 'samwise: SAMWISE_KERNELS must be "cpu" or "gpu", got "fast"', msg);
 });
+
+// The FMA orders (gemmSettings.fmaOrder) are the same sums in the same order: bit for bit the same C,
+// on each transpose, a slice sum with accumulation, and edges of the 8x16 and 16x32 tiles.
+gpuTest("gemm: FMA orders rows and depth give the same bits", async () => {
+  const shapes: Case[] = [
+    { M: 13, N: 20, K: 8 },
+    { M: 36, N: 44, K: 12, transA: true, batch: 2, slicesA: 2 },
+    { M: 33, N: 40, K: 8, transB: true, zsum: 2, slicesA: 2, slicesB: 2, accumulate: true },
+    { M: 40, N: 36, K: 16, transA: true, transB: true, batch: 3, slicesB: 3 },
+  ];
+  const r = rng(7);
+  for (const c of shapes) {
+    for (const big of ["off", "on"] as const) {
+      const nA = (c.slicesA ?? 1) * c.M * c.K, nB = (c.slicesB ?? 1) * c.K * c.N;
+      const nC = (c.batch ?? 1) * c.M * c.N;
+      const a = sw.tensor(Float32Array.from(randArray(nA, r)), [nA]);
+      const b = sw.tensor(Float32Array.from(randArray(nB, r)), [nB]);
+      const c0 = randArray(nC, r);
+      const results: Float32Array[] = [];
+      for (const order of ["depth", "rows"] as const) {
+        const out = sw.tensor(Float32Array.from(c0), [nC]);
+        gemmSettings.family = "cpu";
+        gemmSettings.textures = "off";
+        gemmSettings.bigTiles = big;
+        gemmSettings.hugeTiles = "off";
+        gemmSettings.fmaOrder = order;
+        try {
+          gemm({
+            a: a.range,
+            b: b.range,
+            c: out.range,
+            M: c.M,
+            N: c.N,
+            K: c.K,
+            transA: c.transA,
+            transB: c.transB,
+            batch: c.batch,
+            zsum: c.zsum,
+            strideA: (c.slicesA ?? 1) > 1 ? c.M * c.K : 0,
+            strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N : 0,
+            accumulate: c.accumulate,
+          });
+        } finally {
+          gemmSettings.family = null;
+          gemmSettings.textures = "auto";
+          gemmSettings.bigTiles = "auto";
+          gemmSettings.hugeTiles = "auto";
+          gemmSettings.fmaOrder = "rows";
+        }
+        results.push(await out.data());
+        out.dispose();
+      }
+      const [depth, rows] = results;
+      const differ = depth.findIndex((v, i) => !Object.is(v, rows[i]));
+      assert(
+        differ < 0,
+        `${JSON.stringify(c)} bigTiles ${big}: C[${differ}] ${depth[differ]} vs ${rows[differ]}`,
+      );
+      // And the products are real ones, not both left at their start.
+      assert(depth.some((v, i) => v !== c0[i]), `${JSON.stringify(c)}: C unchanged`);
+      a.dispose();
+      b.dispose();
+    }
+  }
+});

@@ -67,7 +67,9 @@ export const BIG_TILE = { TM: 16, TN4: 8 };
  * the default run (0.98-1.03x there with 32 x 32), on the tiles that compile fast. Not kept: a
  * loop over each vec4's four depths instead of unrolling them (0.8-0.9x, and no faster to
  * compile), the epilogue through a private array and a loop (33-160 s to compile), stores into
- * a storage texture (as slow to compile).
+ * a storage texture (as slow to compile), the 64 x 32 tile for slice sums (ResNet-18 step 0.96x,
+ * and 0.93x again with the "rows" FMA order). With the "rows" order (gemmSettings.fmaOrder) the
+ * plain variant compiles in 12 s against 18 s; 64 x 64 took 73 s, which is why it is not tried.
  */
 export const HUGE_TILE = { TM: 64, TN4: 8, minFlop: 200e6 };
 
@@ -91,9 +93,16 @@ const SLICES: Record<SliceMode, string> = {
 
 /**
  * Fills the template's //@ lines with the unrolled body for the given transposes and operand
- * sources. a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bvec(kk, j) the vec4 of B
+ * sources. a(i, kk) is A's element at row `row + i`, depth `4*k4 + kk`; bv{kk}_{j} the vec4 of B
  * at depth `4*k4 + kk`, columns `4*(col4 + j)`..+3. Operands are rows of vec4s: A is [M, K4]
  * ([K, M4] transposed), B [K, N4] ([N, K4] transposed).
+ *
+ * The FMA order ({@link gemmSettings}.fmaOrder) matters under llvmpipe because a large tile's
+ * accumulators live on the stack (each per-invocation vec4 is four 8-lane vector registers): LLVM
+ * keeps the source order in the unrolled block, so "depth" (every accumulator for depth 0, then
+ * depth 1, ...) loads and stores each accumulator four times per vec4 of K, where "rows" (one
+ * column group's four B vec4s held while every row takes its four depths in one expression) does
+ * it once. Each accumulator still adds depth 0, 1, 2, 3 in turn: the same bits.
  */
 export function matmulSource(
   transA: boolean,
@@ -102,7 +111,8 @@ export function matmulSource(
   kernel: CpuKernel = { TM: TILE.TM, TN4: TILE.TN4, texA: false, texB: false },
 ): string {
   const { TM, TN4, texA, texB } = kernel;
-  const key = `${transA}${transB}${slices}${TM}${TN4}${texA}${texB}${TILE.WGY}`;
+  const order = gemmSettings.fmaOrder;
+  const key = `${transA}${transB}${slices}${TM}${TN4}${texA}${texB}${TILE.WGY}${order}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const TN = TN4 * 4;
@@ -133,21 +143,42 @@ export function matmulSource(
     for (let i = 0; i < TM; i++) body.push(`let a${i} = ${loadA("k4", `r${i}`)};`);
     a = (i, kk) => `a${i}[${kk}]`;
   }
-  let bvec: (kk: number, j: number) => string;
-  if (transB) {
-    for (let c = 0; c < TN; c++) body.push(`let bt${c} = ${loadB("k4", `cc${c}`)};`);
-    bvec = (kk, j) => `vec4<f32>(${[0, 1, 2, 3].map((u) => `bt${4 * j + u}[${kk}]`).join(", ")})`;
-  } else {
-    for (let kk = 0; kk < 4; kk++) {
-      for (let j = 0; j < TN4; j++) body.push(`let b${kk}_${j} = ${loadB(`cj${j}`, `k4 * 4u + ${kk}u`)};`);
+  // B's four depths for column group j: loaded just before the FMAs that use them ("rows"), or all
+  // up front ("depth").
+  const loadBGroup = (j: number): string[] => {
+    const out: string[] = [];
+    if (transB) {
+      for (let u = 0; u < 4; u++) out.push(`let bt${4 * j + u} = ${loadB("k4", `cc${4 * j + u}`)};`);
+      for (let kk = 0; kk < 4; kk++) {
+        out.push(
+          `let bv${kk}_${j} = vec4<f32>(${[0, 1, 2, 3].map((u) => `bt${4 * j + u}[${kk}]`).join(", ")});`,
+        );
+      }
+    } else {
+      for (let kk = 0; kk < 4; kk++) out.push(`let bv${kk}_${j} = ${loadB(`cj${j}`, `k4 * 4u + ${kk}u`)};`);
     }
-    bvec = (kk, j) => `b${kk}_${j}`;
-  }
-  for (let kk = 0; kk < 4; kk++) {
+    return out;
+  };
+  if (order === "rows") {
+    // Each accumulator takes its four depths in one expression, while B's four vec4s of one column
+    // group stay in registers across the TM rows: one load and one store of each (spilled)
+    // accumulator per four FMAs. Same sums in the same order as "depth".
     for (let j = 0; j < TN4; j++) {
-      if (transB) body.push(`let bv${kk}_${j} = ${bvec(kk, j)};`);
-      const bv = transB ? `bv${kk}_${j}` : bvec(kk, j);
-      for (let i = 0; i < TM; i++) body.push(`c${i}_${j} = fma(vec4<f32>(${a(i, kk)}), ${bv}, c${i}_${j});`);
+      body.push(...loadBGroup(j));
+      for (let i = 0; i < TM; i++) {
+        let e = `c${i}_${j}`;
+        for (let kk = 0; kk < 4; kk++) e = `fma(vec4<f32>(${a(i, kk)}), bv${kk}_${j}, ${e})`;
+        body.push(`c${i}_${j} = ${e};`);
+      }
+    }
+  } else {
+    for (let j = 0; j < TN4; j++) body.push(...loadBGroup(j));
+    for (let kk = 0; kk < 4; kk++) {
+      for (let j = 0; j < TN4; j++) {
+        for (let i = 0; i < TM; i++) {
+          body.push(`c${i}_${j} = fma(vec4<f32>(${a(i, kk)}), bv${kk}_${j}, c${i}_${j});`);
+        }
+      }
     }
   }
   for (let i = 0; i < TM; i++) {
@@ -285,7 +316,21 @@ export const gemmSettings: {
    * ("on": tests, so that the ranges' edges are checked on small shapes), or never.
    */
   splitK: "auto" | "on" | "off";
-} = { family: null, textures: "auto", bigTiles: "auto", hugeTiles: "auto", splitK: "auto" };
+  /**
+   * cpu family: the order of the unrolled FMAs (see {@link matmulSource}). "rows": each
+   * accumulator takes its four depths in one expression while one column group's B stays in
+   * registers; "depth": the order before (all of one depth, then the next), kept for A/B runs.
+   * Both are the same sums in the same order, bit for bit.
+   */
+  fmaOrder: "rows" | "depth";
+} = {
+  family: null,
+  textures: "auto",
+  bigTiles: "auto",
+  hugeTiles: "auto",
+  splitK: "auto",
+  fmaOrder: "rows",
+};
 
 /**
  * Split K, "auto": a product is split while its C slices' column groups (batch x cgroups, the
