@@ -74,12 +74,13 @@ const variants = [
   { name: "wino F4", winograd: true, tile: 4 as const },
 ].filter((v) => (Deno.env.get("AB_CONV") ?? "im2col,wino F2,wino F4").split(",").includes(v.name));
 for (const cs of cases.filter((c) => c.name.includes(filter))) {
-  const res = variants.map(() => ({ wall: Infinity, cpu: Infinity, peak: 0 }));
+  const res = variants.map(() => ({ wall: Infinity, cpu: Infinity, peak: 0, textures: 0 }));
   for (const [i, v] of variants.entries()) {
     Object.assign(convSettings, { winograd: v.winograd, winogradTile: v.tile });
     rt.pool.resetPeaks();
     await cs.run(); // compile + warm; the peak of tensors handed out does not depend on warmth
     res[i].peak = rt.stats().peakAllocatedBytes;
+    res[i].textures = rt.textures.bytes; // GEMM operand textures, held besides the buffer pool
   }
   for (let r = 0; r < rounds; r++) {
     for (const [i, v] of variants.entries()) {
@@ -91,13 +92,13 @@ for (const cs of cases.filter((c) => c.name.includes(filter))) {
     }
   }
   for (const [i, v] of variants.entries()) {
-    const { wall, cpu, peak } = res[i];
+    const { wall, cpu, peak, textures } = res[i];
     console.log(
       `${cs.name.padEnd(32)} ${v.name.padEnd(9)} wall ${wall.toFixed(0).padStart(6)} ms  cpu ${
         cpu.toFixed(0).padStart(6)
       } ms  x${(res[0].cpu / cpu).toFixed(2)} cpu, x${(res[0].wall / wall).toFixed(2)} wall  peak ${
         (peak / 2 ** 20).toFixed(0)
-      } MiB`,
+      } MiB, textures held ${(textures / 2 ** 20).toFixed(1)} MiB`,
     );
   }
 }

@@ -76,17 +76,22 @@ for (const spec of (Deno.env.get("AB_SHAPES") ?? "").split(";").filter(Boolean))
 
 type Variant = { name: string; set: () => void };
 const defaultWgy = TILE.WGY, defaultSplitLanes = SPLIT_K.lanes, defaultMinReuse = TEXTURE_RULE.minReuse;
+const defaultMinReuseCopy = TEXTURE_RULE.minReuseCopy;
 const variants: Variant[] = [];
 // AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE and HUGE_TILE for
-// shapes that fit them); AB_TEX: off,on,auto,autoN list (autoN: auto with TEXTURE_RULE.minReuse
-// N); AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a number: e.g. AB_SPLIT=off,16,32,64).
+// shapes that fit them); AB_TEX: off,on,auto,autoN,copyN list (autoN: auto with TEXTURE_RULE.minReuse
+// N, copyN: auto with TEXTURE_RULE.minReuseCopy N; "-kernel" after on or auto packs every texture
+// with the compute pass, not copyBufferToTexture); AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a number: e.g. AB_SPLIT=off,16,32,64).
 for (
   const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
 ) {
   for (const big of (Deno.env.get("AB_BIG") ?? "off,on").split(",")) {
     for (const texSpec of (Deno.env.get("AB_TEX") ?? "auto").split(",")) {
-      const tex = (texSpec.startsWith("auto") ? "auto" : texSpec) as "off" | "on" | "auto";
-      const minReuse = texSpec.length > 4 && tex === "auto" ? Number(texSpec.slice(4)) : defaultMinReuse;
+      const spec = texSpec.replace("-kernel", "");
+      const tex = (/^(auto|copy)/.test(spec) ? "auto" : spec) as "off" | "on" | "auto";
+      const n = Number(spec.slice(4));
+      const minReuse = spec.startsWith("auto") && n ? n : defaultMinReuse;
+      const minReuseCopy = spec.startsWith("copy") && n ? n : defaultMinReuseCopy;
       for (const split of (Deno.env.get("AB_SPLIT") ?? "auto").split(",")) {
         for (
           const order of (Deno.env.get("AB_ORDER") ?? gemmSettings.fmaOrder).split(
@@ -98,10 +103,12 @@ for (
               split === "auto" ? "" : ` split ${split}`
             } ${order}`,
             set: () => {
-              gemmSettings.fmaOrder = order;
+              gemmSettings.fmaOrder = order as "rows";
               gemmSettings.family = "cpu";
               gemmSettings.textures = tex;
+              gemmSettings.packByCopy = !texSpec.endsWith("-kernel");
               TEXTURE_RULE.minReuse = minReuse;
+              TEXTURE_RULE.minReuseCopy = minReuseCopy;
               gemmSettings.bigTiles = big === "on" ? "auto" : "off";
               gemmSettings.hugeTiles = big === "on" ? "auto" : "off"; // "+big": 16x32 and 64x32
               gemmSettings.splitK = split === "off" ? "off" : "auto";

@@ -24,6 +24,9 @@ const variants: Record<string, () => void> = {
   "GEMM FMAs depth by depth (not row by row)": () => {
     gemmSettings.fmaOrder = "depth";
   },
+  "GEMM A loads up front (not before each row's first FMAs)": () => {
+    gemmSettings.fmaOrder = "upfront";
+  },
   "f32 loads (no vec4 elementwise)": () => {
     laneSettings.vec4 = false;
   },
@@ -39,6 +42,9 @@ const variants: Record<string, () => void> = {
   "all operands in textures": () => {
     gemmSettings.textures = "on";
   },
+  "textures packed by a compute pass (not copyBufferToTexture)": () => {
+    gemmSettings.packByCopy = false;
+  },
   "8x16 GEMM tile only (no 16x32, no 64x32)": () => {
     gemmSettings.bigTiles = "off";
     gemmSettings.hugeTiles = "off";
@@ -51,6 +57,18 @@ const variants: Record<string, () => void> = {
   },
   "textures from a reuse of 16 (not 64)": () => {
     TEXTURE_RULE.minReuse = 16;
+  },
+  "copied textures from a reuse of 2": () => {
+    TEXTURE_RULE.minReuseCopy = 2;
+  },
+  "copied textures from a reuse of 8": () => {
+    TEXTURE_RULE.minReuseCopy = 8;
+  },
+  "copied textures from a reuse of 64": () => {
+    TEXTURE_RULE.minReuseCopy = 64;
+  },
+  "textures up to 64 MiB (not 16)": () => {
+    TEXTURE_RULE.maxBytes = 64 << 20;
   },
   "Winograd filter not charged to the chunk budget": () => {
     winogradSettings.chargeFilter = false;
@@ -87,6 +105,7 @@ const variants: Record<string, () => void> = {
   },
 };
 const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM, minReuse = TEXTURE_RULE.minReuse; // defaults
+const minReuseCopy = TEXTURE_RULE.minReuseCopy, maxTextureBytes = TEXTURE_RULE.maxBytes;
 const defaults = () => {
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
@@ -102,8 +121,11 @@ const defaults = () => {
   gemmSettings.hugeTiles = "auto";
   HUGE_TILE.TM = hugeRows;
   TEXTURE_RULE.minReuse = minReuse;
+  TEXTURE_RULE.minReuseCopy = minReuseCopy;
+  TEXTURE_RULE.maxBytes = maxTextureBytes;
   gemmSettings.splitK = "auto";
   gemmSettings.fmaOrder = "rows";
+  gemmSettings.packByCopy = true;
   TILE.WGY = wgy;
   convSettings.im2colRows = true;
   convSettings.keepColumns = true;
@@ -157,6 +179,8 @@ for (const name of Object.keys(variants)) {
     `${name.padEnd(34)} ${w.toFixed(0).padStart(7)} ms wall (${(w / base).toFixed(2)}x current) ` +
       `${c.toFixed(0).padStart(7)} ms CPU (${(c / baseCpu).toFixed(2)}x)  ${
         ((batch * 1000) / w).toFixed(2)
-      } images/s`,
+      } images/s; fastest ${Math.min(...wall[name]).toFixed(0)} ms wall (${
+        (Math.min(...wall[name]) / Math.min(...wall.current)).toFixed(2)
+      }x)`,
   );
 }

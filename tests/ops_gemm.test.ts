@@ -31,13 +31,15 @@ interface Case {
   baseB?: number;
   baseC?: number;
   accumulate?: boolean;
+  /** Extra floats between consecutive B slices (a stride past the slice: textures copied per layer). */
+  gapB?: number;
 }
 
 /** float64 reference of gemm's semantics, C slices packed after baseC. */
 function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array): Float64Array {
   const { M, N, K } = c;
   const batch = c.batch ?? 1, zsum = c.zsum ?? 1;
-  const sa = (c.slicesA ?? 1) > 1 ? M * K : 0, sb = (c.slicesB ?? 1) > 1 ? K * N : 0;
+  const sa = (c.slicesA ?? 1) > 1 ? M * K : 0, sb = (c.slicesB ?? 1) > 1 ? K * N + (c.gapB ?? 0) : 0;
   const ba = c.baseA ?? 0, bb = c.baseB ?? 0, bc = c.baseC ?? 0;
   const out = Float64Array.from(c0);
   for (let z = 0; z < batch; z++) {
@@ -88,7 +90,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   const r = rng(seed);
   const batch = c.batch ?? 1, zsum = c.zsum ?? 1;
   const nA = (c.baseA ?? 0) + (c.slicesA ?? 1) * c.M * c.K,
-    nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * c.K * c.N;
+    nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * (c.K * c.N + (c.gapB ?? 0));
   const nC = (c.baseC ?? 0) + batch * c.M * c.N + 3; // trailing floats must stay untouched
   const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
   const ta = sw.tensor(Float32Array.from(a), [nA]), tb = sw.tensor(Float32Array.from(b), [nB]);
@@ -105,7 +107,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     batch,
     zsum,
     strideA: (c.slicesA ?? 1) > 1 ? c.M * c.K : 0,
-    strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N : 0,
+    strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N + (c.gapB ?? 0) : 0,
     baseA: c.baseA,
     baseB: c.baseB,
     baseC: c.baseC,
@@ -204,6 +206,34 @@ cases.forEach((c, i) => {
   if (c.M <= 32 || c.N <= 32 || (c.zsum ?? 1) > 1 || c.accumulate) return;
   gpuTest(`gemm cpu-huge ${JSON.stringify(c)}`, () => check(c, "cpu-huge", 100 + i));
 });
+// Texture operands packed by copyBufferToTexture (rows of a multiple of 16 texels: K or N a
+// multiple of 64): slices contiguous (one copy), broadcast (one layer), apart (a copy per layer),
+// at a base, transposed, and into pooled textures larger than the operand (the second product
+// gets the first one's textures).
+const copyCases: Case[] = [
+  { M: 20, N: 64, K: 64, batch: 2, slicesA: 2, slicesB: 2 },
+  { M: 24, N: 64, K: 64, batch: 3, slicesB: 3, baseB: 64, gapB: 4 },
+  { M: 64, N: 12, K: 128, transA: true, batch: 2, slicesA: 2, baseA: 8 },
+  { M: 16, N: 64, K: 64, transB: true, batch: 2, slicesB: 2, gapB: 8, accumulate: true },
+];
+/** Runs a case and asserts that it packed `want` operands by copyBufferToTexture (one copy or more each). */
+async function checkCopied(c: Case, path: keyof typeof PATHS, seed: number, want: boolean): Promise<void> {
+  const rt = sw.runtime();
+  await rt.sync();
+  const before = rt.stats().textureCopies;
+  await check(c, path, seed);
+  const copies = rt.stats().textureCopies - before;
+  assert(want ? copies > 0 : copies === 0, `${JSON.stringify(c)}: ${copies} texture copies`);
+}
+copyCases.forEach((c, i) => {
+  gpuTest(`gemm cpu-tex copied ${JSON.stringify(c)}`, () => checkCopied(c, "cpu-tex", 140 + i, true));
+  gpuTest(`gemm cpu-big-tex copied ${JSON.stringify(c)}`, () => checkCopied(c, "cpu-big-tex", 140 + i, true));
+});
+// Rows of 3 texels (K = 12, N = 12) cannot be copied: the compute pass packs them.
+gpuTest(
+  "gemm cpu-tex: rows that are no multiple of 16 texels are packed by the compute pass",
+  () => checkCopied({ M: 8, N: 12, K: 12, batch: 2, slicesB: 2 }, "cpu-tex", 150, false),
+);
 gpuTest(
   "gemm cpu-huge-tex, split K",
   () => check({ M: 36, N: 40, K: 132, transA: true, transB: true }, "cpu-huge-tex", 99),

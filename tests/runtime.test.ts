@@ -3,6 +3,7 @@
 import * as sw from "../mod.ts";
 import { GpuError } from "../src/gpu/runtime.ts";
 import { bucketSize } from "../src/gpu/pool.ts";
+import { TexturePool } from "../src/gpu/texture_pool.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { gpuTest, randArray, rng } from "./harness.ts";
 
@@ -115,3 +116,33 @@ gpuTest("replayTimes times the captured dispatches per kernel and leaves results
   y.dispose();
   after.dispose();
 });
+
+gpuTest(
+  "texture pool: the smallest free texture that fits serves; past the budget free ones are retired",
+  async () => {
+    const rt = sw.runtime();
+    const pool = new TexturePool(rt.device, 3 * 16 * 64 * 64 * 4); // three 64x64x4 textures
+    const big = pool.acquire(64, 64, 4), small = pool.acquire(16, 16, 1);
+    assertEquals(pool.created, 2);
+    pool.release(big);
+    pool.release(small);
+    // A request that both fit takes the smaller; one that only the larger fits takes that.
+    assertEquals(pool.acquire(8, 8, 1), small);
+    assertEquals(pool.acquire(32, 64, 2), big);
+    pool.release(small);
+    pool.release(big);
+    assertEquals(pool.created, 2);
+    // A size none fits is created; the budget (three large ones) then retires free textures, largest first.
+    const wide = pool.acquire(128, 64, 2);
+    assertEquals(pool.created, 3);
+    const wide2 = pool.acquire(128, 64, 2);
+    assert(wide2 !== wide, "a texture in use is never handed out twice");
+    assert(pool.bytes <= pool.budget, `${pool.bytes} bytes held, budget ${pool.budget}`);
+    // Retired textures are destroyed at collect(): using one afterwards is a validation error.
+    pool.collect();
+    rt.device.pushErrorScope("validation");
+    rt.device.queue.writeTexture({ texture: big.texture }, new Float32Array(4), {}, [1, 1, 1]);
+    assert(await rt.device.popErrorScope(), "the retired 64x64x4 texture was destroyed");
+    for (const t of [wide, wide2]) t.texture.destroy();
+  },
+);

@@ -117,10 +117,19 @@ export function matmulSource(
   if (hit) return hit;
   const TN = TN4 * 4;
   // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its layer.
+  const probe = Deno.env.get("PROBE") ?? "";
   const loadA = (x: string, y: string) =>
-    texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * ${transA ? "M4" : "K4"} + ${x}]`;
+    probe.includes("A")
+      ? `vec4<f32>(f32(${x}), f32(${y}), 1.0, f32(arrayLength(&A)))`
+      : texA
+      ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)`
+      : `A[ao + (${y}) * ${transA ? "M4" : "K4"} + ${x}]`;
   const loadB = (x: string, y: string) =>
-    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)` : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
+    probe.includes("B")
+      ? `vec4<f32>(f32(${x}), f32(${y}), 3.0, f32(arrayLength(&B)))`
+      : texB
+      ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)`
+      : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -131,18 +140,23 @@ export function matmulSource(
   if (transB) { for (let c = 0; c < TN; c++) decl.push(`let cc${c} = min(col4 * 4u + ${c}u, p.N - 1u);`); }
   else for (let j = 0; j < TN4; j++) decl.push(`let cj${j} = min(col4 + ${j}u, N4 - 1u);`);
 
+  // A's loads for row i of the tile (for a transposed A, row 4q loads the four rows 4q..4q+3).
+  const aLoads: string[][] = [];
   let a: (i: number, kk: number) => string;
   if (transA) {
-    for (let kk = 0; kk < 4; kk++) {
-      for (let q = 0; q < TM / 4; q++) {
-        body.push(`let at${kk}_${q} = ${loadA(`rq${q}`, `k4 * 4u + ${kk}u`)};`);
-      }
+    for (let i = 0; i < TM; i++) {
+      const q = Math.floor(i / 4);
+      aLoads.push(
+        i % 4 ? [] : [0, 1, 2, 3].map((kk) => `let at${kk}_${q} = ${loadA(`rq${q}`, `k4 * 4u + ${kk}u`)};`),
+      );
     }
     a = (i, kk) => `at${kk}_${Math.floor(i / 4)}[${i % 4}]`;
   } else {
-    for (let i = 0; i < TM; i++) body.push(`let a${i} = ${loadA("k4", `r${i}`)};`);
+    for (let i = 0; i < TM; i++) aLoads.push([`let a${i} = ${loadA("k4", `r${i}`)};`]);
     a = (i, kk) => `a${i}[${kk}]`;
   }
+  const lazyA = order === "rows";
+  if (!lazyA) body.push(...aLoads.flat());
   // B's four depths for column group j: loaded just before the FMAs that use them ("rows"), or all
   // up front ("depth").
   const loadBGroup = (j: number): string[] => {
@@ -159,13 +173,14 @@ export function matmulSource(
     }
     return out;
   };
-  if (order === "rows") {
+  if (order !== "depth") {
     // Each accumulator takes its four depths in one expression, while B's four vec4s of one column
     // group stay in registers across the TM rows: one load and one store of each (spilled)
     // accumulator per four FMAs. Same sums in the same order as "depth".
     for (let j = 0; j < TN4; j++) {
       body.push(...loadBGroup(j));
       for (let i = 0; i < TM; i++) {
+        if (lazyA && j === 0) body.push(...aLoads[i]);
         let e = `c${i}_${j}`;
         for (let kk = 0; kk < 4; kk++) e = `fma(vec4<f32>(${a(i, kk)}), bv${kk}_${j}, ${e})`;
         body.push(`c${i}_${j} = ${e};`);
@@ -320,9 +335,13 @@ export const gemmSettings: {
    * cpu family: the order of the unrolled FMAs (see {@link matmulSource}). "rows": each
    * accumulator takes its four depths in one expression while one column group's B stays in
    * registers; "depth": the order before (all of one depth, then the next), kept for A/B runs.
-   * Both are the same sums in the same order, bit for bit.
+   * Both are the same sums in the same order, bit for bit. "rows" loads A's vec4s of row i just
+   * before row i's first FMAs (the gathers then overlap the FMAs of the rows before), "upfront"
+   * all at the top of the body, as "depth" does: A/B runs only.
    */
-  fmaOrder: "rows" | "depth";
+  fmaOrder: "rows" | "depth" | "upfront";
+  /** cpu family: pack texture operands by copyBufferToTexture where their rows allow (see copyPacked). */
+  packByCopy: boolean;
 } = {
   family: null,
   textures: "auto",
@@ -330,6 +349,7 @@ export const gemmSettings: {
   hugeTiles: "auto",
   splitK: "auto",
   fmaOrder: "rows",
+  packByCopy: true,
 };
 
 /**
@@ -391,10 +411,38 @@ function fitsTexture(o: OperandLayout): boolean {
     o.layers <= lim.maxTextureArrayLayers;
 }
 
+/**
+ * True when an operand is packed by copyBufferToTexture, which llvmpipe runs as a memory copy
+ * (~5 ms less than the compute pass for 1024^3's two operands): its rows must be a multiple of
+ * 256 bytes, 16 texels.
+ */
+function copyPacked(o: OperandLayout): boolean {
+  return gemmSettings.packByCopy && o.width % 16 === 0;
+}
+
 /** Records the pack pass of one operand into a pooled texture (released by the caller). */
 function packTexture(src: BufferRange, o: OperandLayout): PooledTexture {
   const rt = runtime();
   const tex = rt.textures.acquire(o.width, o.height, o.layers);
+  if (copyPacked(o)) {
+    const image = o.width * o.height; // texels of one layer
+    if (o.layers === 1 || o.stride === image) {
+      rt.copyToTexture(src.buffer, src.offset + o.base * 16, tex.texture, 0, o.width, o.height, o.layers);
+    } else {
+      for (let l = 0; l < o.layers; l++) {
+        rt.copyToTexture(
+          src.buffer,
+          src.offset + (o.base + l * o.stride) * 16,
+          tex.texture,
+          l,
+          o.width,
+          o.height,
+          1,
+        );
+      }
+    }
+    return tex;
+  }
   const params = new Params().u32(o.width, o.height, o.layers, o.base, o.stride).bytes();
   const kernel = rt.kernel("matmul.pack", packSrc);
   rt.dispatch(kernel, [src, tex.view], params, gridStride(o.width * o.height * o.layers, 64, 8));
@@ -403,10 +451,12 @@ function packTexture(src: BufferRange, o: OperandLayout): PooledTexture {
 
 /**
  * When the cpu family reads an operand through a texture ("auto", see useTexture): `minReuse`,
- * the reads of each element by the GEMM from which the texture paid for its pack pass;
- * `maxBytes`, the largest such operand (pooled textures are memory held besides the buffer pool).
+ * the reads of each element by the GEMM from which the texture paid for its pack pass (a compute
+ * pass of textureStores); `minReuseCopy`, the same where the pack is a copyBufferToTexture (rows
+ * of a multiple of 16 texels, see {@link copyPacked}); `maxBytes`, the largest such operand
+ * (pooled textures are memory held besides the buffer pool, within the pool's budget).
  */
-export const TEXTURE_RULE = { minReuse: 64, maxBytes: 16 << 20 };
+export const TEXTURE_RULE = { minReuse: 64, minReuseCopy: 2, maxBytes: 16 << 20 };
 
 /**
  * Whether the cpu family reads an operand through a texture. The pack pass reads and writes the
@@ -414,12 +464,16 @@ export const TEXTURE_RULE = { minReuse: 64, maxBytes: 16 << 20 };
  * 4*TN4 columns). Measured (bench/gemm_ab.ts, process CPU time): 1024^3 ran 1.07-1.19x faster with
  * both operands in textures, the conv input gradient at 576x1024x64 1.05-1.13x, while conv
  * forward and weight-gradient shapes (reuse 8-16) ran 0.6-0.9x: the pack pass costs more there.
+ * A copied pack is a memory copy under llvmpipe: with it, textures from a reuse of 2 ran the
+ * Winograd GEMMs of ResNet-18 1.13-1.33x faster than from 64 on six of eight shapes, the other
+ * two even (CPU time, `AB_TEX=copy64,copy2 bench/gemm_ab.ts 3 wino4`).
  */
 function useTexture(o: OperandLayout, reuse: number): boolean {
   const mode = gemmSettings.textures;
   if (mode === "off" || !fitsTexture(o)) return false;
   if (mode === "on") return true;
-  return reuse >= TEXTURE_RULE.minReuse && o.width * o.height * o.layers * 16 <= TEXTURE_RULE.maxBytes;
+  const minReuse = copyPacked(o) ? TEXTURE_RULE.minReuseCopy : TEXTURE_RULE.minReuse;
+  return reuse >= minReuse && o.width * o.height * o.layers * 16 <= TEXTURE_RULE.maxBytes;
 }
 
 /** Element strides and slice layout shared by the strided kernels (naive and tiled). */
