@@ -117,19 +117,10 @@ export function matmulSource(
   if (hit) return hit;
   const TN = TN4 * 4;
   // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its layer.
-  const probe = Deno.env.get("PROBE") ?? "";
   const loadA = (x: string, y: string) =>
-    probe.includes("A")
-      ? `vec4<f32>(f32(${x}), f32(${y}), 1.0, f32(arrayLength(&A)))`
-      : texA
-      ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)`
-      : `A[ao + (${y}) * ${transA ? "M4" : "K4"} + ${x}]`;
+    texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * ${transA ? "M4" : "K4"} + ${x}]`;
   const loadB = (x: string, y: string) =>
-    probe.includes("B")
-      ? `vec4<f32>(f32(${x}), f32(${y}), 3.0, f32(arrayLength(&B)))`
-      : texB
-      ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)`
-      : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
+    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)` : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
