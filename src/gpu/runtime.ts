@@ -95,6 +95,11 @@ type Command =
     layers: number;
   };
 
+/** The command counters of {@link RuntimeStats}, all zero. */
+function zeroCounts() {
+  return { dispatches: 0, submits: 0, readbacks: 0, copies: 0, clears: 0, textureCopies: 0 };
+}
+
 /** See the module documentation. */
 export class Runtime {
   /** The WebGPU device. */
@@ -118,7 +123,7 @@ export class Runtime {
   #uniform: GPUBuffer | null = null;
   #errors: Promise<string | null>[] = [];
   #lost: string | null = null;
-  #counts = { dispatches: 0, submits: 0, readbacks: 0, copies: 0, clears: 0, textureCopies: 0 };
+  #counts = zeroCounts();
   #capture: CapturedDispatch[] | null = null;
 
   /**
@@ -434,7 +439,7 @@ export class Runtime {
 
   /** Zeroes dispatch/submit/readback/copy counters. */
   resetCounters(): void {
-    this.#counts = { dispatches: 0, submits: 0, readbacks: 0, copies: 0, clears: 0, textureCopies: 0 };
+    this.#counts = zeroCounts();
   }
 
   /** Number of commands recorded but not yet submitted. */
