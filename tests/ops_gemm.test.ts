@@ -85,6 +85,38 @@ const PATHS = {
   gpu: { family: "gpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
 } as const;
 
+/** gemm's arguments for a case on tensors holding its A, B and C. */
+function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs {
+  return {
+    a: a.range,
+    b: b.range,
+    c: out.range,
+    M: c.M,
+    N: c.N,
+    K: c.K,
+    transA: c.transA,
+    transB: c.transB,
+    batch: c.batch ?? 1,
+    zsum: c.zsum ?? 1,
+    strideA: (c.slicesA ?? 1) > 1 ? c.M * c.K : 0,
+    strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N + (c.gapB ?? 0) : 0,
+    baseA: c.baseA,
+    baseB: c.baseB,
+    baseC: c.baseC,
+    accumulate: c.accumulate,
+  };
+}
+
+/** Puts back the gemm settings a test changed (the defaults). */
+function defaultSettings(): void {
+  gemmSettings.family = null;
+  gemmSettings.textures = "auto";
+  gemmSettings.bigTiles = "auto";
+  gemmSettings.hugeTiles = "auto";
+  gemmSettings.splitK = "auto";
+  gemmSettings.fmaOrder = "rows";
+}
+
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
   const family = path;
   const r = rng(seed);
@@ -95,24 +127,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
   const ta = sw.tensor(Float32Array.from(a), [nA]), tb = sw.tensor(Float32Array.from(b), [nB]);
   const tc = sw.tensor(Float32Array.from(c0), [nC]);
-  const args: GemmArgs = {
-    a: ta.range,
-    b: tb.range,
-    c: tc.range,
-    M: c.M,
-    N: c.N,
-    K: c.K,
-    transA: c.transA,
-    transB: c.transB,
-    batch,
-    zsum,
-    strideA: (c.slicesA ?? 1) > 1 ? c.M * c.K : 0,
-    strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N + (c.gapB ?? 0) : 0,
-    baseA: c.baseA,
-    baseB: c.baseB,
-    baseC: c.baseC,
-    accumulate: c.accumulate,
-  };
+  const args = caseArgs(c, ta, tb, tc);
   gemmSettings.family = PATHS[path].family;
   gemmSettings.textures = PATHS[path].textures;
   gemmSettings.bigTiles = PATHS[path].bigTiles;
@@ -123,11 +138,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   try {
     gemm(args);
   } finally {
-    gemmSettings.family = null;
-    gemmSettings.textures = "auto";
-    gemmSettings.bigTiles = "auto";
-    gemmSettings.hugeTiles = "auto";
-    gemmSettings.splitK = "auto";
+    defaultSettings();
     TILE.WGY = wgy;
   }
   const got = await tc.data();
@@ -317,27 +328,9 @@ gpuTest("gemm: FMA orders rows and depth give the same bits", async () => {
         gemmSettings.hugeTiles = "off";
         gemmSettings.fmaOrder = order;
         try {
-          gemm({
-            a: a.range,
-            b: b.range,
-            c: out.range,
-            M: c.M,
-            N: c.N,
-            K: c.K,
-            transA: c.transA,
-            transB: c.transB,
-            batch: c.batch,
-            zsum: c.zsum,
-            strideA: (c.slicesA ?? 1) > 1 ? c.M * c.K : 0,
-            strideB: (c.slicesB ?? 1) > 1 ? c.K * c.N : 0,
-            accumulate: c.accumulate,
-          });
+          gemm(caseArgs(c, a, b, out));
         } finally {
-          gemmSettings.family = null;
-          gemmSettings.textures = "auto";
-          gemmSettings.bigTiles = "auto";
-          gemmSettings.hugeTiles = "auto";
-          gemmSettings.fmaOrder = "rows";
+          defaultSettings();
         }
         results.push(await out.data());
         out.dispose();
