@@ -81,7 +81,8 @@ const variants: Variant[] = [];
 // AB_TILES: TMxTN4[xWGY] list for the small tile; AB_BIG: off,on (BIG_TILE and HUGE_TILE for
 // shapes that fit them); AB_TEX: off,on,auto,autoN,copyN list (autoN: auto with TEXTURE_RULE.minReuse
 // N, copyN: auto with TEXTURE_RULE.minReuseCopy N; "-kernel" after on or auto packs every texture
-// with the compute pass, not copyBufferToTexture); AB_SPLIT: auto,off list (split K, SPLIT_K.lanes given as a number: e.g. AB_SPLIT=off,16,32,64).
+// with the compute pass, not copyBufferToTexture); AB_SPLIT: auto,off list (split K, SPLIT_K.lanes
+// given as a number: e.g. AB_SPLIT=off,16,32,64); AB_ORDER: rows,upfront,depth list (gemmSettings.fmaOrder).
 for (
   const [tm, tn4, wgy] of (Deno.env.get("AB_TILES") ?? "8x4").split(",").map((t) => t.split("x").map(Number))
 ) {
@@ -96,14 +97,14 @@ for (
         for (
           const order of (Deno.env.get("AB_ORDER") ?? gemmSettings.fmaOrder).split(
             ",",
-          ) as ("rows" | "depth")[]
+          ) as (typeof gemmSettings.fmaOrder)[]
         ) {
           variants.push({
             name: `cpu ${tm}x${tn4 * 4}/${wgy ?? defaultWgy}${big === "on" ? "+big" : ""} tex ${texSpec}${
               split === "auto" ? "" : ` split ${split}`
             } ${order}`,
             set: () => {
-              gemmSettings.fmaOrder = order as "rows";
+              gemmSettings.fmaOrder = order;
               gemmSettings.family = "cpu";
               gemmSettings.textures = tex;
               gemmSettings.packByCopy = !texSpec.endsWith("-kernel");

@@ -58,9 +58,6 @@ const variants: Record<string, () => void> = {
   "textures from a reuse of 16 (not 64)": () => {
     TEXTURE_RULE.minReuse = 16;
   },
-  "copied textures from a reuse of 2": () => {
-    TEXTURE_RULE.minReuseCopy = 2;
-  },
   "copied textures from a reuse of 8": () => {
     TEXTURE_RULE.minReuseCopy = 8;
   },
