@@ -2,7 +2,7 @@
 // (Vulkan and GL both call Mesa's adapter "llvmpipe"), printed first and recorded, and no adapter at
 // all reported in one line with exit code 2.
 import { denoVersionProblem, pinnedDenoVersion } from "../src/cli/deno_version.ts";
-import { type BackendSignals, detectBackend, vulkanIcdFound } from "../src/gpu/device.ts";
+import { type BackendSignals, detectBackend, llvmpipeThreads, vulkanIcdFound } from "../src/gpu/device.ts";
 import { adapterFromScheduler } from "../src/sweep/slurm.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { skipUnless, skipWithout } from "./skip.ts";
@@ -227,4 +227,27 @@ Deno.test("--adapter beyond the machine's GPUs is refused in one line naming the
   const r = await firstLine({}, ["--adapter", "7"]);
   assertEquals(r.code, 2);
   assert(/^samwise train: --adapter 7: expected 0/.test(r.err.trim()) && !r.err.trim().includes("\n"), r.err);
+});
+
+Deno.test("llvmpipe gets three threads per core, at most its 16", () => {
+  assertEquals([0, 1, 2, 4, 5, 6, 64].map(llvmpipeThreads), [3, 3, 6, 12, 15, 16, 16]);
+});
+
+Deno.test("the first adapter request sets LP_NUM_THREADS for llvmpipe, unless the user set it", async () => {
+  const script = `import { gpuContext } from "${root}src/gpu/device.ts";
+    try { await gpuContext(); } catch { /* no adapter: the variable is set before the request */ }
+    console.log(Deno.env.get("LP_NUM_THREADS"));`;
+  const env = Deno.env.toObject();
+  delete env.LP_NUM_THREADS;
+  const run = async (extra: Record<string, string>) => {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      clearEnv: true,
+      env: { ...env, ...extra },
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(r.stdout).trim().split("\n").at(-1);
+  };
+  assertEquals(await run({}), String(llvmpipeThreads(navigator.hardwareConcurrency)));
+  assertEquals(await run({ LP_NUM_THREADS: "5" }), "5");
 });

@@ -117,6 +117,22 @@ gpuTest("replayTimes times the captured dispatches per kernel and leaves results
   after.dispose();
 });
 
+gpuTest("replayTimes reports each kernel's CPU time over its replays when given a CPU clock", async () => {
+  const rt = sw.runtime();
+  const x = sw.tensor([1, 2, 3], [3]).keep();
+  rt.startCapture();
+  const y = sw.tidy(() => sw.mul(sw.addScalar(x, 1), x));
+  // A fake clock that advances 6 ms per reading: each kernel's two readings, over 3 replays, give 2.
+  let now = 0;
+  const times = await rt.replayTimes(3, () => (now += 6));
+  assertEquals(times.map((t) => t.cpuMs), [2, 2], JSON.stringify(times));
+  rt.startCapture();
+  sw.tidy(() => sw.addScalar(x, 1));
+  assertEquals((await rt.replayTimes(1)).map((t) => t.cpuMs), [undefined]);
+  x.dispose();
+  y.dispose();
+});
+
 gpuTest(
   "texture pool: the smallest free texture that fits serves; past the budget free ones are retired",
   async () => {

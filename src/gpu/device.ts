@@ -199,11 +199,34 @@ export function selectAdapter(index: number, gpus: string[] = renderNodeGpus()):
   return pci;
 }
 
+/** Most threads llvmpipe runs (its LP_MAX_THREADS in Mesa 22.3); it ignores more. */
+const LLVMPIPE_MAX_THREADS = 16;
+
+/**
+ * How many threads llvmpipe (Mesa's CPU driver, behind lavapipe) should run compute work on, for
+ * `cores` cores: three per core, at most {@link LLVMPIPE_MAX_THREADS}. llvmpipe hands each
+ * thread an equal share of a dispatch's workgroups up front (no stealing); with one thread per
+ * core, a core that is held up (another thread, the hypervisor) leaves the other idle until its
+ * share is done: the default model's step kept 1.4-1.5 of 2 cores busy. With three shares per
+ * core the kernel's scheduler evens the load out: 1.8 cores busy and the step ~10% faster
+ * (README, "Eighth round of issue 19"). Other drivers do not read the variable.
+ */
+export function llvmpipeThreads(cores: number): number {
+  return Math.max(1, Math.min(LLVMPIPE_MAX_THREADS, 3 * Math.max(1, cores)));
+}
+
 async function acquire(adapterIndex: number): Promise<GpuContext> {
   // Deno prints a harmless warning when XDG_RUNTIME_DIR is unset under Mesa; set it if we may.
   try {
     if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
   } catch { /* no --allow-env: the warning is cosmetic */ }
+  // llvmpipe reads LP_NUM_THREADS once, when the adapter is first requested; a value the user
+  // set wins.
+  try {
+    if (!Deno.env.get("LP_NUM_THREADS")) {
+      Deno.env.set("LP_NUM_THREADS", String(llvmpipeThreads(navigator.hardwareConcurrency || 1)));
+    }
+  } catch { /* no --allow-env: llvmpipe keeps one thread per core, slower but the same results */ }
   try {
     selectAdapter(adapterIndex);
   } catch (e) {

@@ -17,4 +17,9 @@ export interface KernelTime {
   calls: number;
   /** Wall time of those dispatches, in milliseconds. */
   ms: number;
+  /**
+   * Process CPU time over those dispatches, in milliseconds, when `replayTimes` was given a CPU
+   * clock. On a CPU adapter (llvmpipe) `cpuMs / ms` is how many cores the kernel kept busy.
+   */
+  cpuMs?: number;
 }

@@ -209,9 +209,10 @@ export class Runtime {
    * submit, minus the fence latency of an empty submit. This works where timestamp queries
    * do not: under llvmpipe they measured 15 ms for a step that took 657 ms of wall time.
    * Buffers hold whatever they hold by now, so data-dependent kernels time their worst case
-   * or best case, not the step's. Stops capturing.
+   * or best case, not the step's. Stops capturing. With `cpuClock` (process CPU milliseconds,
+   * e.g. from `process.cpuUsage`), each kernel's CPU time over its replay is reported too.
    */
-  async replayTimes(repeat = 3): Promise<KernelTime[]> {
+  async replayTimes(repeat = 3, cpuClock?: () => number): Promise<KernelTime[]> {
     await this.sync();
     const captured = this.#capture ?? [];
     this.#capture = null;
@@ -243,8 +244,11 @@ export class Runtime {
     const out: KernelTime[] = [];
     for (const [name, list] of byName) {
       await submit(list, 1); // warm caches and lazily compiled variants
+      const cpu0 = cpuClock?.() ?? 0;
       const ms = Math.max(0, (await submit(list, repeat)) - fence) / repeat;
-      out.push({ name, calls: list.length, ms });
+      const time: KernelTime = { name, calls: list.length, ms };
+      if (cpuClock) time.cpuMs = (cpuClock() - cpu0) / repeat;
+      out.push(time);
     }
     await this.#throwErrors();
     return out.sort((a, b) => b.ms - a.ms);
