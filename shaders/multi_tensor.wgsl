@@ -6,14 +6,18 @@
 // `s` is a scalar on the GPU (a norm, a ratio) so coefficients never travel to the CPU;
 // `sop` picks how s is derived from the scalar buffer: 0 s = 1, 1 s = v, 2 s = 1 / (v + eps),
 // 3 s = 1 / (sqrt(v) + eps).
+// Elements are V (f32 or vec4, shaders/lib/lanes*.wgsl): the vec4 kernel takes the first
+// n - n % 4 floats (p.n V elements from p.base 0), the f32 kernel the n % 4 left (p.base > 0),
+// as optim_sgd.wgsl. Each float takes the same single-rounding fma at either width.
 //!include grid
+//!include lanes
 override OP: u32 = 0u;
 
-struct Params { n: u32, alpha: f32, beta: f32, eps: f32, sop: u32, pad0: u32, pad1: u32, pad2: u32 }
+struct Params { n: u32, alpha: f32, beta: f32, eps: f32, sop: u32, base: u32, pad1: u32, pad2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read> scalar: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<V>;
 
 fn coef() -> f32 {
   let v = scalar[0];
@@ -30,8 +34,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
         @builtin(local_invocation_index) li: u32) {
   // Grid-stride loop (shaders/lib/grid.wgsl).
   let stride = gridStep(nw);
-  let a = coef();
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  let a = splat(coef());
+  for (var k = gridIndex(wid, nw, li); k < p.n; k += stride) {
+    let i = p.base + k;
     switch OP {
       case 0u: { y[i] = fma(a, x[i], y[i]); }
       case 1u: { y[i] = fma(a, x[i], p.beta * y[i]); }

@@ -17,12 +17,12 @@ import dotSrc from "../../shaders/dot_partial.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { runtime } from "../gpu/runtime.ts";
 import { Storage, Tensor } from "../tensor/tensor.ts";
-import { gridStride, launch, shaderSource } from "./launch.ts";
+import { gridStride, laneSettings, laneSources, launch } from "./launch.ts";
 import { reduce3 } from "./reduce.ts";
 import { add, sqrt } from "./elementwise.ts";
 import { alignedSpans, forEachChunk, pack, perRun, spanOf, spanRange } from "./flat_layout.ts";
 
-const multiSrc = shaderSource(multiSrcText);
+const multiSrc = laneSources(multiSrcText);
 
 /**
  * Flat spans of one run of one or two lists: the lists' own when they are laid out alike,
@@ -122,17 +122,33 @@ function update(
   const sop = typeof a === "number" ? 0 : SOP[a.mode ?? "value"];
   const eps = typeof a === "number" ? 0 : a.eps ?? 0;
   if (!one) {
-    one = new Tensor([1], Storage.alloc(4)).keep();
-    runtime().write(one.storage.buffer, 0, new Float32Array([1]));
+    // Four floats: it also stands in for `scale`'s unused x, which the vec4 kernel binds as one V.
+    one = new Tensor([4], Storage.alloc(16)).keep();
+    runtime().write(one.storage.buffer, 0, new Float32Array([1, 0, 0, 0]));
   }
   const sc = scalarT ?? one;
   const run = (x: { buffer: GPUBuffer; offset: number; size: number }, y: typeof x, n: number) => {
-    const params = new Params().u32(n).f32(alpha, beta, eps).u32(sop).bytes();
-    launch(`multi.${op}`, multiSrc, { OP: OPCODE[op] }, [x, sc, y], params, gridStride(n));
+    // The first n - n % 4 floats as vec4s (~2.5x faster per element under llvmpipe; a run
+    // starts at a binding offset, 256-byte aligned), the rest as floats from there (p.base).
+    const n4 = laneSettings.vec4 ? Math.floor(n / 4) : 0;
+    for (const [lanes, count, base] of [[4, n4, 0], [1, n - 4 * n4, 4 * n4]] as const) {
+      if (!count) continue;
+      const params = new Params().u32(count).f32(alpha, beta, eps).u32(sop, base).bytes();
+      const name = `multi${lanes === 4 ? "4" : ""}.${op}`;
+      launch(
+        name,
+        multiSrc[lanes],
+        { OP: OPCODE[op] },
+        [x, sc, y],
+        params,
+        gridStride(count, 256, 16 / lanes),
+      );
+    }
   };
-  // One dispatch per group laid out alike. For `scale`, x is unused but must be a distinct binding.
+  // One dispatch per group laid out alike. For `scale`, x is unused but must be a distinct
+  // binding of at least one V.
   if (xs) forEachChunk([xs, ys], ([x, y], n) => run(x, y, n));
-  else forEachChunk([ys], ([y], n) => run(sc.range, y, n));
+  else forEachChunk([ys], ([y], n) => run(one!.range, y, n));
 }
 
 /** ys += a * xs, in place. */
