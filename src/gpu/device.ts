@@ -207,9 +207,10 @@ const LLVMPIPE_MAX_THREADS = 16;
  * `cores` cores: three per core, at most {@link LLVMPIPE_MAX_THREADS}. llvmpipe hands each
  * thread an equal share of a dispatch's workgroups up front (no stealing); with one thread per
  * core, a core that is held up (another thread, the hypervisor) leaves the other idle until its
- * share is done: the default model's step kept 1.4-1.5 of 2 cores busy. With three shares per
- * core the kernel's scheduler evens the load out: 1.8 cores busy and the step ~10% faster
- * (README, "Eighth round of issue 19"). Other drivers do not read the variable.
+ * share is done: the default model's largest kernels kept 1.3-1.6 of 2 cores busy. With three
+ * shares per core the kernel's scheduler evens the load out: 1.9 cores busy, and the default
+ * run trained 1.08x faster (README, "Eighth round of issue 19"). Other drivers do not read the
+ * variable; results do not depend on it.
  */
 export function llvmpipeThreads(cores: number): number {
   return Math.max(1, Math.min(LLVMPIPE_MAX_THREADS, 3 * Math.max(1, cores)));
