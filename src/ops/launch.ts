@@ -111,6 +111,24 @@ export const laneSettings = { vec4: true };
 /** The widest loads `n` elements (a multiple of 4 for vec4s) allow. */
 export const lanesFor = (n: number): Lanes => (laneSettings.vec4 && n % 4 === 0 ? 4 : 1);
 
+/** One dispatch's part of a run of floats: its load width, its V elements, its first float. */
+export interface LaneRun {
+  lanes: Lanes;
+  count: number;
+  base: number;
+}
+
+/**
+ * How a kernel written on `V` that starts at float `base` covers a run of `n` floats beginning at
+ * a binding offset (256-byte aligned): the first n - n % 4 floats as vec4s, the rest as floats
+ * from there. Empty parts are left out; with vec4 loads off, all floats.
+ */
+export function laneRuns(n: number): LaneRun[] {
+  const n4 = laneSettings.vec4 ? Math.floor(n / 4) : 0;
+  const runs: LaneRun[] = [{ lanes: 4, count: n4, base: 0 }, { lanes: 1, count: n - 4 * n4, base: 4 * n4 }];
+  return runs.filter((r) => r.count > 0);
+}
+
 /**
  * A shader written on the element type `V` (it has a `//!include lanes` line), built for both
  * widths: `[1]` loads f32, `[4]` loads vec4 (about 2.5x faster per element under llvmpipe; see

@@ -17,7 +17,7 @@ import dotSrc from "../../shaders/dot_partial.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { runtime } from "../gpu/runtime.ts";
 import { Storage, Tensor } from "../tensor/tensor.ts";
-import { gridStride, laneSettings, laneSources, launch } from "./launch.ts";
+import { gridStride, laneRuns, laneSources, launch } from "./launch.ts";
 import { reduce3 } from "./reduce.ts";
 import { add, sqrt } from "./elementwise.ts";
 import { alignedSpans, forEachChunk, pack, perRun, spanOf, spanRange } from "./flat_layout.ts";
@@ -128,11 +128,9 @@ function update(
   }
   const sc = scalarT ?? one;
   const run = (x: { buffer: GPUBuffer; offset: number; size: number }, y: typeof x, n: number) => {
-    // The first n - n % 4 floats as vec4s (~2.5x faster per element under llvmpipe; a run
-    // starts at a binding offset, 256-byte aligned), the rest as floats from there (p.base).
-    const n4 = laneSettings.vec4 ? Math.floor(n / 4) : 0;
-    for (const [lanes, count, base] of [[4, n4, 0], [1, n - 4 * n4, 4 * n4]] as const) {
-      if (!count) continue;
+    // The first n - n % 4 floats as vec4s (~2.5x faster per element under llvmpipe), the rest
+    // as floats from there (p.base).
+    for (const { lanes, count, base } of laneRuns(n)) {
       const params = new Params().u32(count).f32(alpha, beta, eps).u32(sop, base).bytes();
       const name = `multi${lanes === 4 ? "4" : ""}.${op}`;
       launch(

@@ -9,7 +9,7 @@
  */
 import sgdText from "../../shaders/optim_sgd.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
-import { grid, laneSettings, laneSources, launch } from "../ops/launch.ts";
+import { grid, laneRuns, laneSources, launch } from "../ops/launch.ts";
 import { copy_ } from "../ops/multi_tensor.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { forEachChunk, stateLike } from "../ops/flat_layout.ts";
@@ -58,9 +58,7 @@ export class Sgd implements BaseOptimizer {
       const bufRange = ranges[2] ?? unusedBinding().range;
       // The first n - n % 4 elements as vec4s (~2.5x faster per element under llvmpipe), the
       // rest as floats from there (p.base).
-      const n4 = laneSettings.vec4 ? Math.floor(n / 4) : 0, tail = n - 4 * n4;
-      for (const [lanes, count, base] of [[4, n4, 0], [1, tail, 4 * n4]] as const) {
-        if (!count) continue;
+      for (const { lanes, count, base } of laneRuns(n)) {
         const bytes = new Params().u32(count).f32(this.lr, this.weightDecay, this.momentum)
           .u32(this.nesterov ? 1 : 0, this.#started ? 0 : 1, base).bytes();
         const name = `optim.sgd${lanes === 4 ? "4" : ""}`;
