@@ -10,7 +10,7 @@ import { laneSettings } from "../src/ops/launch.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { batchNormSettings } from "../src/ops/batch_norm.ts";
-import { gemmSettings, HUGE_TILE, TEXTURE_RULE, TILE } from "../src/ops/matmul.ts";
+import { gemmSettings, HUGE_TILE, resetGemmSettings, TEXTURE_RULE, TILE } from "../src/ops/matmul.ts";
 import { cpuMs, sgdStep } from "./fixtures.ts";
 
 const rounds = Number(Deno.args[0] ?? 4);
@@ -104,6 +104,7 @@ const variants: Record<string, () => void> = {
 const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM, minReuse = TEXTURE_RULE.minReuse; // defaults
 const minReuseCopy = TEXTURE_RULE.minReuseCopy, maxTextureBytes = TEXTURE_RULE.maxBytes;
 const defaults = () => {
+  resetGemmSettings();
   laneSettings.vec4 = true;
   winogradSettings.tilesMajorWeightGrad = true;
   winogradSettings.rowLoads = true;
@@ -113,16 +114,10 @@ const defaults = () => {
   winogradSettings.pairs = true;
   batchNormSettings.quads = true;
   batchNormSettings.fuseAddend = true;
-  gemmSettings.textures = "auto";
-  gemmSettings.bigTiles = "auto";
-  gemmSettings.hugeTiles = "auto";
   HUGE_TILE.TM = hugeRows;
   TEXTURE_RULE.minReuse = minReuse;
   TEXTURE_RULE.minReuseCopy = minReuseCopy;
   TEXTURE_RULE.maxBytes = maxTextureBytes;
-  gemmSettings.splitK = "auto";
-  gemmSettings.fmaOrder = "rows";
-  gemmSettings.packByCopy = true;
   TILE.WGY = wgy;
   convSettings.im2colRows = true;
   convSettings.keepColumns = true;

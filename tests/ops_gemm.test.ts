@@ -9,6 +9,7 @@ import {
   type GemmArgs,
   gemmSettings,
   HUGE_TILE,
+  resetGemmSettings,
   SPLIT_K,
   TILE,
 } from "../src/ops/matmul.ts";
@@ -107,16 +108,6 @@ function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs
   };
 }
 
-/** Puts back the gemm settings a test changed (the defaults). */
-function defaultSettings(): void {
-  gemmSettings.family = null;
-  gemmSettings.textures = "auto";
-  gemmSettings.bigTiles = "auto";
-  gemmSettings.hugeTiles = "auto";
-  gemmSettings.splitK = "auto";
-  gemmSettings.fmaOrder = "rows";
-}
-
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
   const family = path;
   const r = rng(seed);
@@ -138,7 +129,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   try {
     gemm(args);
   } finally {
-    defaultSettings();
+    resetGemmSettings();
     TILE.WGY = wgy;
   }
   const got = await tc.data();
@@ -330,7 +321,7 @@ gpuTest("gemm: FMA orders rows and depth give the same bits", async () => {
         try {
           gemm(caseArgs(c, a, b, out));
         } finally {
-          defaultSettings();
+          resetGemmSettings();
         }
         results.push(await out.data());
         out.dispose();

@@ -298,11 +298,8 @@ export function gemmAligned(M: number, N: number, K: number, transA = false): bo
   return K % 4 === 0 && N % 4 === 0 && (!transA || M % 4 === 0) && K > 0;
 }
 
-/**
- * GEMM tunables. `family` forces a kernel family (null: the runtime's choice from the adapter and
- * `SAMWISE_KERNELS`); tests set it to check both families in one process.
- */
-export const gemmSettings: {
+/** The type of {@link gemmSettings}. */
+export type GemmSettings = {
   family: KernelFamily | null;
   /** cpu family: read operands through textures ("auto": where it measured faster). */
   textures: "auto" | "on" | "off";
@@ -333,7 +330,10 @@ export const gemmSettings: {
   fmaOrder: "rows" | "depth" | "upfront";
   /** cpu family: pack texture operands by copyBufferToTexture where their rows allow (see copyPacked). */
   packByCopy: boolean;
-} = {
+};
+
+/** Every GEMM tunable at its default (what {@link resetGemmSettings} puts back). */
+const GEMM_DEFAULTS: Readonly<GemmSettings> = {
   family: null,
   textures: "auto",
   bigTiles: "auto",
@@ -342,6 +342,17 @@ export const gemmSettings: {
   fmaOrder: "rows",
   packByCopy: true,
 };
+
+/**
+ * GEMM tunables. `family` forces a kernel family (null: the runtime's choice from the adapter and
+ * `SAMWISE_KERNELS`); tests set it to check both families in one process.
+ */
+export const gemmSettings: GemmSettings = { ...GEMM_DEFAULTS };
+
+/** Puts every GEMM tunable back to its default (tests and A/B benches that change them). */
+export function resetGemmSettings(): void {
+  Object.assign(gemmSettings, GEMM_DEFAULTS);
+}
 
 /**
  * Split K, "auto": a product is split while its C slices' column groups (batch x cgroups, the
