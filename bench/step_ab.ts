@@ -97,6 +97,9 @@ const variants: Record<string, () => void> = {
   "stem (under 4 input channels) through Winograd, not folded im2col": () => {
     convSettings.winogradMinChannels = 1;
   },
+  "im2col folded only up to 14x14 maps (foldMaxP 196, not 256)": () => {
+    convSettings.foldMaxP = 196;
+  },
   "batch norm small planes: flat loop (no groups of 4 planes)": () => {
     batchNormSettings.quads = false;
   },
@@ -123,6 +126,7 @@ const defaults = () => {
   convSettings.keepColumns = true;
   convSettings.fuseAddend = true;
   convSettings.winogradMinChannels = 4;
+  convSettings.foldMaxP = 256;
 };
 
 await sw.init();

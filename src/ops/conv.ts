@@ -51,6 +51,15 @@ const foldSrc = laneSources(foldSrcText);
  */
 export const convSettings: {
   maxColFloats: number;
+  /**
+   * The largest output map (OH * OW) folded: 256, 16 x 16. ResNet-18's stride-2 layer into 16 x 16
+   * (3x3, 64 -> 128, batch 32) ran forward + both gradients in 0.80-0.81x the time per image
+   * (167-171 -> 133-139 ms), its 1x1 shortcut in 0.93-0.99x (two runs of `bench/fold_ab.ts`,
+   * medians of 12 interleaved rounds each). Per image, its weight gradient summed 32 slices on
+   * 16 x 32 tiles (18 GFLOP/s); folded, it is one K = 8192 product on the large tile. Raised
+   * from 196 (14 x 14), which stopped short of that layer; the peak at batch 128 moved 1267 ->
+   * 1275 MiB (pool) and 79.5 -> 72.1 MiB (textures).
+   */
   foldMaxP: number;
   winograd: boolean;
   /**
@@ -84,7 +93,7 @@ export const convSettings: {
   winogradMinChannels: number;
 } = {
   maxColFloats: 1 << 24,
-  foldMaxP: 196,
+  foldMaxP: 256,
   winograd: true,
   winogradTile: 4,
   im2colRows: true,
