@@ -100,6 +100,12 @@ const variants: Record<string, () => void> = {
   "im2col folded only up to 14x14 maps (foldMaxP 196, not 256)": () => {
     convSettings.foldMaxP = 196;
   },
+  "Winograd filter transforms planar (not interleaved for 4+ MiB filters)": () => {
+    winogradSettings.interleavedFilter = "off";
+  },
+  "Winograd filter taps as floats (not 9 vec4s)": () => {
+    winogradSettings.filterQuads = false;
+  },
   "batch norm small planes: flat loop (no groups of 4 planes)": () => {
     batchNormSettings.quads = false;
   },
@@ -115,6 +121,8 @@ const defaults = () => {
   winogradSettings.keepInputTiles = true;
   winogradSettings.runsOfTiles = true;
   winogradSettings.pairs = true;
+  winogradSettings.interleavedFilter = "auto";
+  winogradSettings.filterQuads = true;
   batchNormSettings.quads = true;
   batchNormSettings.fuseAddend = true;
   HUGE_TILE.TM = hugeRows;

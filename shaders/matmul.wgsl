@@ -29,10 +29,15 @@ override ACCUM: bool = false;
 // The batch is folded into the x dimension: invocation x covers column group x % cgroups of C
 // slice x / cgroups. With one slice per workgroup column, a narrow C (the 4x4 and 8x8 maps of a
 // ResNet's deep layers: N = 16 is 1 column group) left 7 of the 8 SIMD lanes idle.
+//
+// A's slices may instead be interleaved (ax > 1, A not transposed): vec4 (row, k4) of slice s at
+// (row * K4 + k4) * ax + s, one row of ax * K4 texels in a texture (see GemmArgs.interleaveA in
+// src/ops/matmul.ts). ax is 1 otherwise.
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
   sa: u32, sb: u32, sc: u32, cgroups: u32,
   abase: u32, bbase: u32, cbase: u32, batch: u32,
+  ax: u32, pad0: u32, pad1: u32, pad2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //@BINDINGS
@@ -51,6 +56,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   //@DECLARE
   //@SLICES
     let ao = p.abase + s * p.sa;
+    // A texture's slice: its layer, or with interleaved slices its first texel (see Params).
+    let aox = select(0u, ao, p.ax > 1u);
+    let aol = select(ao, 0u, p.ax > 1u);
     let bo = p.bbase + s * p.sb;
     for (var k4 = k0; k4 < k1; k4++) {
       //@BODY

@@ -34,6 +34,22 @@ interface Case {
   accumulate?: boolean;
   /** Extra floats between consecutive B slices (a stride past the slice: textures copied per layer). */
   gapB?: number;
+  /** A's `batch` slices interleaved by vec4 (GemmArgs.interleaveA); the reference reads them planar. */
+  interleaveA?: boolean;
+}
+
+/** A's slices (planar, [batch, M, K]) interleaved by vec4: (row * K/4 + k4) * batch + s. */
+function interleave(a: Float64Array, c: Case): Float64Array {
+  const batch = c.batch ?? 1, K4 = c.K / 4;
+  const out = new Float64Array(a.length);
+  for (let s = 0; s < batch; s++) {
+    for (let m = 0; m < c.M; m++) {
+      for (let k = 0; k < c.K; k++) {
+        out[((m * K4 + (k >> 2)) * batch + s) * 4 + (k & 3)] = a[(s * c.M + m) * c.K + k];
+      }
+    }
+  }
+  return out;
 }
 
 /** float64 reference of gemm's semantics, C slices packed after baseC. */
@@ -105,6 +121,7 @@ function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs
     baseB: c.baseB,
     baseC: c.baseC,
     accumulate: c.accumulate,
+    interleaveA: c.interleaveA,
   };
 }
 
@@ -116,7 +133,8 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * (c.K * c.N + (c.gapB ?? 0));
   const nC = (c.baseC ?? 0) + batch * c.M * c.N + 3; // trailing floats must stay untouched
   const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
-  const ta = sw.tensor(Float32Array.from(a), [nA]), tb = sw.tensor(Float32Array.from(b), [nB]);
+  const ta = sw.tensor(Float32Array.from(c.interleaveA ? interleave(a, c) : a), [nA]);
+  const tb = sw.tensor(Float32Array.from(b), [nB]);
   const tc = sw.tensor(Float32Array.from(c0), [nC]);
   const args = caseArgs(c, ta, tb, tc);
   gemmSettings.family = PATHS[path].family;
@@ -240,6 +258,37 @@ gpuTest(
   "gemm cpu-huge-tex, split K",
   () => check({ M: 36, N: 40, K: 132, transA: true, transB: true }, "cpu-huge-tex", 99),
 );
+// A's slices interleaved (the Winograd filter transform's layout): storage and texture A (K = 16,
+// 64: rows of 4 x 5 and 16 x 3 texels, packed by the compute pass and by copy), edges of every
+// tile, B transposed, split K.
+const interleavedCases: Case[] = [
+  { M: 13, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveA: true },
+  { M: 9, N: 12, K: 16, batch: 5, slicesA: 5, slicesB: 5, transB: true, interleaveA: true },
+  { M: 67, N: 72, K: 20, batch: 2, slicesA: 2, slicesB: 2, transB: true, interleaveA: true },
+  { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true },
+  { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveA: true },
+];
+for (const path of ["cpu", "cpu-tex", "cpu-big", "cpu-big-tex", "cpu-split", "cpu-huge-tex"] as const) {
+  interleavedCases.forEach((c, i) =>
+    gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 160 + i))
+  );
+}
+gpuTest("gemm: interleaved A slices are refused where the kernel cannot read them", async () => {
+  for (
+    const [c, path] of [[interleavedCases[0], "gpu"], [
+      { ...interleavedCases[0], transA: true },
+      "cpu",
+    ]] as const
+  ) {
+    let msg = "";
+    try {
+      await check(c, path, 170);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(msg.includes("interleaved A slices"), `${path} ${JSON.stringify(c)}: ${msg || "no error"}`);
+  }
+});
 // Workgroups 8 row tiles high on the shapes with more than one row tile (M > 8).
 cases.forEach((c, i) => {
   if (c.M > 8) gpuTest(`gemm cpu-wgy8 ${JSON.stringify(c)}`, () => check(c, "cpu-wgy8", 100 + i));

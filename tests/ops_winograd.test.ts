@@ -171,6 +171,61 @@ gpuTest("winograd keeps 32 GEMM columns per chunk on a deep layer; the filter is
   return Promise.resolve();
 });
 
+// The filter transforms move an invocation's four filters' 36 taps as 9 vec4s where the input
+// channels are a multiple of 4 (the forward's loads, the weight gradient's stores), floats
+// otherwise; the cases above check the values of both (C = 4 and 8 against C = 1, 3 and 5). The
+// forward's and input gradient's write their 36 elements interleaved for the cpu family's GEMM
+// where the transformed filter is large ("auto"; the small cases above are planar), or wherever
+// the GEMM can read them ("on", the values below).
+gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved elements", async () => {
+  const r = rng(7);
+  const rt = sw.runtime();
+  const names = async (C: number) => {
+    const x = sw.tensor(Float32Array.from(randArray(2 * C * 8 * 8, r)), [2, C, 8, 8]);
+    const w = sw.tensor(Float32Array.from(randArray(4 * C * 9, r)), [4, C, 3, 3]);
+    w.requiresGrad = x.requiresGrad = true;
+    rt.startCapture();
+    sw.tidy(() => sw.backward(sw.sum(sw.conv2d(x, w, null, { padding: 1 }))));
+    const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(".filter")).sort();
+    [x, w, x.grad, w.grad].forEach((t) => t?.dispose());
+    return kernels;
+  };
+  await withSettings({ winograd: true, winogradTile: 4 }, async () => {
+    assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
+    assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", "winograd4.filter2"]);
+    await withWinograd({ interleavedFilter: "on" }, async () => {
+      const il = ".interleaved";
+      assertEquals(await names(8), [
+        `winograd4.filter0.v4${il}`,
+        `winograd4.filter1${il}`,
+        "winograd4.filter2.v4",
+      ]);
+      assertEquals(await names(5), [`winograd4.filter0${il}`, `winograd4.filter1${il}`, "winograd4.filter2"]);
+    });
+  });
+});
+
+// Convolutions with interleaved filter transforms ([R, KP / 4, E] vec4s, GemmArgs.interleaveA),
+// against the float64 reference: C a multiple of 4 or not, one or two chunks.
+for (const [N, C, H, W, Co] of [[2, 8, 6, 7, 4], [1, 5, 5, 4, 3], [3, 4, 8, 8, 8]]) {
+  gpuTest(
+    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, interleaved filter transforms`,
+    () =>
+      withWinograd(
+        { interleavedFilter: "on" },
+        () =>
+          withSettings({ winograd: true, winogradTile: 4 }, () =>
+            gradcheck(
+              "winograd conv2d, interleaved filter",
+              [[N, C, H, W], [Co, C, 3, 3]],
+              ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+              ([x, w]) => conv3x3Ref(x, w),
+              { fwdAtol: 1e-4, gradAtol: 5e-4 },
+            )),
+      ),
+  );
+}
+
 // The forward keeps its transformed input for the weight gradient only when the batch is one
 // chunk and the weight's gradient will be taken; the gradient frees it. The cases above check the
 // values on that path (one chunk) and on the rebuilding one (chunks); these check the choice and

@@ -117,8 +117,13 @@ export function matmulSource(
   if (hit) return hit;
   const TN = TN4 * 4;
   // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its layer.
+  // Untransposed, A's vec4s step by p.ax (its slices may be interleaved; see matmul.wgsl).
   const loadA = (x: string, y: string) =>
-    texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * ${transA ? "M4" : "K4"} + ${x}]`;
+    transA
+      ? (texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * M4 + ${x}]`)
+      : texA
+      ? `textureLoad(A, vec2<u32>((${x}) * p.ax + aox, ${y}), aol, 0)`
+      : `A[ao + ((${y}) * K4 + ${x}) * p.ax]`;
   const loadB = (x: string, y: string) =>
     texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)` : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
   const decl: string[] = [];
@@ -291,6 +296,38 @@ export interface GemmArgs {
   baseC?: number;
   /** Add the product to C instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * A's `batch` slices interleaved by vec4 (cpu family, A not transposed, no slice sum; see
+   * {@link gemmReadsInterleavedA}): vec4 k4 of row r of slice s at (r * K/4 + k4) * batch + s,
+   * strideA and baseA unused. A producer writing E slices at once (the Winograd filter transform)
+   * then writes one stream, not E: under llvmpipe 36 interleaved store streams ran 2.2-2.8x
+   * slower than one.
+   */
+  interleaveA?: boolean;
+}
+
+/**
+ * Whether {@link gemm} can read A with interleaved slices (GemmArgs.interleaveA) for an M x N x K
+ * product: the cpu family's vec4 kernel, A untransposed.
+ */
+export function gemmReadsInterleavedA(M: number, N: number, K: number): boolean {
+  return (gemmSettings.family ?? runtime().kernelFamily) === "cpu" && gemmAligned(M, N, K);
+}
+
+/**
+ * Whether interleaving A's `batch` slices pays for an M x N x K product: where {@link gemm} can
+ * read them and A goes through a texture (see useTexture). From storage, each slice's loads take
+ * a 64-byte line for 16 bytes (the slices are batch * 16 bytes apart): ResNet-18's 512x512
+ * Winograd layer (a 36 MiB A, above TEXTURE_RULE.maxBytes) ran forward + both gradients in
+ * 0.85x the time with A planar (`bench/filter_ab.ts`).
+ */
+export function interleavedAPays(M: number, N: number, K: number, batch: number): boolean {
+  if (!gemmReadsInterleavedA(M, N, K)) return false;
+  const { TN4 } = cpuTile(M, N, 2 * M * N * K * batch);
+  return useTexture(
+    { width: (K / 4) * batch, height: M, layers: 1, base: 0, stride: 0 },
+    Math.ceil(N / 4 / TN4),
+  );
 }
 
 /** True when the vec4 kernel can take these dimensions (see shaders/matmul.wgsl). */
@@ -500,6 +537,12 @@ export function gemm(g: GemmArgs): void {
   const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
   const acc = g.accumulate ? 1 : 0;
+  const il = g.interleaveA ?? false;
+  if (il && (transA || zsum > 1 || !gemmReadsInterleavedA(M, N, K) || [sb, bb, bc].some((v) => v % 4))) {
+    throw new Error(
+      `matmul: interleaved A slices need the cpu family's vec4 kernel, A untransposed, no slice sum`,
+    );
+  }
   if ((gemmSettings.family ?? runtime().kernelFamily) === "gpu") {
     // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
     const groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
@@ -510,13 +553,15 @@ export function gemm(g: GemmArgs): void {
     const slices = batch * zsum;
     const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices, zsum === 1 && !acc);
     const WG = TILE.WG;
-    const layoutA: OperandLayout = {
-      width: (transA ? M : K) / 4,
-      height: transA ? K : M,
-      layers: sa ? slices : 1,
-      base: ba / 4,
-      stride: sa / 4,
-    };
+    const layoutA: OperandLayout = il
+      ? { width: (K / 4) * batch, height: M, layers: 1, base: 0, stride: 0 }
+      : {
+        width: (transA ? M : K) / 4,
+        height: transA ? K : M,
+        layers: sa ? slices : 1,
+        base: ba / 4,
+        stride: sa / 4,
+      };
     const layoutB: OperandLayout = {
       width: (transB ? K : N) / 4,
       height: transB ? N : K,
@@ -533,9 +578,11 @@ export function gemm(g: GemmArgs): void {
     const ks4 = Math.ceil(K / 4 / want), parts = Math.ceil(K / 4 / ks4);
     const partial = parts > 1 ? Tensor.empty([batch * parts * M * N]) : null;
     const cslices = batch * parts; // C slices the kernel writes (partial ones when split)
+    // Interleaved, slice s of A starts at vec4 s (texel s of the texture's one row).
     const params = new Params().u32(M, N, K, partial ? ks4 : zsum)
-      .u32(ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
-      .u32(ta ? 0 : ba / 4, tb ? 0 : bb / 4, partial ? 0 : bc / 4, cslices).bytes();
+      .u32(il ? 1 : ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
+      .u32(ta || il ? 0 : ba / 4, tb ? 0 : bb / 4, partial ? 0 : bc / 4, cslices)
+      .u32(il ? batch : 1, 0, 0, 0).bytes();
     const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
     const size = TM === HUGE_TILE.TM ? ".huge" : TM === BIG_TILE.TM ? ".big" : "";

@@ -33,7 +33,7 @@ import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
-import { BIG_TILE, gemm } from "./matmul.ts";
+import { BIG_TILE, gemm, gemmReadsInterleavedA, interleavedAPays } from "./matmul.ts";
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
@@ -77,6 +77,14 @@ function lin(terms: [number, string][], zero: string): string {
     out += out ? (c < 0 ? ` - ${mag}` : ` + ${mag}`) : (c < 0 ? `-${mag}` : mag);
   }
   return out || zero;
+}
+
+/**
+ * Tap j (0..8) of the four filters whose 36 taps were loaded as vec4s v0..v8 (filter l's taps are
+ * elements 9 * l .. 9 * l + 8), as the four lanes of one vec4's components.
+ */
+function quadTaps(j: number): string[] {
+  return [0, 1, 2, 3].map((l) => `v${Math.floor((9 * l + j) / 4)}.${"xyzw"[(9 * l + j) % 4]}`);
 }
 
 /**
@@ -214,9 +222,13 @@ export function winogradSource(
   access: RowAccess = "f32",
   runs = false,
   filterMode: 0 | 1 | 2 = 0,
+  interleaved = false,
 ): string {
   if (
-    access !== "f32" && (m !== 4 || kind === "filter" || (access === "vec2" && kind === "input" && !runs))
+    access !== "f32" &&
+    (kind === "filter"
+      ? access !== "vec4" || filterMode === 1
+      : m !== 4 || (access === "vec2" && kind === "input" && !runs))
   ) {
     throw new Error(
       `winograd: ${access} row loads and stores are not for the ${kind} F(${m}x${m})${
@@ -228,7 +240,10 @@ export function winogradSource(
   if (runs && (m !== 4 || kind !== "input")) {
     throw new Error(`winograd: runs of tiles are for the F(4x4) input transform, not ${kind} F(${m}x${m})`);
   }
-  const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}`;
+  if (interleaved && (kind !== "filter" || filterMode === 2)) {
+    throw new Error(`winograd: interleaved output is for the forward and input-gradient filter transforms`);
+  }
+  const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { BT, G, AT } = MATRICES[m];
@@ -306,10 +321,13 @@ export function winogradSource(
     src = outputTemplate;
   } else {
     // The filter transforms (kind "filter"), one source per mode (see winograd_filter.wgsl).
+    // access "vec4" (modes 0 and 2, CI % 4 == 0): the 36 taps of the invocation's four filters
+    // are 36 consecutive floats, moved as 9 vec4s (see quadTaps).
+    const quads = access === "vec4";
     const lines: string[] = [];
     let bindings: string;
     if (filterMode < 2) {
-      bindings = "@group(0) @binding(1) var<storage, read> src: array<f32>;\n" +
+      bindings = `@group(0) @binding(1) var<storage, read> src: array<${quads ? "vec4<f32>" : "f32"}>;\n` +
         "@group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;";
       // i = r * KP4 + k4 over the output rows r and padded column quads k4. (With k4 * rows + r,
       // lanes along the rows, mode 1 ran 0.9-1.0x as fast.)
@@ -321,18 +339,30 @@ export function winogradSource(
         "let stride = rows * KP4; // vec4s per transformed element e",
         "let at = r * KP4 + k0 / 4u;",
       );
-      for (let j = 0; j < 9; j++) lines.push(`let g${Math.floor(j / 3)}_${j % 3} = taps(r, k0, ${j}u);`);
+      if (quads) {
+        // Mode 0 with KP == CI: filters (r, k0..k0+3) are taps (r * CI + k0) * 9 .. + 35.
+        lines.push("let tb = (r * CI + k0) * 9u / 4u;");
+        for (let q = 0; q < 9; q++) lines.push(`let v${q} = src[tb + ${q}u];`);
+        for (let j = 0; j < 9; j++) {
+          lines.push(`let g${Math.floor(j / 3)}_${j % 3} = vec4<f32>(${quadTaps(j).join(", ")});`);
+        }
+      } else {
+        for (let j = 0; j < 9; j++) lines.push(`let g${Math.floor(j / 3)}_${j % 3} = taps(r, k0, ${j}u);`);
+      }
       lines.push(
         ...sandwich(
           G,
           (r, q) => `g${r}_${q}`,
           v4,
-          (i, j, e) => `dst[${i * alpha + j}u * stride + at] = ${e};`,
+          (i, j, e) =>
+            interleaved
+              ? `dst[at * ${alpha * alpha}u + ${i * alpha + j}u] = ${e};`
+              : `dst[${i * alpha + j}u * stride + at] = ${e};`,
         ),
       );
     } else {
       bindings = "@group(0) @binding(1) var<storage, read> src: array<vec4<f32>>;\n" +
-        "@group(0) @binding(2) var<storage, read_write> dst: array<f32>;";
+        `@group(0) @binding(2) var<storage, read_write> dst: array<${quads ? "vec4<f32>" : "f32"}>;`;
       // i = co * CI4 + c4 over the output channels and quads of input channels.
       lines.push(
         "let KP4 = KP / 4u;",
@@ -348,7 +378,16 @@ export function winogradSource(
       lines.push(
         ...sandwich(transpose(G), (r, q) => `d${r}_${q}`, v4, (i, j, e) => `let o${i}_${j} = ${e};`),
       );
-      for (let l = 0; l < 4; l++) {
+      if (quads) {
+        // CI % 4 == 0: the four filters' taps are (co * CI + ci0) * 9 .. + 35, element 9 * l + j
+        // tap j of filter ci0 + l.
+        lines.push("let b = (co * CI + ci0) * 9u / 4u;");
+        const tapOf = (e: number) => `o${Math.floor((e % 9) / 3)}_${e % 3}.${lanes[Math.floor(e / 9)]}`;
+        for (let q = 0; q < 9; q++) {
+          lines.push(`dst[b + ${q}u] = vec4<f32>(${[0, 1, 2, 3].map((u) => tapOf(4 * q + u)).join(", ")});`);
+        }
+      }
+      for (let l = 0; l < 4 && !quads; l++) {
         lines.push(`if (ci0 + ${l}u < CI) {`, `  let b${l} = (co * CI + ci0 + ${l}u) * 9u;`);
         for (let j = 0; j < 9; j++) {
           lines.push(`  dst[b${l} + ${j}u] = o${Math.floor(j / 3)}_${j % 3}.${lanes[l]};`);
@@ -356,7 +395,7 @@ export function winogradSource(
         lines.push("}");
       }
     }
-    const template = filterMode < 2
+    const template = filterMode < 2 && !quads
       ? filterTemplate
       : filterTemplate.replace(/\/\/@TAPS[\s\S]*?\/\/@END\n/, "");
     const out = template.replace("//@CONSTANTS", `${consts}\nconst MODE = ${filterMode}u;`)
@@ -488,6 +527,12 @@ function tileGrid(H: number, W: number, m: number): { TH: number; TW: number; T:
   return { TH, TW, T: TH * TW };
 }
 
+/** GEMM columns (tiles, rounded up to 4) of the largest chunk of x [N, C, H, W]. */
+function tileColumns(x: Tensor, plan: WinogradPlan): number {
+  const [N, , H, W] = x.shape;
+  return up4(Math.min(plan.chunk, N) * tileGrid(H, W, plan.m).T);
+}
+
 /** How one convolution runs through Winograd: the tile side and the images per chunk. */
 export interface WinogradPlan {
   /** Output tile side: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3). */
@@ -570,6 +615,24 @@ export const winogradSettings = {
    * vec2s: the runs of tiles, the gradient transform and the output transform.
    */
   pairs: true,
+  /**
+   * The forward filter transform loads, and the weight gradient's stores, the 36 taps of an
+   * invocation's four filters as 9 vec4s where CI % 4 == 0 (36 floats otherwise): under
+   * llvmpipe each load or store is a loop over the SIMD lanes whatever its width. Each kernel
+   * replayed alone on ResNet-18's filter sizes (64 to 512 channels, in a probe): the weight
+   * gradient's transform 0.59-0.81x the time, the forward's 0.76-0.96x.
+   */
+  filterQuads: true,
+  /**
+   * The forward and input-gradient filter transforms write their E = 36 transformed elements of a
+   * filter next to each other ([R, KP / 4, E] vec4s), one store stream per invocation, and the
+   * GEMM reads A's slices interleaved (GemmArgs.interleaveA); planar ([E, R, KP]) they were E
+   * streams. On ResNet-18's 256x256 and 512x512 filters the transform alone ran 2.2-2.8x faster
+   * (6.0 -> 2.1 ms, 15.4 -> 6.9 ms, in a probe). The GEMM then reads each slice's texels 36 apart,
+   * which costs back part of it: "auto" where it measured faster (see interleavedFilter), "on"
+   * wherever the GEMM can read it (tests), "off". cpu family only.
+   */
+  interleavedFilter: "auto" as "auto" | "on" | "off",
 };
 
 /**
@@ -655,15 +718,19 @@ function fromTiles(
   );
 }
 
-/** The filter transform (mode 0), or that of the flipped, channel-swapped filter (mode 1). */
-function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile): Tensor {
+/**
+ * The filter transform (mode 0), or that of the flipped, channel-swapped filter (mode 1): u, the
+ * GEMM's A operand, [E, R, KP], or with `interleaved` [R, KP / 4, E] vec4s (GemmArgs.interleaveA).
+ */
+function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile, interleaved: boolean): Tensor {
   const [CO, CI] = w.shape;
   const rows = mode === 0 ? CO : CI, KP = up4(mode === 0 ? CI : CO);
   const u = Tensor.empty([(m + 2) ** 2, rows, KP]);
   const total = rows * (KP / 4); // one invocation per four columns
+  const quads = mode === 0 && CI % 4 === 0 && winogradSettings.filterQuads;
   launch(
-    `winograd${m}.filter${mode}`,
-    winogradSource("filter", m, "f32", false, mode),
+    `winograd${m}.filter${mode}${quads ? ".v4" : ""}${interleaved ? ".interleaved" : ""}`,
+    winogradSource("filter", m, quads ? "vec4" : "f32", false, mode, interleaved),
     { CO, CI, KP },
     [w, u],
     new Params().u32(total).bytes(),
@@ -681,6 +748,7 @@ function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile): Tensor {
 function convFromTransform(
   x: Tensor,
   u: Tensor,
+  interleaved: boolean,
   plan: WinogradPlan,
   keep = false,
   addend: Tensor | null = null,
@@ -706,6 +774,7 @@ function convFromTransform(
       batch: E,
       strideA: R * KP,
       strideB: KP * TP,
+      interleaveA: interleaved,
     });
     fromTiles(prod, y, m, TP, n0, nb, addend);
   }
@@ -727,8 +796,9 @@ export function winogradForward(
   forWeightGrad = false,
 ): { y: Tensor; tiles: Tensor | null } {
   const keep = forWeightGrad && winogradSettings.keepInputTiles && keepsTiles(plan, x.shape[0], w.shape[0]);
-  const u = filterTransform(w, 0, plan.m);
-  const out = convFromTransform(x, u, plan, keep);
+  const il = interleavedFilter(w.shape[0], w.shape[1], tileColumns(x, plan), plan.m);
+  const u = filterTransform(w, 0, plan.m, il);
+  const out = convFromTransform(x, u, il, plan, keep);
   u.dispose();
   return out;
 }
@@ -740,6 +810,27 @@ export function winogradForward(
 function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
   return plan.chunk >= N && tilesMajorGrad(CO);
 }
+
+/**
+ * Whether a convolution from K input to R output channels (of the GEMM: the input gradient's are
+ * swapped) over TP tile columns transforms its filter with the E slices interleaved
+ * (winogradSettings.interleavedFilter): where the transformed filter is at least
+ * `INTERLEAVE_MIN_BYTES` and the GEMM reads it through a texture (interleavedAPays). TP is the
+ * largest chunk's (a smaller last chunk reads the same A).
+ */
+function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile): boolean {
+  const E = (m + 2) ** 2, mode = winogradSettings.interleavedFilter;
+  if (mode === "on") return gemmReadsInterleavedA(R, TP, up4(K));
+  return mode === "auto" && 4 * E * R * up4(K) >= INTERLEAVE_MIN_BYTES && interleavedAPays(R, TP, up4(K), E);
+}
+
+/**
+ * The smallest transformed filter written interleaved. Below it the 36 planes' stores stay in
+ * the cache and the GEMM's strided texel reads cost about what they save. ResNet-18's layers,
+ * forward + both gradients, interleaved against planar (`bench/filter_ab.ts`, three runs): 64x64
+ * (0.6 MiB) 0.96-0.98x, 128x128 (2.4 MiB) 0.98-1.03x, 256x256 (9.4 MiB) 1.05-1.24x faster.
+ */
+const INTERLEAVE_MIN_BYTES = 4 << 20;
 
 /**
  * Whether the weight gradient into CO channels runs on tiles-major operands: z^T v (A
@@ -759,8 +850,9 @@ export function winogradBackwardInput(
   plan: WinogradPlan,
   addend: Tensor | null = null,
 ): Tensor {
-  const u = filterTransform(w, 1, plan.m);
-  const { y: dx } = convFromTransform(dy, u, plan, false, addend);
+  const il = interleavedFilter(w.shape[1], w.shape[0], tileColumns(dy, plan), plan.m);
+  const u = filterTransform(w, 1, plan.m, il);
+  const { y: dx } = convFromTransform(dy, u, il, plan, false, addend);
   u.dispose();
   return dx;
 }
@@ -808,9 +900,10 @@ export function winogradBackwardWeight(
   z.dispose();
   const dw = Tensor.empty([CO, CI, 3, 3]);
   const total = CO * Math.ceil(CI / 4); // one invocation per four input channels
+  const quads = CI % 4 === 0 && winogradSettings.filterQuads;
   launch(
-    `winograd${m}.filter2`,
-    winogradSource("filter", m, "f32", false, 2),
+    `winograd${m}.filter2${quads ? ".v4" : ""}`,
+    winogradSource("filter", m, quads ? "vec4" : "f32", false, 2),
     { CO, CI, KP },
     [du, dw],
     new Params().u32(total).bytes(),

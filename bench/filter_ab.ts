@@ -1,0 +1,72 @@
+// Interleaved A/B of the Winograd F(4x4) filter-transform choices on ResNet-18's 3x3 stride-1
+// layers at batch 32, forward + both gradients of one convolution (the filter transforms are
+// three of its kernels; whole steps cannot resolve a few percent on this machine):
+// "current"; "planar" (winogradSettings.interleavedFilter "off": the 36 transformed elements of
+// a filter written to 36 planes, E store streams per invocation, the GEMM reading A's slices
+// planar); "interleaved" ("on": one stream, the GEMM reading each slice's texels 36 apart);
+// "float taps" (filterQuads off: 36 float loads / stores of taps, not 9 vec4s).
+// The order of the variants rotates every round. Medians of wall and process CPU time.
+// Run: deno run -A bench/filter_ab.ts [rounds=10] [batch=32]
+import * as sw from "../mod.ts";
+import { winogradSettings } from "../src/ops/winograd.ts";
+import { cpuMs } from "./fixtures.ts";
+
+await sw.init();
+const rt = sw.runtime();
+const rounds = Number(Deno.args[0] ?? 10), batch = Number(Deno.args[1] ?? 32);
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const variants: Record<string, () => void> = {
+  current: () => {},
+  planar: () => winogradSettings.interleavedFilter = "off",
+  interleaved: () => winogradSettings.interleavedFilter = "on",
+  "float taps": () => winogradSettings.filterQuads = false,
+};
+const reset = () => {
+  winogradSettings.interleavedFilter = "auto";
+  winogradSettings.filterQuads = true;
+};
+const fill = (n: number, shape: number[]) =>
+  sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), shape).keep();
+for (const [c, side] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
+  const x = fill(batch * c * side * side, [batch, c, side, side]), w = fill(c * c * 9, [c, c, 3, 3]);
+  const run = async () => {
+    x.requiresGrad = w.requiresGrad = true;
+    sw.tidy(() => sw.backward(sw.conv2d(x, w, null, { padding: 1 }), sw.ones([batch, c, side, side])));
+    x.grad?.dispose();
+    w.grad?.dispose();
+    x.grad = w.grad = null;
+    await rt.sync();
+  };
+  const names = Object.keys(variants);
+  const wall: Record<string, number[]> = {}, cpu: Record<string, number[]> = {};
+  for (const n of names) {
+    reset();
+    variants[n]();
+    await run(); // compile outside the timing
+    wall[n] = [];
+    cpu[n] = [];
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (let v = 0; v < names.length; v++) {
+      const n = names[(v + r) % names.length];
+      reset();
+      variants[n]();
+      const c0 = cpuMs(), t0 = performance.now();
+      await run();
+      wall[n].push(performance.now() - t0);
+      cpu[n].push(cpuMs() - c0);
+    }
+  }
+  reset();
+  const base = median(wall.current);
+  console.log(
+    `conv ${c}->${c} ${side}x${side} b${batch} fwd+bwd: ` +
+      names.map((n) =>
+        `${n} ${median(wall[n]).toFixed(1)} ms (${(median(wall[n]) / base).toFixed(2)}x, CPU ${
+          median(cpu[n])
+        } ms)`
+      ).join(", "),
+  );
+  x.dispose();
+  w.dispose();
+}
