@@ -13,7 +13,10 @@
 //   du = [E, CO, KP]: the exact gradient of the forward transform; four input channels per
 //   invocation, read as one vec4 per element.
 // The //@ lines are filled in by src/ops/winograd.ts: the bindings of the mode (modes 0 and 1
-// read taps as f32 and write vec4s, mode 2 the reverse) and the transform written out.
+// read taps as f32 and write vec4s, mode 2 the reverse; where CI % 4 == 0, modes 0 and 2 move the
+// four filters' 36 consecutive taps as 9 vec4s instead) and the transform written out. Modes 0
+// and 1 may write the E elements of four columns side by side, u as [R, KP / 4, E] vec4s (one
+// store stream instead of E; the GEMM reads A's slices interleaved).
 //@CONSTANTS
 override CO: u32;
 override CI: u32;
