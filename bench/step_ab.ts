@@ -103,6 +103,9 @@ const variants: Record<string, () => void> = {
   "Winograd filter transforms planar (not interleaved for 4+ MiB filters)": () => {
     winogradSettings.interleavedFilter = "off";
   },
+  "Winograd products planar (not interleaved for the output transform)": () => {
+    winogradSettings.interleavedProducts = "off";
+  },
   "Winograd filter taps as floats (not 9 vec4s)": () => {
     winogradSettings.filterQuads = false;
   },
@@ -123,6 +126,7 @@ const defaults = () => {
   winogradSettings.pairs = true;
   winogradSettings.interleavedFilter = "auto";
   winogradSettings.filterQuads = true;
+  winogradSettings.interleavedProducts = "auto";
   batchNormSettings.quads = true;
   batchNormSettings.fuseAddend = true;
   HUGE_TILE.TM = hugeRows;

@@ -32,12 +32,13 @@ override ACCUM: bool = false;
 //
 // A's slices may instead be interleaved (ax > 1, A not transposed): vec4 (row, k4) of slice s at
 // (row * K4 + k4) * ax + s, one row of ax * K4 texels in a texture (see GemmArgs.interleaveA in
-// src/ops/matmul.ts). ax is 1 otherwise.
+// src/ops/matmul.ts). ax is 1 otherwise. Likewise C's (cx > 1, with sc = 1): vec4 (row, col4) of
+// slice z at cbase + (row * N4 + col4) * cx + z (GemmArgs.interleaveC).
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
   sa: u32, sb: u32, sc: u32, cgroups: u32,
   abase: u32, bbase: u32, cbase: u32, batch: u32,
-  ax: u32, pad0: u32, pad1: u32, pad2: u32,
+  ax: u32, cx: u32, pad0: u32, pad1: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //@BINDINGS

@@ -36,6 +36,8 @@ interface Case {
   gapB?: number;
   /** A's `batch` slices interleaved by vec4 (GemmArgs.interleaveA); the reference reads them planar. */
   interleaveA?: boolean;
+  /** C's `batch` slices interleaved by vec4 (GemmArgs.interleaveC). */
+  interleaveC?: boolean;
 }
 
 /** A's slices (planar, [batch, M, K]) interleaved by vec4: (row * K/4 + k4) * batch + s. */
@@ -69,7 +71,9 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
             s += a[ao + (c.transA ? k * M + m : m * K + k)] * b[bo + (c.transB ? n * K + k : k * N + n)];
           }
         }
-        const i = bc + z * M * N + m * N + n;
+        const i = c.interleaveC
+          ? bc + ((m * (N / 4) + (n >> 2)) * batch + z) * 4 + (n & 3)
+          : bc + z * M * N + m * N + n;
         out[i] = (c.accumulate ? out[i] : 0) + s;
       }
     }
@@ -122,6 +126,7 @@ function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs
     baseC: c.baseC,
     accumulate: c.accumulate,
     interleaveA: c.interleaveA,
+    interleaveC: c.interleaveC,
   };
 }
 
@@ -267,6 +272,22 @@ const interleavedCases: Case[] = [
   { M: 67, N: 72, K: 20, batch: 2, slicesA: 2, slicesB: 2, transB: true, interleaveA: true },
   { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true },
   { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveA: true },
+  // C's slices interleaved (the Winograd products for the output transform), with A's or not, at a
+  // base, accumulating, and where K would be split (interleaved C is never split).
+  { M: 13, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
+  {
+    M: 9,
+    N: 12,
+    K: 16,
+    batch: 5,
+    slicesA: 5,
+    slicesB: 5,
+    transB: true,
+    interleaveA: true,
+    interleaveC: true,
+  },
+  { M: 36, N: 40, K: 12, batch: 2, slicesB: 2, transA: true, baseC: 8, accumulate: true, interleaveC: true },
+  { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveC: true },
 ];
 for (const path of ["cpu", "cpu-tex", "cpu-big", "cpu-big-tex", "cpu-split"] as const) {
   interleavedCases.forEach((c, i) =>
@@ -280,6 +301,14 @@ gpuTest(
   () => check(interleavedCases[3], "cpu-huge-tex", 163),
 );
 gpuTest("gemm: interleaved A slices are refused where the kernel cannot read them", async () => {
+  const onGpu = { ...interleavedCases[5], transB: false };
+  let msg = "";
+  try {
+    await check(onGpu, "gpu", 171);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(msg.includes("interleaved C slices"), `gpu ${JSON.stringify(onGpu)}: ${msg || "no error"}`);
   for (
     const [c, path] of [[interleavedCases[0], "gpu"], [
       { ...interleavedCases[0], transA: true },

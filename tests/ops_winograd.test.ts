@@ -227,6 +227,48 @@ for (const [N, C, H, W, Co] of [[2, 8, 6, 7, 4], [1, 5, 5, 4, 3], [3, 4, 8, 8, 8
   );
 }
 
+// The output transform reads the products with their 36 elements side by side where the GEMM
+// writes them so (the cpu family, on tiles smaller than 64x32: every case above), planar with
+// interleavedProducts "off" (the values below) and under the gpu family.
+gpuTest("winograd output transform: interleaved products on the cpu family, planar when off", async () => {
+  const r = rng(9);
+  const rt = sw.runtime();
+  const names = async () => {
+    const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 8 * 8, r)), [2, 4, 8, 8]);
+    const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
+    rt.startCapture();
+    sw.conv2d(x, w, null, { padding: 1 }).dispose();
+    const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(".output"));
+    [x, w].forEach((t) => t.dispose());
+    return kernels;
+  };
+  await withSettings({ winograd: true, winogradTile: 4 }, async () => {
+    const il = rt.kernelFamily === "cpu" ? ".interleaved" : "";
+    assertEquals(await names(), [`winograd4.output.v4${il}`]);
+    await withWinograd({ interleavedProducts: "off" }, async () => {
+      assertEquals(await names(), ["winograd4.output.v4"]);
+    });
+  });
+});
+for (const [N, C, H, W, Co] of [[2, 8, 6, 7, 4], [3, 4, 8, 8, 8]]) {
+  gpuTest(
+    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, planar products`,
+    () =>
+      withWinograd(
+        { interleavedProducts: "off" },
+        () =>
+          withSettings({ winograd: true, winogradTile: 4 }, () =>
+            gradcheck(
+              "winograd conv2d, planar products",
+              [[N, C, H, W], [Co, C, 3, 3]],
+              ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
+              ([x, w]) => conv3x3Ref(x, w),
+              { fwdAtol: 1e-4, gradAtol: 5e-4 },
+            )),
+      ),
+  );
+}
+
 // The forward keeps its transformed input for the weight gradient only when the batch is one
 // chunk and the weight's gradient will be taken; the gradient frees it. The cases above check the
 // values on that path (one chunk) and on the rebuilding one (chunks); these check the choice and

@@ -194,7 +194,7 @@ export function matmulSource(
   }
   for (let i = 0; i < TM; i++) {
     for (let j = 0; j < TN4; j++) {
-      const at = `co + (row + ${i}u) * N4 + col4 + ${j}u`;
+      const at = `co + ((row + ${i}u) * N4 + col4 + ${j}u) * p.cx`;
       store.push(
         `if (row + ${i}u < p.M && col4 + ${j}u < N4) { C[${at}] = select(c${i}_${j}, c${i}_${j} + C[${at}], ACCUM); }`,
       );
@@ -298,20 +298,40 @@ export interface GemmArgs {
   accumulate?: boolean;
   /**
    * A's `batch` slices interleaved by vec4 (cpu family, A not transposed, no slice sum; see
-   * {@link gemmReadsInterleavedA}): vec4 k4 of row r of slice s at (r * K/4 + k4) * batch + s,
+   * {@link gemmInterleaves}): vec4 k4 of row r of slice s at (r * K/4 + k4) * batch + s,
    * strideA and baseA unused. A producer writing E slices at once (the Winograd filter transform)
    * then writes one stream, not E: under llvmpipe 36 interleaved store streams ran 2.2-2.8x
    * slower than one.
    */
   interleaveA?: boolean;
+  /**
+   * C's `batch` slices interleaved by vec4 (cpu family; see {@link interleavedCPays}): vec4 col4 of
+   * row r of slice z at baseC + (r * N/4 + col4) * batch + z. Its consumer (the Winograd output
+   * transform) then reads one stream, not E: its 36 loads per invocation ran 1.9-2.3x faster.
+   */
+  interleaveC?: boolean;
 }
 
 /**
- * Whether {@link gemm} can read A with interleaved slices (GemmArgs.interleaveA) for an M x N x K
- * product: the cpu family's vec4 kernel, A untransposed.
+ * Whether {@link gemm} can take interleaved slices (GemmArgs.interleaveA with A untransposed,
+ * GemmArgs.interleaveC) for an M x N x K product: the cpu family's vec4 kernel.
  */
-export function gemmReadsInterleavedA(M: number, N: number, K: number): boolean {
+export function gemmInterleaves(M: number, N: number, K: number): boolean {
   return (gemmSettings.family ?? runtime().kernelFamily) === "cpu" && gemmAligned(M, N, K);
+}
+
+/**
+ * Whether interleaving C's slices (GemmArgs.interleaveC) pays for an M x N x K product of `batch`
+ * slices: the cpu family's vec4 kernel on a tile smaller than {@link HUGE_TILE}. The 64x32 tile's
+ * 512 stores per invocation, each to a line of its own when interleaved, cost more than the
+ * consumer saves: ResNet-18's 64-channel Winograd forward (64 x 2048 x 64) ran its GEMM and output
+ * transform in 1.10x the time interleaved, where the 16x32 tile's 16- to 64-channel products of
+ * the default model ran in 0.83-0.96x (one convolution's forward, its kernels replayed, in a
+ * probe); whole layers, forward + both gradients: 1.01-1.04x (`bench/winograd_ab.ts`).
+ */
+export function interleavedCPays(M: number, N: number, K: number, batch: number): boolean {
+  return (gemmSettings.family ?? runtime().kernelFamily) === "cpu" && gemmAligned(M, N, K) &&
+    cpuTile(M, N, 2 * M * N * K * batch) !== HUGE_TILE;
 }
 
 /**
@@ -319,10 +339,10 @@ export function gemmReadsInterleavedA(M: number, N: number, K: number): boolean 
  * read them and A goes through a texture (see useTexture). From storage, each slice's loads take
  * a 64-byte line for 16 bytes (the slices are batch * 16 bytes apart): ResNet-18's 512x512
  * Winograd layer (a 36 MiB A, above TEXTURE_RULE.maxBytes) ran forward + both gradients in
- * 0.85x the time with A planar (`bench/filter_ab.ts`).
+ * 0.82-0.85x the time with A planar (`bench/winograd_ab.ts`).
  */
 export function interleavedAPays(M: number, N: number, K: number, batch: number): boolean {
-  if (!gemmReadsInterleavedA(M, N, K)) return false;
+  if (!gemmInterleaves(M, N, K)) return false;
   const { TN4 } = cpuTile(M, N, 2 * M * N * K * batch);
   return useTexture(
     { width: (K / 4) * batch, height: M, layers: 1, base: 0, stride: 0 },
@@ -537,11 +557,14 @@ export function gemm(g: GemmArgs): void {
   const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
   const acc = g.accumulate ? 1 : 0;
-  const il = g.interleaveA ?? false;
-  if (il && (transA || zsum > 1 || !gemmReadsInterleavedA(M, N, K) || [sb, bb, bc].some((v) => v % 4))) {
+  const il = g.interleaveA ?? false, ilC = g.interleaveC ?? false;
+  if (il && (transA || zsum > 1 || !gemmInterleaves(M, N, K) || [sb, bb, bc].some((v) => v % 4))) {
     throw new Error(
       `matmul: interleaved A slices need the cpu family's vec4 kernel, A untransposed, no slice sum`,
     );
+  }
+  if (ilC && !(gemmInterleaves(M, N, K) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0))) {
+    throw new Error(`matmul: interleaved C slices need the cpu family's vec4 kernel`);
   }
   if ((gemmSettings.family ?? runtime().kernelFamily) === "gpu") {
     // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
@@ -574,15 +597,16 @@ export function gemm(g: GemmArgs): void {
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
     const cgroups = Math.ceil(N / 4 / TN4);
     // Split K: `parts` products over ranges of ks4 vec4s of K, into a partial buffer.
-    const want = splitParts(batch * cgroups, K, zsum, batch * M * N);
+    // Interleaved C is written by the product itself (the split-K sum pass writes planar slices).
+    const want = ilC ? 1 : splitParts(batch * cgroups, K, zsum, batch * M * N);
     const ks4 = Math.ceil(K / 4 / want), parts = Math.ceil(K / 4 / ks4);
     const partial = parts > 1 ? Tensor.empty([batch * parts * M * N]) : null;
     const cslices = batch * parts; // C slices the kernel writes (partial ones when split)
     // Interleaved, slice s of A starts at vec4 s (texel s of the texture's one row).
     const params = new Params().u32(M, N, K, partial ? ks4 : zsum)
-      .u32(il ? 1 : ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, (M * N) / 4, cgroups)
+      .u32(il ? 1 : ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, ilC ? 1 : (M * N) / 4, cgroups)
       .u32(ta || il ? 0 : ba / 4, tb ? 0 : bb / 4, partial ? 0 : bc / 4, cslices)
-      .u32(il ? batch : 1, 0, 0, 0).bytes();
+      .u32(il ? batch : 1, ilC ? batch : 1, 0, 0).bytes();
     const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
     const size = TM === HUGE_TILE.TM ? ".huge" : TM === BIG_TILE.TM ? ".big" : "";

@@ -33,7 +33,7 @@ import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
-import { BIG_TILE, gemm, gemmReadsInterleavedA, interleavedAPays } from "./matmul.ts";
+import { BIG_TILE, gemm, gemmInterleaves, interleavedAPays, interleavedCPays } from "./matmul.ts";
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
@@ -240,8 +240,8 @@ export function winogradSource(
   if (runs && (m !== 4 || kind !== "input")) {
     throw new Error(`winograd: runs of tiles are for the F(4x4) input transform, not ${kind} F(${m}x${m})`);
   }
-  if (interleaved && (kind !== "filter" || filterMode === 2)) {
-    throw new Error(`winograd: interleaved output is for the forward and input-gradient filter transforms`);
+  if (interleaved && !(kind === "output" || (kind === "filter" && filterMode < 2))) {
+    throw new Error(`winograd: interleaved elements are for the output and the forward filter transforms`);
   }
   const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}`;
   const hit = generated.get(key);
@@ -297,7 +297,9 @@ export function winogradSource(
   } else if (kind === "output") {
     body = [];
     for (let e = 0; e < alpha * alpha; e++) {
-      body.push(`let m${Math.floor(e / alpha)}_${e % alpha} = m[${e}u * plane + i];`);
+      // Interleaved products (GemmArgs.interleaveC): the E elements of (r, t4) side by side.
+      const at = interleaved ? `i * ${alpha * alpha}u + ${e}u` : `${e}u * plane + i`;
+      body.push(`let m${Math.floor(e / alpha)}_${e % alpha} = m[${at}];`);
     }
     body.push(...sandwich(AT, (r, q) => `m${r}_${q}`, v4, (i, j, e) => `let o${i}_${j} = ${e};`));
     for (let l = 0; l < 4; l++) {
@@ -633,6 +635,13 @@ export const winogradSettings = {
    * wherever the GEMM can read it (tests), "off". cpu family only.
    */
   interleavedFilter: "auto" as "auto" | "on" | "off",
+  /**
+   * The forward's and input gradient's GEMM writes each product's E = 36 elements side by side
+   * (GemmArgs.interleaveC) and the output transform reads them as one stream, not E: alone it ran
+   * 1.9-2.3x faster. "auto" where the GEMM's stores stay cheap (see interleavedProducts), "on"
+   * wherever the GEMM can (tests), "off". cpu family only.
+   */
+  interleavedProducts: "auto" as "auto" | "on" | "off",
 };
 
 /**
@@ -692,8 +701,8 @@ const runsOfTiles = (kind: "input" | "grad", m: WinogradTile) =>
   winogradSettings.runsOfTiles && kind === "input" && m === 4;
 
 /**
- * Writes the outputs of the products `prod` ([E, R, TP]) into images n0..n0+nb-1 of `y`, plus
- * `addend`'s values (same shape as y) when given.
+ * Writes the outputs of the products `prod` ([E, R, TP], or with `interleaved` [R, TP / 4, E]
+ * vec4s) into images n0..n0+nb-1 of `y`, plus `addend`'s values (same shape as y) when given.
  */
 function fromTiles(
   prod: Tensor,
@@ -703,14 +712,15 @@ function fromTiles(
   n0: number,
   nb: number,
   addend: Tensor | null = null,
+  interleaved = false,
 ): void {
   const [, R, H, W] = y.shape;
   const { TH, TW } = tileGrid(H, W, m);
   const total = R * (TP / 4);
   const access = rowAccess(m, W);
   launch(
-    `winograd${m}.output${ACCESS_SUFFIX[access]}${addend ? ".add" : ""}`,
-    winogradSource("output", m, access),
+    `winograd${m}.output${ACCESS_SUFFIX[access]}${addend ? ".add" : ""}${interleaved ? ".interleaved" : ""}`,
+    winogradSource("output", m, access, false, 0, interleaved),
     { R, H, W, TH, TW, NB: nb, TP, ADD: addend ? 1 : 0 },
     [prod, y, addend ?? prod], // without an addend, prod stands in for its binding (not read)
     new Params().u32(n0, total).bytes(),
@@ -762,6 +772,7 @@ function convFromTransform(
   const v = Tensor.empty(major ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
+    const ilC = interleavedProducts(R, TP, KP, E);
     toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: major }, v);
     gemm({
       a: u.range,
@@ -775,8 +786,9 @@ function convFromTransform(
       strideA: R * KP,
       strideB: KP * TP,
       interleaveA: interleaved,
+      interleaveC: ilC,
     });
-    fromTiles(prod, y, m, TP, n0, nb, addend);
+    fromTiles(prod, y, m, TP, n0, nb, addend, ilC);
   }
   prod.dispose();
   if (keep) return { y, tiles: v };
@@ -820,14 +832,25 @@ function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
  */
 function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile): boolean {
   const E = (m + 2) ** 2, mode = winogradSettings.interleavedFilter;
-  if (mode === "on") return gemmReadsInterleavedA(R, TP, up4(K));
+  if (mode === "on") return gemmInterleaves(R, TP, up4(K));
   return mode === "auto" && 4 * E * R * up4(K) >= INTERLEAVE_MIN_BYTES && interleavedAPays(R, TP, up4(K), E);
+}
+
+/**
+ * Whether the products of a convolution chunk (R x TP over KP, E slices) are written with their E
+ * elements side by side for the output transform (winogradSettings.interleavedProducts): "auto"
+ * where the GEMM's tile keeps that cheap (interleavedCPays), "on" wherever the GEMM can.
+ */
+function interleavedProducts(R: number, TP: number, KP: number, E: number): boolean {
+  const mode = winogradSettings.interleavedProducts;
+  if (mode === "on") return gemmInterleaves(R, TP, KP);
+  return mode === "auto" && interleavedCPays(R, TP, KP, E);
 }
 
 /**
  * The smallest transformed filter written interleaved. Below it the 36 planes' stores stay in
  * the cache and the GEMM's strided texel reads cost about what they save. ResNet-18's layers,
- * forward + both gradients, interleaved against planar (`bench/filter_ab.ts`, three runs): 64x64
+ * forward + both gradients, interleaved against planar (`bench/winograd_ab.ts`, three runs): 64x64
  * (0.6 MiB) 0.96-0.98x, 128x128 (2.4 MiB) 0.98-1.03x, 256x256 (9.4 MiB) 1.05-1.24x faster.
  */
 const INTERLEAVE_MIN_BYTES = 4 << 20;

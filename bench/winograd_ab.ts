@@ -1,33 +1,41 @@
-// Interleaved A/B of the Winograd F(4x4) filter-transform choices on ResNet-18's 3x3 stride-1
-// layers at batch 32, forward + both gradients of one convolution (the filter transforms are
-// three of its kernels; whole steps cannot resolve a few percent on this machine):
-// "current"; "planar" (winogradSettings.interleavedFilter "off": the 36 transformed elements of
-// a filter written to 36 planes, E store streams per invocation, the GEMM reading A's slices
-// planar); "interleaved" ("on": one stream, the GEMM reading each slice's texels 36 apart);
-// "float taps" (filterQuads off: 36 float loads / stores of taps, not 9 vec4s).
+// Interleaved A/B of the Winograd F(4x4) layout choices, forward + both gradients of one 3x3
+// stride-1 convolution (whole steps cannot resolve a few percent on this machine), on ResNet-18's
+// layers at batch 32 and the default run's (wideresnet16x1, 28x28, batch 64):
+// "current"; "planar filter" (winogradSettings.interleavedFilter "off": the 36 transformed
+// elements of a filter written to 36 planes, the GEMM reading A's slices planar); "interleaved
+// filter" ("on": one store stream, the GEMM reading each slice's texels 36 apart); "float taps"
+// (filterQuads off: 36 float loads / stores of taps, not 9 vec4s); "planar products"
+// (interleavedProducts "off": the GEMM writes 36 planes, the output transform reads 36 streams).
 // The order of the variants rotates every round. Medians of wall and process CPU time.
-// Run: deno run -A bench/filter_ab.ts [rounds=10] [batch=32]
+// Run: deno run -A bench/winograd_ab.ts [rounds=10] [layers=all|resnet18|default]
 import * as sw from "../mod.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { cpuMs } from "./fixtures.ts";
 
 await sw.init();
 const rt = sw.runtime();
-const rounds = Number(Deno.args[0] ?? 10), batch = Number(Deno.args[1] ?? 32);
+const rounds = Number(Deno.args[0] ?? 10), which = Deno.args[1] ?? "all";
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const variants: Record<string, () => void> = {
   current: () => {},
-  planar: () => winogradSettings.interleavedFilter = "off",
-  interleaved: () => winogradSettings.interleavedFilter = "on",
+  "planar filter": () => winogradSettings.interleavedFilter = "off",
+  "interleaved filter": () => winogradSettings.interleavedFilter = "on",
   "float taps": () => winogradSettings.filterQuads = false,
+  "planar products": () => winogradSettings.interleavedProducts = "off",
 };
 const reset = () => {
   winogradSettings.interleavedFilter = "auto";
   winogradSettings.filterQuads = true;
+  winogradSettings.interleavedProducts = "auto";
 };
 const fill = (n: number, shape: number[]) =>
   sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), shape).keep();
-for (const [c, side] of [[64, 32], [128, 16], [256, 8], [512, 4]]) {
+// [channels, side, batch]
+const layers = [
+  ...(which === "default" ? [] : [[64, 32, 32], [128, 16, 32], [256, 8, 32], [512, 4, 32]]),
+  ...(which === "resnet18" ? [] : [[16, 28, 64], [32, 14, 64], [64, 7, 64]]),
+];
+for (const [c, side, batch] of layers) {
   const x = fill(batch * c * side * side, [batch, c, side, side]), w = fill(c * c * 9, [c, c, 3, 3]);
   const run = async () => {
     x.requiresGrad = w.requiresGrad = true;
