@@ -106,6 +106,9 @@ const variants: Record<string, () => void> = {
   "Winograd products planar (not interleaved for the output transform)": () => {
     winogradSettings.interleavedProducts = "off";
   },
+  "Winograd input tiles planar (not interleaved from 64 channels)": () => {
+    winogradSettings.interleavedTiles = "off";
+  },
   "Winograd filter taps as floats (not 9 vec4s)": () => {
     winogradSettings.filterQuads = false;
   },
@@ -127,6 +130,7 @@ const defaults = () => {
   winogradSettings.interleavedFilter = "auto";
   winogradSettings.filterQuads = true;
   winogradSettings.interleavedProducts = "auto";
+  winogradSettings.interleavedTiles = "auto";
   batchNormSettings.quads = true;
   batchNormSettings.fuseAddend = true;
   HUGE_TILE.TM = hugeRows;

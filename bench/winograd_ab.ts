@@ -5,7 +5,8 @@
 // elements of a filter written to 36 planes, the GEMM reading A's slices planar); "interleaved
 // filter" ("on": one store stream, the GEMM reading each slice's texels 36 apart); "float taps"
 // (filterQuads off: 36 float loads / stores of taps, not 9 vec4s); "planar products"
-// (interleavedProducts "off": the GEMM writes 36 planes, the output transform reads 36 streams).
+// (interleavedProducts "off": the GEMM writes 36 planes, the output transform reads 36 streams);
+// "planar tiles" (interleavedTiles "off": the input transform writes 36 planes).
 // The order of the variants rotates every round. Medians of wall and process CPU time.
 // Run: deno run -A bench/winograd_ab.ts [rounds=10] [layers=all|resnet18|default]
 import * as sw from "../mod.ts";
@@ -22,11 +23,13 @@ const variants: Record<string, () => void> = {
   "interleaved filter": () => winogradSettings.interleavedFilter = "on",
   "float taps": () => winogradSettings.filterQuads = false,
   "planar products": () => winogradSettings.interleavedProducts = "off",
+  "planar tiles": () => winogradSettings.interleavedTiles = "off",
 };
 const reset = () => {
   winogradSettings.interleavedFilter = "auto";
   winogradSettings.filterQuads = true;
   winogradSettings.interleavedProducts = "auto";
+  winogradSettings.interleavedTiles = "auto";
 };
 const fill = (n: number, shape: number[]) =>
   sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), shape).keep();

@@ -32,13 +32,14 @@ override ACCUM: bool = false;
 //
 // A's slices may instead be interleaved (ax > 1, A not transposed): vec4 (row, k4) of slice s at
 // (row * K4 + k4) * ax + s, one row of ax * K4 texels in a texture (see GemmArgs.interleaveA in
-// src/ops/matmul.ts). ax is 1 otherwise. Likewise C's (cx > 1, with sc = 1): vec4 (row, col4) of
-// slice z at cbase + (row * N4 + col4) * cx + z (GemmArgs.interleaveC).
+// src/ops/matmul.ts). ax is 1 otherwise. Likewise B's (bx > 1: vec4 (row, x) of slice s at
+// (row * width + x) * bx + s, width K4 transposed, else N4; GemmArgs.interleaveB) and C's (cx > 1,
+// with sc = 1: vec4 (row, col4) of slice z at cbase + (row * N4 + col4) * cx + z).
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
   sa: u32, sb: u32, sc: u32, cgroups: u32,
   abase: u32, bbase: u32, cbase: u32, batch: u32,
-  ax: u32, cx: u32, pad0: u32, pad1: u32,
+  ax: u32, cx: u32, bx: u32, pad0: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //@BINDINGS
@@ -57,10 +58,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   //@DECLARE
   //@SLICES
     let ao = p.abase + s * p.sa;
+    let bo = p.bbase + s * p.sb;
     // A texture's slice: its layer, or with interleaved slices its first texel (see Params).
     let aox = select(0u, ao, p.ax > 1u);
     let aol = select(ao, 0u, p.ax > 1u);
-    let bo = p.bbase + s * p.sb;
+    let box = select(0u, bo, p.bx > 1u);
+    let bol = select(bo, 0u, p.bx > 1u);
     for (var k4 = k0; k4 < k1; k4++) {
       //@BODY
     }

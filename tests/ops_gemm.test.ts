@@ -38,16 +38,21 @@ interface Case {
   interleaveA?: boolean;
   /** C's `batch` slices interleaved by vec4 (GemmArgs.interleaveC). */
   interleaveC?: boolean;
+  /** B's `batch` slices interleaved by vec4 (GemmArgs.interleaveB); the reference reads them planar. */
+  interleaveB?: boolean;
 }
 
-/** A's slices (planar, [batch, M, K]) interleaved by vec4: (row * K/4 + k4) * batch + s. */
-function interleave(a: Float64Array, c: Case): Float64Array {
-  const batch = c.batch ?? 1, K4 = c.K / 4;
+/**
+ * Planar slices ([batch, rows, width] floats) interleaved by vec4: vec4 x of row r of slice s at
+ * (r * width / 4 + x) * batch + s.
+ */
+function interleave(a: Float64Array, batch: number, rows: number, width: number): Float64Array {
+  const W4 = width / 4;
   const out = new Float64Array(a.length);
   for (let s = 0; s < batch; s++) {
-    for (let m = 0; m < c.M; m++) {
-      for (let k = 0; k < c.K; k++) {
-        out[((m * K4 + (k >> 2)) * batch + s) * 4 + (k & 3)] = a[(s * c.M + m) * c.K + k];
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < width; k++) {
+        out[((r * W4 + (k >> 2)) * batch + s) * 4 + (k & 3)] = a[(s * rows + r) * width + k];
       }
     }
   }
@@ -126,6 +131,7 @@ function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs
     baseC: c.baseC,
     accumulate: c.accumulate,
     interleaveA: c.interleaveA,
+    interleaveB: c.interleaveB,
     interleaveC: c.interleaveC,
   };
 }
@@ -138,8 +144,9 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * (c.K * c.N + (c.gapB ?? 0));
   const nC = (c.baseC ?? 0) + batch * c.M * c.N + 3; // trailing floats must stay untouched
   const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
-  const ta = sw.tensor(Float32Array.from(c.interleaveA ? interleave(a, c) : a), [nA]);
-  const tb = sw.tensor(Float32Array.from(b), [nB]);
+  const ta = sw.tensor(Float32Array.from(c.interleaveA ? interleave(a, batch, c.M, c.K) : a), [nA]);
+  const bRows = c.transB ? c.N : c.K, bWidth = c.transB ? c.K : c.N;
+  const tb = sw.tensor(Float32Array.from(c.interleaveB ? interleave(b, batch, bRows, bWidth) : b), [nB]);
   const tc = sw.tensor(Float32Array.from(c0), [nC]);
   const args = caseArgs(c, ta, tb, tc);
   gemmSettings.family = PATHS[path].family;
@@ -288,6 +295,31 @@ const interleavedCases: Case[] = [
   },
   { M: 36, N: 40, K: 12, batch: 2, slicesB: 2, transA: true, baseC: 8, accumulate: true, interleaveC: true },
   { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveC: true },
+  // B's slices interleaved (the Winograd input tiles): read transposed (the forward), and as the
+  // weight gradient reads them (A transposed, B not, accumulating); all three interleaved.
+  { M: 13, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, transB: true, interleaveB: true },
+  {
+    M: 36,
+    N: 40,
+    K: 12,
+    batch: 2,
+    slicesA: 2,
+    slicesB: 2,
+    transA: true,
+    accumulate: true,
+    interleaveB: true,
+  },
+  {
+    M: 9,
+    N: 64,
+    K: 16,
+    batch: 5,
+    slicesA: 5,
+    slicesB: 5,
+    interleaveA: true,
+    interleaveB: true,
+    interleaveC: true,
+  },
 ];
 for (const path of ["cpu", "cpu-tex", "cpu-big", "cpu-big-tex", "cpu-split"] as const) {
   interleavedCases.forEach((c, i) =>
@@ -300,7 +332,7 @@ gpuTest(
   `gemm cpu-huge-tex ${JSON.stringify(interleavedCases[3])}`,
   () => check(interleavedCases[3], "cpu-huge-tex", 163),
 );
-gpuTest("gemm: interleaved A slices are refused where the kernel cannot read them", async () => {
+gpuTest("gemm: interleaved slices are refused where the kernel cannot take them", async () => {
   const onGpu = { ...interleavedCases[5], transB: false };
   let msg = "";
   try {
@@ -308,7 +340,7 @@ gpuTest("gemm: interleaved A slices are refused where the kernel cannot read the
   } catch (e) {
     msg = (e as Error).message;
   }
-  assert(msg.includes("interleaved C slices"), `gpu ${JSON.stringify(onGpu)}: ${msg || "no error"}`);
+  assert(msg.includes("interleaved slices"), `gpu ${JSON.stringify(onGpu)}: ${msg || "no error"}`);
   for (
     const [c, path] of [[interleavedCases[0], "gpu"], [
       { ...interleavedCases[0], transA: true },
@@ -321,7 +353,7 @@ gpuTest("gemm: interleaved A slices are refused where the kernel cannot read the
     } catch (e) {
       msg = (e as Error).message;
     }
-    assert(msg.includes("interleaved A slices"), `${path} ${JSON.stringify(c)}: ${msg || "no error"}`);
+    assert(msg.includes("interleaved slices"), `${path} ${JSON.stringify(c)}: ${msg || "no error"}`);
   }
 });
 // Workgroups 8 row tiles high on the shapes with more than one row tile (M > 8).

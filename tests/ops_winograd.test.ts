@@ -206,18 +206,26 @@ gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved ele
   });
 });
 
-// Convolutions with interleaved filter transforms ([R, KP / 4, E] vec4s, GemmArgs.interleaveA),
-// against the float64 reference: C a multiple of 4 or not, one or two chunks.
-for (const [N, C, H, W, Co] of [[2, 8, 6, 7, 4], [1, 5, 5, 4, 3], [3, 4, 8, 8, 8]]) {
+// Convolutions with interleaved filter transforms ([R, KP / 4, E] vec4s, GemmArgs.interleaveA) and
+// input tiles (GemmArgs.interleaveB), against the float64 reference: C a multiple of 4 or not,
+// the runs of tiles moving rows as vec4s (W % 4 == 0), vec2s (W % 4 == 2) and floats (odd W).
+const interleavedCases = [[2, 8, 6, 7, 4], [1, 5, 5, 4, 3], [3, 4, 8, 8, 8], [2, 3, 5, 6, 4], [
+  1,
+  5,
+  7,
+  10,
+  8,
+]];
+for (const [N, C, H, W, Co] of interleavedCases) {
   gpuTest(
-    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, interleaved filter transforms`,
+    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, interleaved filter transforms and tiles`,
     () =>
       withWinograd(
-        { interleavedFilter: "on" },
+        { interleavedFilter: "on", interleavedTiles: "on" },
         () =>
           withSettings({ winograd: true, winogradTile: 4 }, () =>
             gradcheck(
-              "winograd conv2d, interleaved filter",
+              "winograd conv2d, interleaved filter and tiles",
               [[N, C, H, W], [Co, C, 3, 3]],
               ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
               ([x, w]) => conv3x3Ref(x, w),
@@ -250,16 +258,39 @@ gpuTest("winograd output transform: interleaved products on the cpu family, plan
     });
   });
 });
+// The runs of input tiles likewise write interleaved tiles on the cpu family from 64 channels, or
+// whatever the channels with "on" (the "interleaved" cases below: the weight gradient reads the
+// forward's kept tiles or rebuilds them); planar below 64 channels or when off.
+gpuTest("winograd input tiles: interleaved on the cpu family, planar when off", async () => {
+  const r = rng(11);
+  const rt = sw.runtime();
+  const names = async () => {
+    const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 8 * 8, r)), [2, 4, 8, 8]);
+    const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
+    rt.startCapture();
+    sw.conv2d(x, w, null, { padding: 1 }).dispose();
+    const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(".input"));
+    [x, w].forEach((t) => t.dispose());
+    return kernels;
+  };
+  await withSettings({ winograd: true, winogradTile: 4 }, async () => {
+    const il = rt.kernelFamily === "cpu" ? ".interleaved" : "";
+    assertEquals(await names(), ["winograd4.input.tiles.runs.v4"]);
+    await withWinograd({ interleavedTiles: "on" }, async () => {
+      assertEquals(await names(), [`winograd4.input.tiles.runs.v4${il}`]);
+    });
+  });
+});
 for (const [N, C, H, W, Co] of [[2, 8, 6, 7, 4], [3, 4, 8, 8, 8]]) {
   gpuTest(
-    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, planar products`,
+    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, planar products and tiles`,
     () =>
       withWinograd(
-        { interleavedProducts: "off" },
+        { interleavedProducts: "off", interleavedTiles: "off" },
         () =>
           withSettings({ winograd: true, winogradTile: 4 }, () =>
             gradcheck(
-              "winograd conv2d, planar products",
+              "winograd conv2d, planar products and tiles",
               [[N, C, H, W], [Co, C, 3, 3]],
               ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
               ([x, w]) => conv3x3Ref(x, w),

@@ -124,8 +124,11 @@ export function matmulSource(
       : texA
       ? `textureLoad(A, vec2<u32>((${x}) * p.ax + aox, ${y}), aol, 0)`
       : `A[ao + ((${y}) * K4 + ${x}) * p.ax]`;
+  // B's vec4s step by p.bx (its slices may be interleaved; see matmul.wgsl).
   const loadB = (x: string, y: string) =>
-    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bo, 0)` : `B[bo + (${y}) * ${transB ? "K4" : "N4"} + ${x}]`;
+    texB
+      ? `textureLoad(B, vec2<u32>((${x}) * p.bx + box, ${y}), bol, 0)`
+      : `B[bo + ((${y}) * ${transB ? "K4" : "N4"} + ${x}) * p.bx]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -305,6 +308,13 @@ export interface GemmArgs {
    */
   interleaveA?: boolean;
   /**
+   * B's `batch` slices interleaved by vec4 (cpu family, no slice sum): vec4 x of row r of slice s
+   * at (r * width + x) * batch + s, width K/4 transposed, N/4 otherwise; strideB and baseB unused.
+   * The Winograd input transform then writes one stream, not E (see winogradSettings.
+   * interleavedTiles).
+   */
+  interleaveB?: boolean;
+  /**
    * C's `batch` slices interleaved by vec4 (cpu family; see {@link interleavedCPays}): vec4 col4 of
    * row r of slice z at baseC + (r * N/4 + col4) * batch + z. Its consumer (the Winograd output
    * transform) then reads one stream, not E: its 36 loads per invocation ran 1.9-2.3x faster.
@@ -312,12 +322,17 @@ export interface GemmArgs {
   interleaveC?: boolean;
 }
 
+/** The kernel family {@link gemm} runs: gemmSettings.family, else the runtime's. */
+export function gemmFamily(): KernelFamily {
+  return gemmSettings.family ?? runtime().kernelFamily;
+}
+
 /**
  * Whether {@link gemm} can take interleaved slices (GemmArgs.interleaveA with A untransposed,
  * GemmArgs.interleaveC) for an M x N x K product: the cpu family's vec4 kernel.
  */
 export function gemmInterleaves(M: number, N: number, K: number): boolean {
-  return (gemmSettings.family ?? runtime().kernelFamily) === "cpu" && gemmAligned(M, N, K);
+  return gemmFamily() === "cpu" && gemmAligned(M, N, K);
 }
 
 /**
@@ -330,7 +345,7 @@ export function gemmInterleaves(M: number, N: number, K: number): boolean {
  * probe); whole layers, forward + both gradients: 1.01-1.04x (`bench/winograd_ab.ts`).
  */
 export function interleavedCPays(M: number, N: number, K: number, batch: number): boolean {
-  return (gemmSettings.family ?? runtime().kernelFamily) === "cpu" && gemmAligned(M, N, K) &&
+  return gemmFamily() === "cpu" && gemmAligned(M, N, K) &&
     cpuTile(M, N, 2 * M * N * K * batch) !== HUGE_TILE;
 }
 
@@ -557,22 +572,22 @@ export function gemm(g: GemmArgs): void {
   const ba = g.baseA ?? 0, bb = g.baseB ?? 0, bc = g.baseC ?? 0;
   if (batch > 65535) throw new Error(`matmul: batch ${batch} exceeds 65535`);
   const acc = g.accumulate ? 1 : 0;
-  const il = g.interleaveA ?? false, ilC = g.interleaveC ?? false;
-  if (il && (transA || zsum > 1 || !gemmInterleaves(M, N, K) || [sb, bb, bc].some((v) => v % 4))) {
+  const il = g.interleaveA ?? false, ilB = g.interleaveB ?? false, ilC = g.interleaveC ?? false;
+  // The vec4 kernel's conditions; an interleaved operand's stride and base are unused.
+  const vec4 = gemmAligned(M, N, K, transA) &&
+    [il ? 0 : sa, ilB ? 0 : sb, il ? 0 : ba, ilB ? 0 : bb, bc].every((v) => v % 4 === 0);
+  if ((il || ilB || ilC) && !(gemmInterleaves(M, N, K) && vec4 && zsum === 1 && !(il && transA))) {
     throw new Error(
-      `matmul: interleaved A slices need the cpu family's vec4 kernel, A untransposed, no slice sum`,
+      `matmul: interleaved slices need the cpu family's vec4 kernel, no slice sum (and A untransposed)`,
     );
   }
-  if (ilC && !(gemmInterleaves(M, N, K) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0))) {
-    throw new Error(`matmul: interleaved C slices need the cpu family's vec4 kernel`);
-  }
-  if ((gemmSettings.family ?? runtime().kernelFamily) === "gpu") {
+  if (gemmFamily() === "gpu") {
     // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
     const groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
     launch("matmul.tiled", tiledSrc, {}, [g.a, g.b, g.c], stridedParams(g, transA, transB, acc), groups);
     return;
   }
-  if (gemmAligned(M, N, K, transA) && [sa, sb, ba, bb, bc].every((v) => v % 4 === 0)) {
+  if (vec4) {
     const slices = batch * zsum;
     const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices, zsum === 1 && !acc);
     const WG = TILE.WG;
@@ -585,13 +600,15 @@ export function gemm(g: GemmArgs): void {
         base: ba / 4,
         stride: sa / 4,
       };
-    const layoutB: OperandLayout = {
-      width: (transB ? K : N) / 4,
-      height: transB ? N : K,
-      layers: sb ? slices : 1,
-      base: bb / 4,
-      stride: sb / 4,
-    };
+    const layoutB: OperandLayout = ilB
+      ? { width: ((transB ? K : N) / 4) * batch, height: transB ? N : K, layers: 1, base: 0, stride: 0 }
+      : {
+        width: (transB ? K : N) / 4,
+        height: transB ? N : K,
+        layers: sb ? slices : 1,
+        base: bb / 4,
+        stride: sb / 4,
+      };
     const texA = useTexture(layoutA, Math.ceil(N / 4 / TN4)), texB = useTexture(layoutB, Math.ceil(M / TM));
     const ta = texA ? packTexture(g.a, layoutA) : null, tb = texB ? packTexture(g.b, layoutB) : null;
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).
@@ -602,11 +619,16 @@ export function gemm(g: GemmArgs): void {
     const ks4 = Math.ceil(K / 4 / want), parts = Math.ceil(K / 4 / ks4);
     const partial = parts > 1 ? Tensor.empty([batch * parts * M * N]) : null;
     const cslices = batch * parts; // C slices the kernel writes (partial ones when split)
-    // Interleaved, slice s of A starts at vec4 s (texel s of the texture's one row).
+    // Interleaved, slice s of A (B) starts at vec4 s (texel s of the texture's one row).
     const params = new Params().u32(M, N, K, partial ? ks4 : zsum)
-      .u32(il ? 1 : ta ? (sa ? 1 : 0) : sa / 4, tb ? (sb ? 1 : 0) : sb / 4, ilC ? 1 : (M * N) / 4, cgroups)
-      .u32(ta || il ? 0 : ba / 4, tb ? 0 : bb / 4, partial ? 0 : bc / 4, cslices)
-      .u32(il ? batch : 1, ilC ? batch : 1, 0, 0).bytes();
+      .u32(
+        il ? 1 : ta ? (sa ? 1 : 0) : sa / 4,
+        ilB ? 1 : tb ? (sb ? 1 : 0) : sb / 4,
+        ilC ? 1 : (M * N) / 4,
+        cgroups,
+      )
+      .u32(ta || il ? 0 : ba / 4, tb || ilB ? 0 : bb / 4, partial ? 0 : bc / 4, cslices)
+      .u32(il ? batch : 1, ilC ? batch : 1, ilB ? batch : 1, 0).bytes();
     const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
     const size = TM === HUGE_TILE.TM ? ".huge" : TM === BIG_TILE.TM ? ".big" : "";

@@ -33,7 +33,7 @@ import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
-import { BIG_TILE, gemm, gemmInterleaves, interleavedAPays, interleavedCPays } from "./matmul.ts";
+import { BIG_TILE, gemm, gemmFamily, gemmInterleaves, interleavedAPays, interleavedCPays } from "./matmul.ts";
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
@@ -240,8 +240,12 @@ export function winogradSource(
   if (runs && (m !== 4 || kind !== "input")) {
     throw new Error(`winograd: runs of tiles are for the F(4x4) input transform, not ${kind} F(${m}x${m})`);
   }
-  if (interleaved && !(kind === "output" || (kind === "filter" && filterMode < 2))) {
-    throw new Error(`winograd: interleaved elements are for the output and the forward filter transforms`);
+  if (
+    interleaved && !(kind === "output" || (kind === "filter" && filterMode < 2) || (kind === "input" && runs))
+  ) {
+    throw new Error(
+      `winograd: interleaved elements are for the output, the runs of input tiles and the forward filter transforms`,
+    );
   }
   const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}`;
   const hit = generated.get(key);
@@ -255,7 +259,7 @@ export function winogradSource(
   let run = "";
   if (runs) {
     body = [];
-    run = runSource(access, alpha);
+    run = runSource(access, alpha, interleaved);
     src = tilesTemplate;
   } else if (kind === "input" || kind === "grad") {
     const n = kind === "input" ? alpha : m;
@@ -424,8 +428,12 @@ export function winogradSource(
  * Invocations past the runs zero the padding tiles (t >= NB * T), which the weight gradient's
  * GEMM sums over.
  */
-function runSource(access: RowAccess, alpha: number): string {
+function runSource(access: RowAccess, alpha: number, interleaved: boolean): string {
   const lanes = "xyzw", L = [0, 1, 2, 3];
+  // Where element e of vec4 q (tile * CP4 + channel quad) goes: plane e, or interleaved with the
+  // E elements of q side by side (GemmArgs.interleaveB).
+  const at = (e: number, q: string) =>
+    interleaved ? `(${q}) * ${alpha * alpha}u + ${e}u` : `${e}u * plane + ${q}`;
   const lines: string[] = [];
   const across = (f: (l: number) => string) => `vec4<f32>(${L.map(f).join(", ")})`;
   // Carried columns, per patch row r: vec4: cur{r}_{l} = columns 4tw..4tw+3 of lane l and
@@ -476,7 +484,7 @@ function runSource(access: RowAccess, alpha: number): string {
       MATRICES[4].BT,
       (r, q) => `d${r}_${q}`,
       "vec4<f32>(0.0)",
-      (i, j, e) => `outv[${i * alpha + j}u * plane + (t0 + tw) * CP4 + c4] = ${e};`,
+      (i, j, e) => `outv[${at(i * alpha + j, "(t0 + tw) * CP4 + c4")}] = ${e};`,
     ),
   );
   for (let r = 0; r < alpha; r++) {
@@ -491,7 +499,7 @@ function runSource(access: RowAccess, alpha: number): string {
   }
   const zeros = [];
   for (let e = 0; e < alpha * alpha; e++) {
-    zeros.push(`outv[${e}u * plane + t * CP4 + j % CP4] = vec4<f32>(0.0);`);
+    zeros.push(`outv[${at(e, "t * CP4 + j % CP4")}] = vec4<f32>(0.0);`);
   }
   return `{
     let CP4 = CP / 4u;
@@ -642,6 +650,16 @@ export const winogradSettings = {
    * wherever the GEMM can (tests), "off". cpu family only.
    */
   interleavedProducts: "auto" as "auto" | "on" | "off",
+  /**
+   * The runs of input tiles write each vec4's E = 36 transformed elements side by side, one store
+   * stream per invocation instead of E, and the GEMMs read B's slices interleaved
+   * (GemmArgs.interleaveB), from 64 channels (see interleavedTiles). One forward, its kernels
+   * replayed (transform + GEMM), interleaved against planar: 0.76-0.98x on the default model's
+   * and ResNet-18's layers (the transform 1.2-2.2x faster, the GEMM up to 1.25x slower); the
+   * weight gradient's reads cost back the rest on small channel counts. "on": whatever the
+   * channels (tests). cpu family only.
+   */
+  interleavedTiles: "auto" as "auto" | "on" | "off",
 };
 
 /**
@@ -670,7 +688,7 @@ function toTiles(
   src: Tensor,
   kind: "input" | "grad",
   m: WinogradTile,
-  at: { CP: number; TP: number; n0: number; nb: number; tilesMajor?: boolean },
+  at: { CP: number; TP: number; n0: number; nb: number; tilesMajor?: boolean; interleaved?: boolean },
   out: Tensor,
 ): void {
   const [, C, H, W] = src.shape;
@@ -683,9 +701,13 @@ function toTiles(
   const groups = runs
     ? grid(((at.nb * TH + at.TP - at.nb * TH * TW) * at.CP) / 4, 64)
     : gridStride(total, 64, 4);
+  const il = at.interleaved ?? false;
+  if (il && !runs) throw new Error("winograd: only runs of input tiles are written interleaved");
   launch(
-    `winograd${m}.${kind}${major ? ".tiles" : ""}${runs ? ".runs" : ""}${ACCESS_SUFFIX[access]}`,
-    winogradSource(kind, m, access, runs),
+    `winograd${m}.${kind}${major ? ".tiles" : ""}${runs ? ".runs" : ""}${ACCESS_SUFFIX[access]}${
+      il ? ".interleaved" : ""
+    }`,
+    winogradSource(kind, m, access, runs, 0, il),
     { C, H, W, TH, TW, NB: at.nb, CP: at.CP, TP: at.TP, TILES_MAJOR: major ? 1 : 0 },
     [src, out],
     new Params().u32(at.n0, total).bytes(),
@@ -772,8 +794,8 @@ function convFromTransform(
   const v = Tensor.empty(major ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
-    const ilC = interleavedProducts(R, TP, KP, E);
-    toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: major }, v);
+    const ilC = interleavedProducts(R, TP, KP, E), ilB = major && interleavedTiles(m, KP);
+    toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: major, interleaved: ilB }, v);
     gemm({
       a: u.range,
       b: v.range,
@@ -786,6 +808,7 @@ function convFromTransform(
       strideA: R * KP,
       strideB: KP * TP,
       interleaveA: interleaved,
+      interleaveB: ilB,
       interleaveC: ilC,
     });
     fromTiles(prod, y, m, TP, n0, nb, addend, ilC);
@@ -835,6 +858,29 @@ function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile): b
   if (mode === "on") return gemmInterleaves(R, TP, up4(K));
   return mode === "auto" && 4 * E * R * up4(K) >= INTERLEAVE_MIN_BYTES && interleavedAPays(R, TP, up4(K), E);
 }
+
+/**
+ * Whether tiles-major input tiles of KP (padded) channels are written with each vec4's E elements
+ * side by side (winogradSettings.interleavedTiles): the runs of tiles (F(4x4)) of at least
+ * `INTERLEAVE_MIN_CHANNELS` channels under the cpu family, whose GEMM reads them through
+ * GemmArgs.interleaveB, in the forward, the input gradient and the weight gradient alike (the
+ * weight gradient reads what the forward kept, by the same rule).
+ */
+function interleavedTiles(m: WinogradTile, KP: number): boolean {
+  const mode = winogradSettings.interleavedTiles;
+  return mode !== "off" && runsOfTiles("input", m) && gemmFamily() === "cpu" &&
+    (mode === "on" || KP >= INTERLEAVE_MIN_CHANNELS);
+}
+
+/**
+ * The fewest channels whose input tiles are interleaved. With fewer, a tile's channels are one or
+ * two cache lines that planar reads take whole, while interleaved reads take a line per vec4: the
+ * weight gradient streams them once, and the default model's 16-channel layer ran 1.05-1.08x
+ * slower interleaved (forward + both gradients, `bench/winograd_ab.ts`, two runs), its 32-channel
+ * one 1.01-1.02x; from 64 channels 0.98-1.00x (64@32), 0.92-0.93x (128@16), 0.93-0.99x (256@8),
+ * 0.96-0.98x (64@7).
+ */
+const INTERLEAVE_MIN_CHANNELS = 64;
 
 /**
  * Whether the products of a convolution chunk (R x TP over KP, E slices) are written with their E
@@ -902,7 +948,8 @@ export function winogradBackwardWeight(
   }
   chunks(N, chunk).forEach(([n0, nb], i) => {
     const TP = up4(nb * T);
-    if (!tiles) toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor }, v);
+    const ilB = tilesMajor && interleavedTiles(m, KP); // as the forward kept them
+    if (!tiles) toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor, interleaved: ilB }, v);
     toTiles(dy, "grad", m, { CP: CO, TP, n0, nb, tilesMajor }, z);
     gemm({
       a: z.range,
@@ -916,6 +963,7 @@ export function winogradBackwardWeight(
       batch: E,
       strideA: CO * TP,
       strideB: KP * TP,
+      interleaveB: ilB,
       accumulate: i > 0,
     });
   });
