@@ -171,6 +171,25 @@ gpuTest("winograd keeps 32 GEMM columns per chunk on a deep layer; the filter is
   return Promise.resolve();
 });
 
+/**
+ * Names of the F(4x4) kernels containing `part` that one convolution of a [2, C, 8, 8] input into 4
+ * channels runs, forward + both gradients, sorted. "" for `il` on the gpu family, whose GEMM keeps
+ * planar layouts.
+ */
+async function kernelsOf(part: string, C: number, seed: number): Promise<string[]> {
+  const r = rng(seed), rt = sw.runtime();
+  const x = sw.tensor(Float32Array.from(randArray(2 * C * 8 * 8, r)), [2, C, 8, 8]);
+  const w = sw.tensor(Float32Array.from(randArray(4 * C * 9, r)), [4, C, 3, 3]);
+  w.requiresGrad = x.requiresGrad = true;
+  rt.startCapture();
+  sw.tidy(() => sw.backward(sw.sum(sw.conv2d(x, w, null, { padding: 1 }))));
+  const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(part)).sort();
+  [x, w, x.grad, w.grad].forEach((t) => t?.dispose());
+  return kernels;
+}
+/** The name suffix of an interleaved layout: only the cpu family's GEMM takes them. */
+const interleavedSuffix = () => sw.runtime().kernelFamily === "cpu" ? ".interleaved" : "";
+
 // The filter transforms move an invocation's four filters' 36 taps as 9 vec4s where the input
 // channels are a multiple of 4 (the forward's loads, the weight gradient's stores), floats
 // otherwise; the cases above check the values of both (C = 4 and 8 against C = 1, 3 and 5). The
@@ -178,24 +197,12 @@ gpuTest("winograd keeps 32 GEMM columns per chunk on a deep layer; the filter is
 // where the transformed filter is large ("auto"; the small cases above are planar), or wherever
 // the GEMM can read them ("on", the values below).
 gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved elements", async () => {
-  const r = rng(7);
-  const rt = sw.runtime();
-  const names = async (C: number) => {
-    const x = sw.tensor(Float32Array.from(randArray(2 * C * 8 * 8, r)), [2, C, 8, 8]);
-    const w = sw.tensor(Float32Array.from(randArray(4 * C * 9, r)), [4, C, 3, 3]);
-    w.requiresGrad = x.requiresGrad = true;
-    rt.startCapture();
-    sw.tidy(() => sw.backward(sw.sum(sw.conv2d(x, w, null, { padding: 1 }))));
-    const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(".filter")).sort();
-    [x, w, x.grad, w.grad].forEach((t) => t?.dispose());
-    return kernels;
-  };
+  const names = (C: number) => kernelsOf(".filter", C, 7);
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
     assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
     assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", "winograd4.filter2"]);
     await withWinograd({ interleavedFilter: "on" }, async () => {
-      // Only the cpu family's GEMM reads interleaved slices (SAMWISE_KERNELS=gpu: planar).
-      const il = rt.kernelFamily === "cpu" ? ".interleaved" : "";
+      const il = interleavedSuffix();
       assertEquals(await names(8), [
         `winograd4.filter0.v4${il}`,
         `winograd4.filter1${il}`,
@@ -239,22 +246,12 @@ for (const [N, C, H, W, Co] of interleavedCases) {
 // writes them so (the cpu family, on tiles smaller than 64x32: every case above), planar with
 // interleavedProducts "off" (the values below) and under the gpu family.
 gpuTest("winograd output transform: interleaved products on the cpu family, planar when off", async () => {
-  const r = rng(9);
-  const rt = sw.runtime();
-  const names = async () => {
-    const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 8 * 8, r)), [2, 4, 8, 8]);
-    const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
-    rt.startCapture();
-    sw.conv2d(x, w, null, { padding: 1 }).dispose();
-    const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(".output"));
-    [x, w].forEach((t) => t.dispose());
-    return kernels;
-  };
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
-    const il = rt.kernelFamily === "cpu" ? ".interleaved" : "";
-    assertEquals(await names(), [`winograd4.output.v4${il}`]);
+    // The forward's and the input gradient's, one name.
+    const il = interleavedSuffix();
+    assertEquals(await kernelsOf(".output", 4, 9), [`winograd4.output.v4${il}`]);
     await withWinograd({ interleavedProducts: "off" }, async () => {
-      assertEquals(await names(), ["winograd4.output.v4"]);
+      assertEquals(await kernelsOf(".output", 4, 9), ["winograd4.output.v4"]);
     });
   });
 });
@@ -262,22 +259,11 @@ gpuTest("winograd output transform: interleaved products on the cpu family, plan
 // whatever the channels with "on" (the "interleaved" cases below: the weight gradient reads the
 // forward's kept tiles or rebuilds them); planar below 64 channels or when off.
 gpuTest("winograd input tiles: interleaved on the cpu family, planar when off", async () => {
-  const r = rng(11);
-  const rt = sw.runtime();
-  const names = async () => {
-    const x = sw.tensor(Float32Array.from(randArray(2 * 4 * 8 * 8, r)), [2, 4, 8, 8]);
-    const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]);
-    rt.startCapture();
-    sw.conv2d(x, w, null, { padding: 1 }).dispose();
-    const kernels = (await rt.replayTimes(1)).map((t) => t.name).filter((n) => n.includes(".input"));
-    [x, w].forEach((t) => t.dispose());
-    return kernels;
-  };
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
-    const il = rt.kernelFamily === "cpu" ? ".interleaved" : "";
-    assertEquals(await names(), ["winograd4.input.tiles.runs.v4"]);
+    const tiles = ["winograd4.input.tiles.runs.v4"];
+    assertEquals(await kernelsOf(".input", 4, 11), tiles);
     await withWinograd({ interleavedTiles: "on" }, async () => {
-      assertEquals(await names(), [`winograd4.input.tiles.runs.v4${il}`]);
+      assertEquals(await kernelsOf(".input", 4, 11), tiles.map((n) => n + interleavedSuffix()));
     });
   });
 });
