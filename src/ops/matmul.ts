@@ -329,7 +329,7 @@ export function gemmFamily(): KernelFamily {
 
 /**
  * Whether {@link gemm} can take interleaved slices (GemmArgs.interleaveA with A untransposed,
- * GemmArgs.interleaveC) for an M x N x K product: the cpu family's vec4 kernel.
+ * interleaveB, interleaveC) for an M x N x K product: the cpu family's vec4 kernel.
  */
 export function gemmInterleaves(M: number, N: number, K: number): boolean {
   return gemmFamily() === "cpu" && gemmAligned(M, N, K);
@@ -345,8 +345,7 @@ export function gemmInterleaves(M: number, N: number, K: number): boolean {
  * probe); whole layers, forward + both gradients: 1.01-1.04x (`bench/winograd_ab.ts`).
  */
 export function interleavedCPays(M: number, N: number, K: number, batch: number): boolean {
-  return gemmFamily() === "cpu" && gemmAligned(M, N, K) &&
-    cpuTile(M, N, 2 * M * N * K * batch) !== HUGE_TILE;
+  return gemmInterleaves(M, N, K) && cpuTile(M, N, 2 * M * N * K * batch) !== HUGE_TILE;
 }
 
 /**
@@ -359,10 +358,7 @@ export function interleavedCPays(M: number, N: number, K: number, batch: number)
 export function interleavedAPays(M: number, N: number, K: number, batch: number): boolean {
   if (!gemmInterleaves(M, N, K)) return false;
   const { TN4 } = cpuTile(M, N, 2 * M * N * K * batch);
-  return useTexture(
-    { width: (K / 4) * batch, height: M, layers: 1, base: 0, stride: 0 },
-    Math.ceil(N / 4 / TN4),
-  );
+  return useTexture(operandLayout(K / 4, M, batch, 0, 0, true), Math.ceil(N / 4 / TN4));
 }
 
 /** True when the vec4 kernel can take these dimensions (see shaders/matmul.wgsl). */
@@ -478,6 +474,24 @@ interface OperandLayout {
   stride: number;
 }
 
+/**
+ * The layout of an operand stored as `height` rows of `width4` vec4s per slice: `slices` slices
+ * `stride` floats apart from `base` (stride 0 broadcasts one), or with `interleaved` the `slices`
+ * slices side by side, one row of width4 * slices vec4s (stride and base unused).
+ */
+function operandLayout(
+  width4: number,
+  height: number,
+  slices: number,
+  stride: number,
+  base: number,
+  interleaved: boolean,
+): OperandLayout {
+  return interleaved
+    ? { width: width4 * slices, height, layers: 1, base: 0, stride: 0 }
+    : { width: width4, height, layers: stride ? slices : 1, base: base / 4, stride: stride / 4 };
+}
+
 /** True when the operand fits the device's texture limits. */
 function fitsTexture(o: OperandLayout): boolean {
   const lim = runtime().device.limits;
@@ -591,24 +605,9 @@ export function gemm(g: GemmArgs): void {
     const slices = batch * zsum;
     const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices, zsum === 1 && !acc);
     const WG = TILE.WG;
-    const layoutA: OperandLayout = il
-      ? { width: (K / 4) * batch, height: M, layers: 1, base: 0, stride: 0 }
-      : {
-        width: (transA ? M : K) / 4,
-        height: transA ? K : M,
-        layers: sa ? slices : 1,
-        base: ba / 4,
-        stride: sa / 4,
-      };
-    const layoutB: OperandLayout = ilB
-      ? { width: ((transB ? K : N) / 4) * batch, height: transB ? N : K, layers: 1, base: 0, stride: 0 }
-      : {
-        width: (transB ? K : N) / 4,
-        height: transB ? N : K,
-        layers: sb ? slices : 1,
-        base: bb / 4,
-        stride: sb / 4,
-      };
+    // Interleaved operands have zsum 1: their slices are the batch's.
+    const layoutA = operandLayout((transA ? M : K) / 4, transA ? K : M, slices, sa, ba, il);
+    const layoutB = operandLayout((transB ? K : N) / 4, transB ? N : K, slices, sb, bb, ilB);
     const texA = useTexture(layoutA, Math.ceil(N / 4 / TN4)), texB = useTexture(layoutB, Math.ceil(M / TM));
     const ta = texA ? packTexture(g.a, layoutA) : null, tb = texB ? packTexture(g.b, layoutB) : null;
     // A textured operand's offset is its layer: base 0, one layer per slice (0 broadcasts).

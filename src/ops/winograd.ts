@@ -80,6 +80,15 @@ function lin(terms: [number, string][], zero: string): string {
 }
 
 /**
+ * Index of transformed element e (of E) of vec4 `q` in a transform's output or the products:
+ * planar, plane e (`plane` vec4s each) at q; interleaved, the E elements of q side by side
+ * (GemmArgs.interleaveA/B/C).
+ */
+function elementAt(e: number, q: string, E: number, interleaved: boolean, plane = "plane"): string {
+  return interleaved ? `(${q}) * ${E}u + ${e}u` : `${e}u * ${plane} + ${q}`;
+}
+
+/**
  * Tap j (0..8) of the four filters whose 36 taps were loaded as vec4s v0..v8 (filter l's taps are
  * elements 9 * l .. 9 * l + 8), as the four lanes of one vec4's components.
  */
@@ -301,9 +310,9 @@ export function winogradSource(
   } else if (kind === "output") {
     body = [];
     for (let e = 0; e < alpha * alpha; e++) {
-      // Interleaved products (GemmArgs.interleaveC): the E elements of (r, t4) side by side.
-      const at = interleaved ? `i * ${alpha * alpha}u + ${e}u` : `${e}u * plane + i`;
-      body.push(`let m${Math.floor(e / alpha)}_${e % alpha} = m[${at}];`);
+      body.push(
+        `let m${Math.floor(e / alpha)}_${e % alpha} = m[${elementAt(e, "i", alpha * alpha, interleaved)}];`,
+      );
     }
     body.push(...sandwich(AT, (r, q) => `m${r}_${q}`, v4, (i, j, e) => `let o${i}_${j} = ${e};`));
     for (let l = 0; l < 4; l++) {
@@ -360,10 +369,7 @@ export function winogradSource(
           G,
           (r, q) => `g${r}_${q}`,
           v4,
-          (i, j, e) =>
-            interleaved
-              ? `dst[at * ${alpha * alpha}u + ${i * alpha + j}u] = ${e};`
-              : `dst[${i * alpha + j}u * stride + at] = ${e};`,
+          (i, j, e) => `dst[${elementAt(i * alpha + j, "at", alpha * alpha, interleaved, "stride")}] = ${e};`,
         ),
       );
     } else {
@@ -430,10 +436,8 @@ export function winogradSource(
  */
 function runSource(access: RowAccess, alpha: number, interleaved: boolean): string {
   const lanes = "xyzw", L = [0, 1, 2, 3];
-  // Where element e of vec4 q (tile * CP4 + channel quad) goes: plane e, or interleaved with the
-  // E elements of q side by side (GemmArgs.interleaveB).
-  const at = (e: number, q: string) =>
-    interleaved ? `(${q}) * ${alpha * alpha}u + ${e}u` : `${e}u * plane + ${q}`;
+  // Where element e of vec4 q (tile * CP4 + channel quad) goes (GemmArgs.interleaveB when interleaved).
+  const at = (e: number, q: string) => elementAt(e, q, alpha * alpha, interleaved);
   const lines: string[] = [];
   const across = (f: (l: number) => string) => `vec4<f32>(${L.map(f).join(", ")})`;
   // Carried columns, per patch row r: vec4: cur{r}_{l} = columns 4tw..4tw+3 of lane l and
