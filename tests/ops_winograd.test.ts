@@ -213,34 +213,37 @@ gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved ele
   });
 });
 
-// Convolutions with interleaved filter transforms ([R, KP / 4, E] vec4s, GemmArgs.interleaveA) and
-// input tiles (GemmArgs.interleaveB), against the float64 reference: C a multiple of 4 or not,
-// the runs of tiles moving rows as vec4s (W % 4 == 0), vec2s (W % 4 == 2) and floats (odd W).
-const interleavedCases = [[2, 8, 6, 7, 4], [1, 5, 5, 4, 3], [3, 4, 8, 8, 8], [2, 3, 5, 6, 4], [
-  1,
-  5,
-  7,
-  10,
-  8,
-]];
-for (const [N, C, H, W, Co] of interleavedCases) {
-  gpuTest(
-    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, interleaved filter transforms and tiles`,
-    () =>
-      withWinograd(
-        { interleavedFilter: "on", interleavedTiles: "on" },
-        () =>
+/**
+ * Registers a float64 check of F(4x4) convolutions [N, C, H, W] -> Co with some layout tunables
+ * changed (`label` names them).
+ */
+function layoutCases(label: string, change: Partial<typeof winogradSettings>, cases: number[][]): void {
+  for (const [N, C, H, W, Co] of cases) {
+    gpuTest(
+      `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, ${label}`,
+      () =>
+        withWinograd(change, () =>
           withSettings({ winograd: true, winogradTile: 4 }, () =>
             gradcheck(
-              "winograd conv2d, interleaved filter and tiles",
+              `winograd conv2d, ${label}`,
               [[N, C, H, W], [Co, C, 3, 3]],
               ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
               ([x, w]) => conv3x3Ref(x, w),
               { fwdAtol: 1e-4, gradAtol: 5e-4 },
-            )),
-      ),
-  );
+            ))),
+    );
+  }
 }
+// Convolutions with interleaved filter transforms ([R, KP / 4, E] vec4s, GemmArgs.interleaveA) and
+// input tiles (GemmArgs.interleaveB), against the float64 reference: C a multiple of 4 or not,
+// the runs of tiles moving rows as vec4s (W % 4 == 0), vec2s (W % 4 == 2) and floats (odd W).
+layoutCases("interleaved filter transforms and tiles", { interleavedFilter: "on", interleavedTiles: "on" }, [
+  [2, 8, 6, 7, 4],
+  [1, 5, 5, 4, 3],
+  [3, 4, 8, 8, 8],
+  [2, 3, 5, 6, 4],
+  [1, 5, 7, 10, 8],
+]);
 
 // The output transform reads the products with their 36 elements side by side where the GEMM
 // writes them so (the cpu family, on tiles smaller than 64x32: every case above), planar with
@@ -267,24 +270,10 @@ gpuTest("winograd input tiles: interleaved on the cpu family, planar when off", 
     });
   });
 });
-for (const [N, C, H, W, Co] of [[2, 8, 6, 7, 4], [3, 4, 8, 8, 8]]) {
-  gpuTest(
-    `winograd F(4x4, 3x3) conv2d N${N} C${C} ${H}x${W} -> ${Co}, planar products and tiles`,
-    () =>
-      withWinograd(
-        { interleavedProducts: "off", interleavedTiles: "off" },
-        () =>
-          withSettings({ winograd: true, winogradTile: 4 }, () =>
-            gradcheck(
-              "winograd conv2d, planar products and tiles",
-              [[N, C, H, W], [Co, C, 3, 3]],
-              ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
-              ([x, w]) => conv3x3Ref(x, w),
-              { fwdAtol: 1e-4, gradAtol: 5e-4 },
-            )),
-      ),
-  );
-}
+layoutCases("planar products and tiles", { interleavedProducts: "off", interleavedTiles: "off" }, [
+  [2, 8, 6, 7, 4],
+  [3, 4, 8, 8, 8],
+]);
 
 // The forward keeps its transformed input for the weight gradient only when the batch is one
 // chunk and the weight's gradient will be taken; the gradient frees it. The cases above check the
