@@ -334,19 +334,5 @@ const otherPaths: [string, Partial<typeof winogradSettings>][] = [
   ["no vec2 pairs", { pairs: false }],
 ];
 for (const [label, change] of otherPaths) {
-  for (const [N, C, H, W, Co] of [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4], [2, 3, 5, 6, 4]]) {
-    gpuTest(
-      `winograd F(4x4, 3x3) N${N} C${C} ${H}x${W} -> ${Co}, ${label}`,
-      () =>
-        withWinograd(change, () =>
-          withSettings({ winograd: true, winogradTile: 4 }, () =>
-            gradcheck(
-              `winograd conv2d, ${label}`,
-              [[N, C, H, W], [Co, C, 3, 3]],
-              ([x, w]) => sw.conv2d(x, w, null, { padding: 1 }),
-              ([x, w]) => conv3x3Ref(x, w),
-              { fwdAtol: 1e-4, gradAtol: 5e-4 },
-            ))),
-    );
-  }
+  layoutCases(label, change, [[3, 8, 4, 4, 12], [2, 5, 7, 5, 8], [2, 3, 5, 8, 4], [2, 3, 5, 6, 4]]);
 }
