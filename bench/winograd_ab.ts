@@ -3,12 +3,15 @@
 // layers at batch 32 and the default run's (wideresnet16x1, 28x28, batch 64):
 // "current"; "planar filter" (winogradSettings.interleavedFilter "off": the 36 transformed
 // elements of a filter written to 36 planes, the GEMM reading A's slices planar); "interleaved
-// filter" ("on": one store stream, the GEMM reading each slice's texels 36 apart); "float taps"
+// filter" ("on": fewer store streams, the GEMM reading each slice's texels 36 apart or, from
+// storage, in blocks of 4); "filter in one block" ("on" with all 36 side by side, as where the GEMM
+// reads it through a texture, also from storage); "float taps"
 // (filterQuads off: 36 float loads / stores of taps, not 9 vec4s); "planar products"
 // (interleavedProducts "off": the GEMM writes 36 planes, the output transform reads 36 streams);
 // "planar tiles" (interleavedTiles "off": the input transform writes 36 planes).
 // The order of the variants rotates every round. Medians of wall and process CPU time.
-// Run: deno run -A bench/winograd_ab.ts [rounds=10] [layers=all|resnet18|default]
+// Run: deno run -A bench/winograd_ab.ts [rounds=10] [layers=all|resnet18|default|512]
+// ("512": ResNet-18's 512x512 layer at batch 32 and 128, its filter too large for a texture).
 import * as sw from "../mod.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { cpuMs } from "./fixtures.ts";
@@ -21,12 +24,17 @@ const variants: Record<string, () => void> = {
   current: () => {},
   "planar filter": () => winogradSettings.interleavedFilter = "off",
   "interleaved filter": () => winogradSettings.interleavedFilter = "on",
+  "filter in one block": () => {
+    winogradSettings.interleavedFilter = "on";
+    winogradSettings.interleavedFilterBlock = 36;
+  },
   "float taps": () => winogradSettings.filterQuads = false,
   "planar products": () => winogradSettings.interleavedProducts = "off",
   "planar tiles": () => winogradSettings.interleavedTiles = "off",
 };
 const reset = () => {
   winogradSettings.interleavedFilter = "auto";
+  winogradSettings.interleavedFilterBlock = "auto";
   winogradSettings.filterQuads = true;
   winogradSettings.interleavedProducts = "auto";
   winogradSettings.interleavedTiles = "auto";
@@ -35,8 +43,11 @@ const fill = (n: number, shape: number[]) =>
   sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), shape).keep();
 // [channels, side, batch]
 const layers = [
-  ...(which === "default" ? [] : [[64, 32, 32], [128, 16, 32], [256, 8, 32], [512, 4, 32]]),
-  ...(which === "resnet18" ? [] : [[16, 28, 64], [32, 14, 64], [64, 7, 64]]),
+  ...(which === "default" || which === "512"
+    ? []
+    : [[64, 32, 32], [128, 16, 32], [256, 8, 32], [512, 4, 32]]),
+  ...(which === "512" ? [[512, 4, 32], [512, 4, 128]] : []),
+  ...(which === "resnet18" || which === "512" ? [] : [[16, 28, 64], [32, 14, 64], [64, 7, 64]]),
 ];
 for (const [c, side, batch] of layers) {
   const x = fill(batch * c * side * side, [batch, c, side, side]), w = fill(c * c * 9, [c, c, 3, 3]);

@@ -30,16 +30,19 @@ override ACCUM: bool = false;
 // slice x / cgroups. With one slice per workgroup column, a narrow C (the 4x4 and 8x8 maps of a
 // ResNet's deep layers: N = 16 is 1 column group) left 7 of the 8 SIMD lanes idle.
 //
-// A's slices may instead be interleaved (ax > 1, A not transposed): vec4 (row, k4) of slice s at
-// (row * K4 + k4) * ax + s, one row of ax * K4 texels in a texture (see GemmArgs.interleaveA in
-// src/ops/matmul.ts). ax is 1 otherwise. Likewise B's (bx > 1: vec4 (row, x) of slice s at
-// (row * width + x) * bx + s, width K4 transposed, else N4; GemmArgs.interleaveB) and C's (cx > 1,
-// with sc = 1: vec4 (row, col4) of slice z at cbase + (row * N4 + col4) * cx + z).
+// A's slices may instead be interleaved (ax > 1 slices, A not transposed) in blocks of ab slices
+// side by side: row `row` is ax * K4 vec4s (one row of texels in a texture), block b of it the
+// K4 vec4s of each of its w = min(ab, ax - b * ab) slices, vec4 k4 of slice s at
+// row * ax * K4 + b * ab * K4 + k4 * w + s % ab (see GemmArgs.interleaveA in src/ops/matmul.ts).
+// With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. Likewise B's, in one
+// block (bx > 1: vec4 (row, x) of slice s at (row * width + x) * bx + s, width K4 transposed, else
+// N4; GemmArgs.interleaveB) and C's (cx > 1, with sc = 1: vec4 (row, col4) of slice z at
+// cbase + (row * N4 + col4) * cx + z).
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
   sa: u32, sb: u32, sc: u32, cgroups: u32,
   abase: u32, bbase: u32, cbase: u32, batch: u32,
-  ax: u32, cx: u32, bx: u32, pad0: u32,
+  ax: u32, cx: u32, bx: u32, ab: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //@BINDINGS
@@ -59,9 +62,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   //@SLICES
     let ao = p.abase + s * p.sa;
     let bo = p.bbase + s * p.sb;
-    // A texture's slice: its layer, or with interleaved slices its first texel (see Params).
-    let aox = select(0u, ao, p.ax > 1u);
-    let aol = select(ao, 0u, p.ax > 1u);
+    // A's slice: planar, at ao (a texture's: its layer), vec4s K4 apart along its rows, 1 along
+    // K; interleaved, its first vec4 ai within a row of ax * K4, aw apart along K (see Params).
+    let ail = p.ax > 1u;
+    let ablock = s / p.ab;
+    let ai = select(0u, ablock * p.ab * K4 + s % p.ab, ail);
+    let aw = select(1u, min(p.ab, p.ax - ablock * p.ab), ail);
+    let arow = select(K4, p.ax * K4, ail);
+    let aos = select(ao, ai, ail);
+    let aox = ai;
+    let aol = select(ao, 0u, ail);
     let box = select(0u, bo, p.bx > 1u);
     let bol = select(bo, 0u, p.bx > 1u);
     for (var k4 = k0; k4 < k1; k4++) {

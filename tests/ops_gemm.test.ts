@@ -36,6 +36,8 @@ interface Case {
   gapB?: number;
   /** A's `batch` slices interleaved by vec4 (GemmArgs.interleaveA); the reference reads them planar. */
   interleaveA?: boolean;
+  /** With interleaveA, slices per block (GemmArgs.interleaveBlockA). */
+  interleaveBlockA?: number;
   /** C's `batch` slices interleaved by vec4 (GemmArgs.interleaveC). */
   interleaveC?: boolean;
   /** B's `batch` slices interleaved by vec4 (GemmArgs.interleaveB); the reference reads them planar. */
@@ -43,16 +45,26 @@ interface Case {
 }
 
 /**
- * Planar slices ([batch, rows, width] floats) interleaved by vec4: vec4 x of row r of slice s at
- * (r * width / 4 + x) * batch + s.
+ * Planar slices ([batch, rows, width] floats) interleaved by vec4 in blocks of `block` slices
+ * (GemmArgs.interleaveBlockA), written out from its definition: row r is width / 4 * batch vec4s,
+ * block b of it the width / 4 vec4s of each of its w slices side by side. With one block (the
+ * default), vec4 x of row r of slice s is at (r * width / 4 + x) * batch + s.
  */
-function interleave(a: Float64Array, batch: number, rows: number, width: number): Float64Array {
+function interleave(
+  a: Float64Array,
+  batch: number,
+  rows: number,
+  width: number,
+  block = batch,
+): Float64Array {
   const W4 = width / 4;
   const out = new Float64Array(a.length);
   for (let s = 0; s < batch; s++) {
+    const b = Math.floor(s / block), w = Math.min(block, batch - b * block);
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < width; k++) {
-        out[((r * W4 + (k >> 2)) * batch + s) * 4 + (k & 3)] = a[(s * rows + r) * width + k];
+        const at = r * W4 * batch + b * block * W4 + (k >> 2) * w + (s % block);
+        out[at * 4 + (k & 3)] = a[(s * rows + r) * width + k];
       }
     }
   }
@@ -131,6 +143,7 @@ function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs
     baseC: c.baseC,
     accumulate: c.accumulate,
     interleaveA: c.interleaveA,
+    interleaveBlockA: c.interleaveBlockA,
     interleaveB: c.interleaveB,
     interleaveC: c.interleaveC,
   };
@@ -144,7 +157,12 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     nB = (c.baseB ?? 0) + (c.slicesB ?? 1) * (c.K * c.N + (c.gapB ?? 0));
   const nC = (c.baseC ?? 0) + batch * c.M * c.N + 3; // trailing floats must stay untouched
   const a = randArray(nA, r), b = randArray(nB, r), c0 = randArray(nC, r);
-  const ta = sw.tensor(Float32Array.from(c.interleaveA ? interleave(a, batch, c.M, c.K) : a), [nA]);
+  const ta = sw.tensor(
+    Float32Array.from(
+      c.interleaveA ? interleave(a, batch, c.M, c.K, Math.min(c.interleaveBlockA ?? batch, batch)) : a,
+    ),
+    [nA],
+  );
   const bRows = c.transB ? c.N : c.K, bWidth = c.transB ? c.K : c.N;
   const tb = sw.tensor(Float32Array.from(c.interleaveB ? interleave(b, batch, bRows, bWidth) : b), [nB]);
   const tc = sw.tensor(Float32Array.from(c0), [nC]);
@@ -279,6 +297,32 @@ const interleavedCases: Case[] = [
   { M: 67, N: 72, K: 20, batch: 2, slicesA: 2, slicesB: 2, transB: true, interleaveA: true },
   { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true },
   { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveA: true },
+  // In blocks (the filter transform's layout for A read from storage): of 4 with a last block of
+  // 1, of 2 with B transposed, a block larger than the batch (one block), with C interleaved.
+  { M: 13, N: 20, K: 8, batch: 9, slicesA: 9, slicesB: 9, interleaveA: true, interleaveBlockA: 4 },
+  {
+    M: 9,
+    N: 12,
+    K: 16,
+    batch: 5,
+    slicesA: 5,
+    slicesB: 5,
+    transB: true,
+    interleaveA: true,
+    interleaveBlockA: 2,
+  },
+  { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true, interleaveBlockA: 4 },
+  {
+    M: 9,
+    N: 12,
+    K: 16,
+    batch: 7,
+    slicesA: 7,
+    slicesB: 7,
+    interleaveA: true,
+    interleaveBlockA: 4,
+    interleaveC: true,
+  },
   // C's slices interleaved (the Winograd products for the output transform), with A's or not, at a
   // base, accumulating, and where K would be split (interleaved C is never split).
   { M: 13, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },

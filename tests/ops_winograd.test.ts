@@ -3,6 +3,7 @@
 // and 3, chunks of the batch; and its forward error against the im2col path at ResNet-like sizes.
 import * as sw from "../mod.ts";
 import { convGeometry, convSettings } from "../src/ops/conv.ts";
+import { gemmSettings } from "../src/ops/matmul.ts";
 import { winogradSettings } from "../src/ops/winograd.ts";
 import { gpuTest, gradcheck, randArray, type Ref, rng, withTunables } from "./harness.ts";
 import { assert, assertEquals } from "./assert.ts";
@@ -187,28 +188,41 @@ async function kernelsOf(part: string, C: number, seed: number): Promise<string[
   [x, w, x.grad, w.grad].forEach((t) => t?.dispose());
   return kernels;
 }
-/** The name suffix of an interleaved layout: only the cpu family's GEMM takes them. */
-const interleavedSuffix = () => sw.runtime().kernelFamily === "cpu" ? ".interleaved" : "";
+/**
+ * The name suffix of an interleaved layout (of a filter transform in blocks of `block` elements:
+ * ".interleaved4"): only the cpu family's GEMM takes them.
+ */
+const interleavedSuffix = (block = "") => sw.runtime().kernelFamily === "cpu" ? `.interleaved${block}` : "";
 
 // The filter transforms move an invocation's four filters' 36 taps as 9 vec4s where the input
 // channels are a multiple of 4 (the forward's loads, the weight gradient's stores), floats
 // otherwise; the cases above check the values of both (C = 4 and 8 against C = 1, 3 and 5). The
 // forward's and input gradient's write their 36 elements interleaved for the cpu family's GEMM
 // where the transformed filter is large ("auto"; the small cases above are planar), or wherever
-// the GEMM can read them ("on", the values below).
+// the GEMM can read them ("on", the values below): all 36 side by side where the GEMM reads
+// them through a texture, in blocks of 4 where from storage (as these small products are, unless
+// textures are forced).
 gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved elements", async () => {
   const names = (C: number) => kernelsOf(".filter", C, 7);
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
     assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
     assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", "winograd4.filter2"]);
     await withWinograd({ interleavedFilter: "on" }, async () => {
-      const il = interleavedSuffix();
+      const il = interleavedSuffix("4");
       assertEquals(await names(8), [
         `winograd4.filter0.v4${il}`,
         `winograd4.filter1${il}`,
         "winograd4.filter2.v4",
       ]);
       assertEquals(await names(5), [`winograd4.filter0${il}`, `winograd4.filter1${il}`, "winograd4.filter2"]);
+      await withTunables(gemmSettings, { textures: "on" }, async () => {
+        const all = interleavedSuffix();
+        assertEquals(await names(8), [
+          `winograd4.filter0.v4${all}`,
+          `winograd4.filter1${all}`,
+          "winograd4.filter2.v4",
+        ]);
+      });
     });
   });
 });
@@ -244,6 +258,17 @@ layoutCases("interleaved filter transforms and tiles", { interleavedFilter: "on"
   [2, 3, 5, 6, 4],
   [1, 5, 7, 10, 8],
 ]);
+// The filter transforms' elements in other blocks (the cases above take blocks of 4): all 36
+// in one, and blocks of 5, the last of one element.
+for (const block of [36, 5]) {
+  layoutCases(`filter elements in blocks of ${block}`, {
+    interleavedFilter: "on",
+    interleavedFilterBlock: block,
+  }, [
+    [2, 8, 6, 7, 4],
+    [1, 5, 5, 4, 3],
+  ]);
+}
 
 // The output transform reads the products with their 36 elements side by side where the GEMM
 // writes them so (the cpu family, on tiles smaller than 64x32: every case above), planar with

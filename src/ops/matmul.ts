@@ -117,13 +117,14 @@ export function matmulSource(
   if (hit) return hit;
   const TN = TN4 * 4;
   // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its layer.
-  // Untransposed, A's vec4s step by p.ax (its slices may be interleaved; see matmul.wgsl).
+  // Untransposed, A's rows are arow vec4s apart and its vec4s aw apart along K (1 planar; its
+  // slices may be interleaved in blocks: see matmul.wgsl).
   const loadA = (x: string, y: string) =>
     transA
       ? (texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * M4 + ${x}]`)
       : texA
-      ? `textureLoad(A, vec2<u32>((${x}) * p.ax + aox, ${y}), aol, 0)`
-      : `A[ao + ((${y}) * K4 + ${x}) * p.ax]`;
+      ? `textureLoad(A, vec2<u32>((${x}) * aw + aox, ${y}), aol, 0)`
+      : `A[aos + (${y}) * arow + (${x}) * aw]`;
   // B's vec4s step by p.bx (its slices may be interleaved; see matmul.wgsl).
   const loadB = (x: string, y: string) =>
     texB
@@ -308,6 +309,13 @@ export interface GemmArgs {
    */
   interleaveA?: boolean;
   /**
+   * With interleaveA, the slices side by side in blocks of this many (default and at most `batch`,
+   * one block; see {@link interleaveBlockFor}): row r is K/4 * batch vec4s, block b of it the K/4
+   * vec4s of each of its w slices (w = min(block, batch - b * block)), vec4 k4 of slice s at
+   * r * K/4 * batch + b * block * K/4 + k4 * w + s % block.
+   */
+  interleaveBlockA?: number;
+  /**
    * B's `batch` slices interleaved by vec4 (cpu family, no slice sum): vec4 x of row r of slice s
    * at (r * width + x) * batch + s, width K/4 transposed, N/4 otherwise; strideB and baseB unused.
    * The Winograd input transform then writes one stream, not E (see winogradSettings.
@@ -349,17 +357,33 @@ export function interleavedCPays(M: number, N: number, K: number, batch: number)
 }
 
 /**
- * Whether interleaving A's `batch` slices pays for an M x N x K product: where {@link gemm} can
- * read them and A goes through a texture (see useTexture). From storage, each slice's loads take
- * a 64-byte line for 16 bytes (the slices are batch * 16 bytes apart): ResNet-18's 512x512
- * Winograd layer (a 36 MiB A, above TEXTURE_RULE.maxBytes) ran forward + both gradients in
- * 0.82-0.85x the time with A planar (`bench/winograd_ab.ts`).
+ * How A's `batch` slices are best interleaved for an M x N x K product (GemmArgs.interleaveA and
+ * interleaveBlockA): 0 where {@link gemm} cannot read them so; `batch` (one block: each row's
+ * slices side by side by vec4) where A goes through a texture (see useTexture); blocks of
+ * {@link STORAGE_INTERLEAVE_BLOCK} slices where A is read from storage. Read from storage in one
+ * block (each slice's vec4s batch * 16 bytes apart), ResNet-18's 512x512 Winograd layer (a 36 MiB
+ * A, above TEXTURE_RULE.maxBytes) ran its two GEMMs in 2.2x the time of planar A; in blocks of 4
+ * slices (a 64-byte line of four slices' vec4s, each block's row one run of lines) in 0.9-1.0x,
+ * keeping the filter transform's gain (see STORAGE_INTERLEAVE_BLOCK).
  */
-export function interleavedAPays(M: number, N: number, K: number, batch: number): boolean {
-  if (!gemmInterleaves(M, N, K)) return false;
+export function interleaveBlockFor(M: number, N: number, K: number, batch: number): number {
+  if (!gemmInterleaves(M, N, K)) return 0;
   const { TN4 } = cpuTile(M, N, 2 * M * N * K * batch);
-  return useTexture(operandLayout(K / 4, M, batch, 0, 0, true), Math.ceil(N / 4 / TN4));
+  const textured = useTexture(operandLayout(K / 4, M, batch, 0, 0, true), Math.ceil(N / 4 / TN4));
+  return textured ? batch : Math.min(STORAGE_INTERLEAVE_BLOCK, batch);
 }
+
+/**
+ * Slices per block of an interleaved A read from storage (see {@link interleaveBlockFor}): four
+ * vec4s, one 64-byte line. ResNet-18's 512x512 Winograd layer, its kernels replayed (forward +
+ * both gradients, batch 32, in a probe): blocks of 4 ran its two filter transforms in 5.6-5.9 and
+ * 7.4-7.7 ms against 10.4-17.5 and 16.6-20.8 planar, its forward and input-gradient GEMMs in
+ * 28.6-32.5 ms against 31.9-32.1; blocks of 8 (two lines): GEMMs 50.9 ms; of 2: 31.4 ms, the
+ * transforms 7.4 and 9.5 ms; of 1 (each slice's rows whole): transforms as slow as planar. Whole
+ * layer (`bench/winograd_ab.ts 10 512`): planar 1.16-1.17x the time at batch 32, 1.08x at 128;
+ * one block 1.39-1.57x.
+ */
+export const STORAGE_INTERLEAVE_BLOCK = 4;
 
 /** True when the vec4 kernel can take these dimensions (see shaders/matmul.wgsl). */
 export function gemmAligned(M: number, N: number, K: number, transA = false): boolean {
@@ -595,6 +619,10 @@ export function gemm(g: GemmArgs): void {
       `matmul: interleaved slices need the cpu family's vec4 kernel, no slice sum (and A untransposed)`,
     );
   }
+  const blockA = il ? Math.min(g.interleaveBlockA ?? batch, batch) : 1;
+  if (!Number.isInteger(blockA) || blockA < 1) {
+    throw new Error(`matmul: interleaveBlockA must be a positive integer, got ${g.interleaveBlockA}`);
+  }
   if (gemmFamily() === "gpu") {
     // Shared-memory block tiling: one kernel for every shape and alignment (64x64 blocks).
     const groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
@@ -627,7 +655,7 @@ export function gemm(g: GemmArgs): void {
         cgroups,
       )
       .u32(ta || il ? 0 : ba / 4, tb || ilB ? 0 : bb / 4, partial ? 0 : bc / 4, cslices)
-      .u32(il ? batch : 1, ilC ? batch : 1, ilB ? batch : 1, 0).bytes();
+      .u32(il ? batch : 1, ilC ? batch : 1, ilB ? batch : 1, blockA).bytes();
     const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
     const size = TM === HUGE_TILE.TM ? ".huge" : TM === BIG_TILE.TM ? ".big" : "";

@@ -33,7 +33,14 @@ import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
-import { BIG_TILE, gemm, gemmFamily, gemmInterleaves, interleavedAPays, interleavedCPays } from "./matmul.ts";
+import {
+  BIG_TILE,
+  gemm,
+  gemmFamily,
+  gemmInterleaves,
+  interleaveBlockFor,
+  interleavedCPays,
+} from "./matmul.ts";
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
@@ -86,6 +93,17 @@ function lin(terms: [number, string][], zero: string): string {
  */
 function elementAt(e: number, q: string, E: number, interleaved: boolean, plane = "plane"): string {
   return interleaved ? `(${q}) * ${E}u + ${e}u` : `${e}u * ${plane} + ${q}`;
+}
+
+/**
+ * Index of transformed element e (of E) of the filter transform's vec4 (r, k4) (`at` = r * KP4 +
+ * k4): planar, plane e (`stride` vec4s each) at `at`; interleaved in blocks of `block` elements
+ * (0: one block of E), the layout GemmArgs.interleaveA / interleaveBlockA describe.
+ */
+function filterElementAt(e: number, E: number, interleaved: boolean, block: number): string {
+  if (!interleaved || !block || block >= E) return elementAt(e, "at", E, interleaved, "stride");
+  const b = Math.floor(e / block), w = Math.min(block, E - b * block);
+  return `r * KP4 * ${E}u + ${b * block}u * KP4 + (k0 / 4u) * ${w}u + ${e % block}u`;
 }
 
 /**
@@ -232,6 +250,7 @@ export function winogradSource(
   runs = false,
   filterMode: 0 | 1 | 2 = 0,
   interleaved = false,
+  block = 0,
 ): string {
   if (
     access !== "f32" &&
@@ -256,7 +275,7 @@ export function winogradSource(
       `winograd: interleaved elements are for the output, the runs of input tiles and the forward filter transforms`,
     );
   }
-  const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}`;
+  const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}${block}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { BT, G, AT } = MATRICES[m];
@@ -369,7 +388,7 @@ export function winogradSource(
           G,
           (r, q) => `g${r}_${q}`,
           v4,
-          (i, j, e) => `dst[${elementAt(i * alpha + j, "at", alpha * alpha, interleaved, "stride")}] = ${e};`,
+          (i, j, e) => `dst[${filterElementAt(i * alpha + j, alpha * alpha, interleaved, block)}] = ${e};`,
         ),
       );
     } else {
@@ -643,10 +662,18 @@ export const winogradSettings = {
    * GEMM reads A's slices interleaved (GemmArgs.interleaveA); planar ([E, R, KP]) they were E
    * streams. On ResNet-18's 256x256 and 512x512 filters the transform alone ran 2.2-2.8x faster
    * (6.0 -> 2.1 ms, 15.4 -> 6.9 ms, in a probe). The GEMM then reads each slice's texels 36 apart,
-   * which costs back part of it: "auto" where it measured faster (see interleavedFilter), "on"
-   * wherever the GEMM can read it (tests), "off". cpu family only.
+   * which costs back part of it (from storage, more than all of it: ResNet-18's 512x512 filter,
+   * too large for a texture, ran its GEMMs 2.2x slower), so from storage the elements are side by
+   * side in blocks of 4 (interleavedFilterBlock). "auto" where it measured faster (see
+   * interleavedFilter), "on" wherever the GEMM can read it (tests), "off". cpu family only.
    */
   interleavedFilter: "auto" as "auto" | "on" | "off",
+  /**
+   * Elements per block of an interleaved filter transform ([R, KP / 4, E] vec4s in blocks, see
+   * GemmArgs.interleaveBlockA): "auto" as the GEMM reads A best (interleaveBlockFor: all E
+   * through a texture, 4 from storage), or a number (tests: blocks that do not divide E).
+   */
+  interleavedFilterBlock: "auto" as "auto" | number,
   /**
    * The forward's and input gradient's GEMM writes each product's E = 36 elements side by side
    * (GemmArgs.interleaveC) and the output transform reads them as one stream, not E: alone it ran
@@ -756,17 +783,18 @@ function fromTiles(
 
 /**
  * The filter transform (mode 0), or that of the flipped, channel-swapped filter (mode 1): u, the
- * GEMM's A operand, [E, R, KP], or with `interleaved` [R, KP / 4, E] vec4s (GemmArgs.interleaveA).
+ * GEMM's A operand, [E, R, KP], or with `block` > 0 [R, KP / 4, E] vec4s with its E slices
+ * interleaved in blocks of `block` (GemmArgs.interleaveA, interleaveBlockA).
  */
-function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile, interleaved: boolean): Tensor {
+function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile, block: number): Tensor {
   const [CO, CI] = w.shape;
   const rows = mode === 0 ? CO : CI, KP = up4(mode === 0 ? CI : CO);
   const u = Tensor.empty([(m + 2) ** 2, rows, KP]);
   const total = rows * (KP / 4); // one invocation per four columns
   const quads = mode === 0 && CI % 4 === 0 && winogradSettings.filterQuads;
   launch(
-    `winograd${m}.filter${mode}${quads ? ".v4" : ""}${interleaved ? ".interleaved" : ""}`,
-    winogradSource("filter", m, quads ? "vec4" : "f32", false, mode, interleaved),
+    `winograd${m}.filter${mode}${quads ? ".v4" : ""}${blockSuffix(block, (m + 2) ** 2)}`,
+    winogradSource("filter", m, quads ? "vec4" : "f32", false, mode, block > 0, block),
     { CO, CI, KP },
     [w, u],
     new Params().u32(total).bytes(),
@@ -784,7 +812,7 @@ function filterTransform(w: Tensor, mode: 0 | 1, m: WinogradTile, interleaved: b
 function convFromTransform(
   x: Tensor,
   u: Tensor,
-  interleaved: boolean,
+  block: number,
   plan: WinogradPlan,
   keep = false,
   addend: Tensor | null = null,
@@ -811,7 +839,8 @@ function convFromTransform(
       batch: E,
       strideA: R * KP,
       strideB: KP * TP,
-      interleaveA: interleaved,
+      interleaveA: block > 0,
+      interleaveBlockA: block || undefined,
       interleaveB: ilB,
       interleaveC: ilC,
     });
@@ -835,9 +864,9 @@ export function winogradForward(
   forWeightGrad = false,
 ): { y: Tensor; tiles: Tensor | null } {
   const keep = forWeightGrad && winogradSettings.keepInputTiles && keepsTiles(plan, x.shape[0], w.shape[0]);
-  const il = interleavedFilter(w.shape[0], w.shape[1], tileColumns(x, plan), plan.m);
-  const u = filterTransform(w, 0, plan.m, il);
-  const out = convFromTransform(x, u, il, plan, keep);
+  const block = interleavedFilter(w.shape[0], w.shape[1], tileColumns(x, plan), plan.m);
+  const u = filterTransform(w, 0, plan.m, block);
+  const out = convFromTransform(x, u, block, plan, keep);
   u.dispose();
   return out;
 }
@@ -851,16 +880,23 @@ function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
 }
 
 /**
- * Whether a convolution from K input to R output channels (of the GEMM: the input gradient's are
- * swapped) over TP tile columns transforms its filter with the E slices interleaved
- * (winogradSettings.interleavedFilter): where the transformed filter is at least
- * `INTERLEAVE_MIN_BYTES` and the GEMM reads it through a texture (interleavedAPays). TP is the
- * largest chunk's (a smaller last chunk reads the same A).
+ * How a convolution from K input to R output channels (of the GEMM: the input gradient's are
+ * swapped) over TP tile columns lays out its transformed filter (winogradSettings.
+ * interleavedFilter, interleavedFilterBlock): 0 planar, else its E slices interleaved in blocks
+ * of that many, where the transformed filter is at least `INTERLEAVE_MIN_BYTES`: all E where the
+ * GEMM reads it through a texture, 4 where from storage (interleaveBlockFor). TP is the largest
+ * chunk's (a smaller last chunk reads the same A).
  */
-function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile): boolean {
+function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile): number {
   const E = (m + 2) ** 2, mode = winogradSettings.interleavedFilter;
-  if (mode === "on") return gemmInterleaves(R, TP, up4(K));
-  return mode === "auto" && 4 * E * R * up4(K) >= INTERLEAVE_MIN_BYTES && interleavedAPays(R, TP, up4(K), E);
+  if (mode === "off" || (mode === "auto" && 4 * E * R * up4(K) < INTERLEAVE_MIN_BYTES)) return 0;
+  const block = interleaveBlockFor(R, TP, up4(K), E), forced = winogradSettings.interleavedFilterBlock;
+  return block && forced !== "auto" ? Math.min(forced, E) : block;
+}
+
+/** A filter transform kernel's name suffix for its layout: planar, interleaved, or in blocks. */
+function blockSuffix(block: number, E: number): string {
+  return block === 0 ? "" : block >= E ? ".interleaved" : `.interleaved${block}`;
 }
 
 /**
@@ -923,9 +959,9 @@ export function winogradBackwardInput(
   plan: WinogradPlan,
   addend: Tensor | null = null,
 ): Tensor {
-  const il = interleavedFilter(w.shape[1], w.shape[0], tileColumns(dy, plan), plan.m);
-  const u = filterTransform(w, 1, plan.m, il);
-  const { y: dx } = convFromTransform(dy, u, il, plan, false, addend);
+  const block = interleavedFilter(w.shape[1], w.shape[0], tileColumns(dy, plan), plan.m);
+  const u = filterTransform(w, 1, plan.m, block);
+  const { y: dx } = convFromTransform(dy, u, block, plan, false, addend);
   u.dispose();
   return dx;
 }
