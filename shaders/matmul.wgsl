@@ -36,8 +36,8 @@ override ACCUM: bool = false;
 // row * ax * K4 + b * ab * K4 + k4 * w + s % ab (see GemmArgs.interleaveA in src/ops/matmul.ts).
 // With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. Likewise B's, in one
 // block (bx > 1: vec4 (row, x) of slice s at (row * width + x) * bx + s, width K4 transposed, else
-// N4; GemmArgs.interleaveB) and C's (cx > 1, with sc = 1: vec4 (row, col4) of slice z at
-// cbase + (row * N4 + col4) * cx + z).
+// N4; GemmArgs.interleaveB) and C's, in groups of 4 vec4s (cx > 1 slices, with sc = 4: vec4
+// q = row * N4 + col4 of slice z at cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC).
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
   sa: u32, sb: u32, sc: u32, cgroups: u32,

@@ -14,7 +14,7 @@ import {
   TILE,
 } from "../src/ops/matmul.ts";
 import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { gpuTest, randArray, rng } from "./harness.ts";
 
 interface Case {
@@ -38,7 +38,7 @@ interface Case {
   interleaveA?: boolean;
   /** With interleaveA, slices per block (GemmArgs.interleaveBlockA). */
   interleaveBlockA?: number;
-  /** C's `batch` slices interleaved by vec4 (GemmArgs.interleaveC). */
+  /** C's `batch` slices interleaved in groups of 4 vec4s (GemmArgs.interleaveC). */
   interleaveC?: boolean;
   /** B's `batch` slices interleaved by vec4 (GemmArgs.interleaveB); the reference reads them planar. */
   interleaveB?: boolean;
@@ -88,8 +88,10 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
             s += a[ao + (c.transA ? k * M + m : m * K + k)] * b[bo + (c.transB ? n * K + k : k * N + n)];
           }
         }
+        // Interleaved C: vec4 q of slice z in group q / 4, from GemmArgs.interleaveC's definition.
+        const q = m * (N / 4) + (n >> 2);
         const i = c.interleaveC
-          ? bc + ((m * (N / 4) + (n >> 2)) * batch + z) * 4 + (n & 3)
+          ? bc + ((Math.floor(q / 4) * batch + z) * 4 + (q % 4)) * 4 + (n & 3)
           : bc + z * M * N + m * N + n;
         out[i] = (c.accumulate ? out[i] : 0) + s;
       }
@@ -313,7 +315,7 @@ const interleavedCases: Case[] = [
   },
   { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true, interleaveBlockA: 4 },
   {
-    M: 9,
+    M: 12,
     N: 12,
     K: 16,
     batch: 7,
@@ -324,10 +326,12 @@ const interleavedCases: Case[] = [
     interleaveC: true,
   },
   // C's slices interleaved (the Winograd products for the output transform), with A's or not, at a
-  // base, accumulating, and where K would be split (interleaved C is never split).
-  { M: 13, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
+  // base, accumulating, and where K would be split (interleaved C is never split); M * N / 4 a
+  // multiple of 4 (its groups), M odd or not.
+  { M: 13, N: 16, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
+  { M: 12, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
   {
-    M: 9,
+    M: 12,
     N: 12,
     K: 16,
     batch: 5,
@@ -370,6 +374,13 @@ for (const path of ["cpu", "cpu-tex", "cpu-big", "cpu-big-tex", "cpu-split"] as 
     gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 160 + i))
   );
 }
+// Interleaved C's groups of 4 vec4s need M * N / 4 to be a multiple of 4: 9 x 12 is refused.
+gpuTest("gemm: interleaved C refuses M * N / 4 that is no multiple of its groups", async () => {
+  await assertRejects(
+    () => check({ M: 9, N: 12, K: 8, batch: 2, slicesA: 2, slicesB: 2, interleaveC: true }, "cpu", 199),
+    /interleaved C needs M \* N \/ 4 \(9 x 12 \/ 4\) to be a multiple of 4/,
+  );
+});
 // The 64x32 tile with both operands in textures and K split, on the copy-packed case only: each of
 // its kernel variants costs 15-30 s to compile on a cold shader cache.
 gpuTest(

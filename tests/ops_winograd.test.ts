@@ -270,9 +270,10 @@ for (const block of [36, 5]) {
   ]);
 }
 
-// The output transform reads the products with their 36 elements side by side where the GEMM
-// writes them so (the cpu family, on tiles smaller than 64x32: every case above), planar with
-// interleavedProducts "off" (the values below) and under the gpu family.
+// The output transform reads the products with their 36 elements interleaved (in groups of 4
+// vec4s) where the GEMM writes them so (the cpu family, output channels a multiple of 4: the cases
+// above but Co = 3), planar with interleavedProducts "off" (the values below) and under the gpu
+// family.
 gpuTest("winograd output transform: interleaved products on the cpu family, planar when off", async () => {
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
     // The forward's and the input gradient's, one name.

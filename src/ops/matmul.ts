@@ -198,7 +198,9 @@ export function matmulSource(
   }
   for (let i = 0; i < TM; i++) {
     for (let j = 0; j < TN4; j++) {
-      const at = `co + ((row + ${i}u) * N4 + col4 + ${j}u) * p.cx`;
+      // Interleaved C (cx > 1): vec4 q of the slice in group q / 4 (see matmul.wgsl).
+      const q = `((row + ${i}u) * N4 + col4 + ${j}u)`;
+      const at = `co + select(${q}, (${q} / 4u) * 4u * p.cx + ${q} % 4u, p.cx > 1u)`;
       store.push(
         `if (row + ${i}u < p.M && col4 + ${j}u < N4) { C[${at}] = select(c${i}_${j}, c${i}_${j} + C[${at}], ACCUM); }`,
       );
@@ -323,9 +325,10 @@ export interface GemmArgs {
    */
   interleaveB?: boolean;
   /**
-   * C's `batch` slices interleaved by vec4 (cpu family; see {@link interleavedCPays}): vec4 col4 of
-   * row r of slice z at baseC + (r * N/4 + col4) * batch + z. Its consumer (the Winograd output
-   * transform) then reads one stream, not E: its 36 loads per invocation ran 1.9-2.3x faster.
+   * C's `batch` slices interleaved in groups of {@link C_GROUP} vec4s (cpu family; see
+   * {@link interleavedCPays}; M * N / 4 a multiple of C_GROUP): vec4 q = r * N/4 + col4 of slice z
+   * at baseC + (floor(q / 4) * batch + z) * 4 + q % 4. Its consumer (the Winograd output transform)
+   * then reads two streams per SIMD group, not E: its 36 loads per invocation ran 1.9-2.3x faster.
    */
   interleaveC?: boolean;
 }
@@ -344,17 +347,23 @@ export function gemmInterleaves(M: number, N: number, K: number): boolean {
 }
 
 /**
- * Whether interleaving C's slices (GemmArgs.interleaveC) pays for an M x N x K product of `batch`
- * slices: the cpu family's vec4 kernel on a tile smaller than {@link HUGE_TILE}. The 64x32 tile's
- * 512 stores per invocation, each to a line of its own when interleaved, cost more than the
- * consumer saves: ResNet-18's 64-channel Winograd forward (64 x 2048 x 64) ran its GEMM and output
- * transform in 1.10x the time interleaved, where the 16x32 tile's 16- to 64-channel products of
- * the default model ran in 0.83-0.96x (one convolution's forward, its kernels replayed, in a
- * probe); whole layers, forward + both gradients: 1.01-1.04x (`bench/winograd_ab.ts`).
+ * Whether interleaving C's slices (GemmArgs.interleaveC) pays for an M x N x K product: wherever the cpu family's vec4 kernel takes it (M * N / 4 a multiple of
+ * {@link C_GROUP}). Interleaved vec4 by vec4 (one slice's vec4s `batch` * 16 bytes apart), the 64x32
+ * tile's 512 stores per invocation each went to a line of its own, and ResNet-18's 64-channel
+ * Winograd forward (64 x 2048 x 64) ran its GEMM and output transform in 1.10x the time; in groups
+ * of 4 vec4s (a 64-byte line of one slice) its forward and input-gradient GEMMs ran in 1.00-1.04x
+ * the time of planar C and the output transform in 0.48-0.54x (kernels replayed, in a probe).
  */
-export function interleavedCPays(M: number, N: number, K: number, batch: number): boolean {
-  return gemmInterleaves(M, N, K) && cpuTile(M, N, 2 * M * N * K * batch) !== HUGE_TILE;
+export function interleavedCPays(M: number, N: number, K: number): boolean {
+  return gemmInterleaves(M, N, K) && ((M * N) / 4) % C_GROUP === 0;
 }
+
+/**
+ * Vec4s per group of an interleaved C (GemmArgs.interleaveC): one 64-byte line of one slice. The
+ * kernel's lanes store column groups of 4 * TN4 columns, so each lane's stores fill whole lines,
+ * and the consumer's SIMD group (consecutive q) reads whole lines too.
+ */
+export const C_GROUP = 4;
 
 /**
  * How A's `batch` slices are best interleaved for an M x N x K product (GemmArgs.interleaveA and
@@ -619,6 +628,9 @@ export function gemm(g: GemmArgs): void {
       `matmul: interleaved slices need the cpu family's vec4 kernel, no slice sum (and A untransposed)`,
     );
   }
+  if (ilC && ((M * N) / 4) % C_GROUP !== 0) {
+    throw new Error(`matmul: interleaved C needs M * N / 4 (${M} x ${N} / 4) to be a multiple of ${C_GROUP}`);
+  }
   const blockA = il ? Math.min(g.interleaveBlockA ?? batch, batch) : 1;
   if (!Number.isInteger(blockA) || blockA < 1) {
     throw new Error(`matmul: interleaveBlockA must be a positive integer, got ${g.interleaveBlockA}`);
@@ -651,7 +663,7 @@ export function gemm(g: GemmArgs): void {
       .u32(
         il ? 1 : ta ? (sa ? 1 : 0) : sa / 4,
         ilB ? 1 : tb ? (sb ? 1 : 0) : sb / 4,
-        ilC ? 1 : (M * N) / 4,
+        ilC ? C_GROUP : (M * N) / 4,
         cgroups,
       )
       .u32(ta || il ? 0 : ba / 4, tb || ilB ? 0 : bb / 4, partial ? 0 : bc / 4, cslices)

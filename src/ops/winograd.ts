@@ -35,6 +35,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
 import {
   BIG_TILE,
+  C_GROUP,
   gemm,
   gemmFamily,
   gemmInterleaves,
@@ -93,6 +94,15 @@ function lin(terms: [number, string][], zero: string): string {
  */
 function elementAt(e: number, q: string, E: number, interleaved: boolean, plane = "plane"): string {
   return interleaved ? `(${q}) * ${E}u + ${e}u` : `${e}u * ${plane} + ${q}`;
+}
+
+/**
+ * Index of element e (of E) of the products' vec4 i (r * TP / 4 + t4): planar, plane e at i;
+ * interleaved, in groups of C_GROUP vec4s of one element (GemmArgs.interleaveC).
+ */
+function productAt(e: number, E: number, interleaved: boolean): string {
+  if (!interleaved) return elementAt(e, "i", E, false);
+  return `(i / ${C_GROUP}u) * ${C_GROUP * E}u + ${C_GROUP * e}u + i % ${C_GROUP}u`;
 }
 
 /**
@@ -330,7 +340,7 @@ export function winogradSource(
     body = [];
     for (let e = 0; e < alpha * alpha; e++) {
       body.push(
-        `let m${Math.floor(e / alpha)}_${e % alpha} = m[${elementAt(e, "i", alpha * alpha, interleaved)}];`,
+        `let m${Math.floor(e / alpha)}_${e % alpha} = m[${productAt(e, alpha * alpha, interleaved)}];`,
       );
     }
     body.push(...sandwich(AT, (r, q) => `m${r}_${q}`, v4, (i, j, e) => `let o${i}_${j} = ${e};`));
@@ -675,10 +685,10 @@ export const winogradSettings = {
    */
   interleavedFilterBlock: "auto" as "auto" | number,
   /**
-   * The forward's and input gradient's GEMM writes each product's E = 36 elements side by side
-   * (GemmArgs.interleaveC) and the output transform reads them as one stream, not E: alone it ran
-   * 1.9-2.3x faster. "auto" where the GEMM's stores stay cheap (see interleavedProducts), "on"
-   * wherever the GEMM can (tests), "off". cpu family only.
+   * The forward's and input gradient's GEMM writes the products with their E = 36 elements
+   * interleaved in groups of 4 vec4s (GemmArgs.interleaveC), and the output transform reads them
+   * as two streams per SIMD group, not E: alone it ran 1.9-2.3x faster. "auto" (and "on", the
+   * same) wherever the GEMM takes it (see interleavedProducts), "off" planar. cpu family only.
    */
   interleavedProducts: "auto" as "auto" | "on" | "off",
   /**
@@ -826,7 +836,7 @@ function convFromTransform(
   const v = Tensor.empty(major ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
-    const ilC = interleavedProducts(R, TP, KP, E), ilB = major && interleavedTiles(m, KP);
+    const ilC = interleavedProducts(R, TP, KP), ilB = major && interleavedTiles(m, KP);
     toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor: major, interleaved: ilB }, v);
     gemm({
       a: u.range,
@@ -923,14 +933,12 @@ function interleavedTiles(m: WinogradTile, KP: number): boolean {
 const INTERLEAVE_MIN_CHANNELS = 64;
 
 /**
- * Whether the products of a convolution chunk (R x TP over KP, E slices) are written with their E
- * elements side by side for the output transform (winogradSettings.interleavedProducts): "auto"
- * where the GEMM's tile keeps that cheap (interleavedCPays), "on" wherever the GEMM can.
+ * Whether the products of a convolution chunk (R x TP over KP) are written with their E elements
+ * interleaved for the output transform (winogradSettings.interleavedProducts): wherever the GEMM
+ * takes it (interleavedCPays: the cpu family, R * TP / 4 a multiple of C_GROUP), unless "off".
  */
-function interleavedProducts(R: number, TP: number, KP: number, E: number): boolean {
-  const mode = winogradSettings.interleavedProducts;
-  if (mode === "on") return gemmInterleaves(R, TP, KP);
-  return mode === "auto" && interleavedCPays(R, TP, KP, E);
+function interleavedProducts(R: number, TP: number, KP: number): boolean {
+  return winogradSettings.interleavedProducts !== "off" && interleavedCPays(R, TP, KP);
 }
 
 /**
