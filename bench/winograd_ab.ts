@@ -8,7 +8,8 @@
 // reads it through a texture, also from storage); "float taps"
 // (filterQuads off: 36 float loads / stores of taps, not 9 vec4s); "planar products"
 // (interleavedProducts "off": the GEMM writes 36 planes, the output transform reads 36 streams);
-// "planar tiles" (interleavedTiles "off": the input transform writes 36 planes).
+// "planar tiles" (interleavedTiles "off": the input transform writes 36 planes); "interleaved
+// tiles" ("on": below 64 channels too).
 // The order of the variants rotates every round. Medians of wall and process CPU time.
 // Run: deno run -A bench/winograd_ab.ts [rounds=10] [layers=all|resnet18|default|512]
 // ("512": ResNet-18's 512x512 layer at batch 32 and 128, its filter too large for a texture).
@@ -31,6 +32,7 @@ const variants: Record<string, () => void> = {
   "float taps": () => winogradSettings.filterQuads = false,
   "planar products": () => winogradSettings.interleavedProducts = "off",
   "planar tiles": () => winogradSettings.interleavedTiles = "off",
+  "interleaved tiles": () => winogradSettings.interleavedTiles = "on",
 };
 const reset = () => {
   winogradSettings.interleavedFilter = "auto";

@@ -34,9 +34,9 @@ override ACCUM: bool = false;
 // side by side: row `row` is ax * K4 vec4s (one row of texels in a texture), block b of it the
 // K4 vec4s of each of its w = min(ab, ax - b * ab) slices, vec4 k4 of slice s at
 // row * ax * K4 + b * ab * K4 + k4 * w + s % ab (see GemmArgs.interleaveA in src/ops/matmul.ts).
-// With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. Likewise B's, in one
-// block (bx > 1: vec4 (row, x) of slice s at (row * width + x) * bx + s, width K4 transposed, else
-// N4; GemmArgs.interleaveB) and C's, in groups of 4 vec4s (cx > 1 slices, with sc = 4: vec4
+// With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. B's slices may be
+// interleaved in groups of 4 vec4s along each row (bx > 1 slices; see bAt), and C's in groups of
+// 4 vec4s (cx > 1 slices, with sc = 4: vec4
 // q = row * N4 + col4 of slice z at cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC).
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
@@ -46,6 +46,15 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //@BINDINGS
+
+// Offset of vec4 x of slice s within a row of B, `width` vec4s per slice (K4 transposed, else N4):
+// planar (bx = 1), x; interleaved (bx > 1 slices, GemmArgs.interleaveB), each row's vec4s in
+// groups of 4 of one slice, the bx slices' groups side by side (the last group of a row may be
+// narrower), so that a lane reading along x takes whole 64-byte lines.
+fn bAt(x: u32, width: u32, s: u32) -> u32 {
+  let g = x & ~3u;
+  return select(x, g * p.bx + s * min(4u, width - g) + (x & 3u), p.bx > 1u);
+}
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
 
 @compute @workgroup_size(8, WGY)
@@ -72,8 +81,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let aos = select(ao, ai, ail);
     let aox = ai;
     let aol = select(ao, 0u, ail);
-    let box = select(0u, bo, p.bx > 1u);
-    let bol = select(bo, 0u, p.bx > 1u);
+    // B's slice: planar at bo (a texture's: its layer); interleaved rows of bx * width vec4s.
+    let bil = p.bx > 1u;
+    let bos = select(bo, 0u, bil);
+    let bol = bos;
     for (var k4 = k0; k4 < k1; k4++) {
       //@BODY
     }

@@ -40,7 +40,10 @@ interface Case {
   interleaveBlockA?: number;
   /** C's `batch` slices interleaved in groups of 4 vec4s (GemmArgs.interleaveC). */
   interleaveC?: boolean;
-  /** B's `batch` slices interleaved by vec4 (GemmArgs.interleaveB); the reference reads them planar. */
+  /**
+   * B's `batch` slices interleaved in groups of 4 vec4s along each row (GemmArgs.interleaveB); the
+   * reference reads them planar.
+   */
   interleaveB?: boolean;
 }
 
@@ -151,6 +154,26 @@ function caseArgs(c: Case, a: sw.Tensor, b: sw.Tensor, out: sw.Tensor): GemmArgs
   };
 }
 
+/**
+ * Planar slices ([batch, rows, width] floats) interleaved as GemmArgs.interleaveB defines, written
+ * out from that definition: row r is width / 4 * batch vec4s, its vec4s in groups of 4 of one
+ * slice (the last group of a row narrower when width / 4 is no multiple of 4).
+ */
+function interleaveRows(a: Float64Array, batch: number, rows: number, width: number): Float64Array {
+  const W4 = width / 4;
+  const out = new Float64Array(a.length);
+  for (let s = 0; s < batch; s++) {
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < width; k++) {
+        const x = k >> 2, g = x - (x % 4);
+        const at = r * W4 * batch + g * batch + s * Math.min(4, W4 - g) + (x % 4);
+        out[at * 4 + (k & 3)] = a[(s * rows + r) * width + k];
+      }
+    }
+  }
+  return out;
+}
+
 async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<void> {
   const family = path;
   const r = rng(seed);
@@ -166,7 +189,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
     [nA],
   );
   const bRows = c.transB ? c.N : c.K, bWidth = c.transB ? c.K : c.N;
-  const tb = sw.tensor(Float32Array.from(c.interleaveB ? interleave(b, batch, bRows, bWidth) : b), [nB]);
+  const tb = sw.tensor(Float32Array.from(c.interleaveB ? interleaveRows(b, batch, bRows, bWidth) : b), [nB]);
   const tc = sw.tensor(Float32Array.from(c0), [nC]);
   const args = caseArgs(c, ta, tb, tc);
   gemmSettings.family = PATHS[path].family;
@@ -344,8 +367,11 @@ const interleavedCases: Case[] = [
   { M: 36, N: 40, K: 12, batch: 2, slicesB: 2, transA: true, baseC: 8, accumulate: true, interleaveC: true },
   { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveC: true },
   // B's slices interleaved (the Winograd input tiles): read transposed (the forward), and as the
-  // weight gradient reads them (A transposed, B not, accumulating); all three interleaved.
+  // weight gradient reads them (A transposed, B not, accumulating); all three interleaved. Rows of
+  // 2, 6, 10 and 16 vec4s: groups of 4 and narrower last ones.
   { M: 13, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, transB: true, interleaveB: true },
+  // Rows of 6 vec4s: a group of 4 and one of 2.
+  { M: 8, N: 12, K: 24, batch: 3, slicesA: 3, slicesB: 3, transB: true, interleaveB: true },
   {
     M: 36,
     N: 40,

@@ -125,11 +125,12 @@ export function matmulSource(
       : texA
       ? `textureLoad(A, vec2<u32>((${x}) * aw + aox, ${y}), aol, 0)`
       : `A[aos + (${y}) * arow + (${x}) * aw]`;
-  // B's vec4s step by p.bx (its slices may be interleaved; see matmul.wgsl).
+  // B's rows are width * p.bx vec4s (its slices may be interleaved: bAt in matmul.wgsl).
+  const widthB = transB ? "K4" : "N4";
   const loadB = (x: string, y: string) =>
     texB
-      ? `textureLoad(B, vec2<u32>((${x}) * p.bx + box, ${y}), bol, 0)`
-      : `B[bo + ((${y}) * ${transB ? "K4" : "N4"} + ${x}) * p.bx]`;
+      ? `textureLoad(B, vec2<u32>(bAt(${x}, ${widthB}, s), ${y}), bol, 0)`
+      : `B[bos + (${y}) * ${widthB} * p.bx + bAt(${x}, ${widthB}, s)]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -318,10 +319,11 @@ export interface GemmArgs {
    */
   interleaveBlockA?: number;
   /**
-   * B's `batch` slices interleaved by vec4 (cpu family, no slice sum): vec4 x of row r of slice s
-   * at (r * width + x) * batch + s, width K/4 transposed, N/4 otherwise; strideB and baseB unused.
-   * The Winograd input transform then writes one stream, not E (see winogradSettings.
-   * interleavedTiles).
+   * B's `batch` slices interleaved (cpu family, no slice sum): row r is width * batch vec4s (width
+   * K/4 transposed, N/4 otherwise), its vec4s in groups of 4 of one slice, vec4 x of slice s at
+   * r * width * batch + g * batch + s * min(4, width - g) + x % 4 with g = x - x % 4; strideB and
+   * baseB unused. The Winograd input transform then writes a few streams, not E, and the GEMM's
+   * lanes reading along a row take whole 64-byte lines (see winogradSettings.interleavedTiles).
    */
   interleaveB?: boolean;
   /**
@@ -662,7 +664,7 @@ export function gemm(g: GemmArgs): void {
     const params = new Params().u32(M, N, K, partial ? ks4 : zsum)
       .u32(
         il ? 1 : ta ? (sa ? 1 : 0) : sa / 4,
-        ilB ? 1 : tb ? (sb ? 1 : 0) : sb / 4,
+        ilB ? 0 : tb ? (sb ? 1 : 0) : sb / 4,
         ilC ? C_GROUP : (M * N) / 4,
         cgroups,
       )

@@ -465,8 +465,13 @@ export function winogradSource(
  */
 function runSource(access: RowAccess, alpha: number, interleaved: boolean): string {
   const lanes = "xyzw", L = [0, 1, 2, 3];
-  // Where element e of vec4 q (tile * CP4 + channel quad) goes (GemmArgs.interleaveB when interleaved).
-  const at = (e: number, q: string) => elementAt(e, q, alpha * alpha, interleaved);
+  // Where element e of channel quad c4 of a tile goes: planar, plane e at tile * CP4 + c4;
+  // interleaved, groups of 4 channel quads of one element along the tile's row (GemmArgs.interleaveB).
+  const E = alpha * alpha;
+  const at = (e: number, tile: string, c4: string) =>
+    interleaved
+      ? `(${tile}) * CP4 * ${E}u + ((${c4}) & ~3u) * ${E}u + ${e}u * min(4u, CP4 - ((${c4}) & ~3u)) + ((${c4}) & 3u)`
+      : elementAt(e, `(${tile}) * CP4 + ${c4}`, E, false);
   const lines: string[] = [];
   const across = (f: (l: number) => string) => `vec4<f32>(${L.map(f).join(", ")})`;
   // Carried columns, per patch row r: vec4: cur{r}_{l} = columns 4tw..4tw+3 of lane l and
@@ -517,7 +522,7 @@ function runSource(access: RowAccess, alpha: number, interleaved: boolean): stri
       MATRICES[4].BT,
       (r, q) => `d${r}_${q}`,
       "vec4<f32>(0.0)",
-      (i, j, e) => `outv[${at(i * alpha + j, "(t0 + tw) * CP4 + c4")}] = ${e};`,
+      (i, j, e) => `outv[${at(i * alpha + j, "t0 + tw", "c4")}] = ${e};`,
     ),
   );
   for (let r = 0; r < alpha; r++) {
@@ -532,7 +537,7 @@ function runSource(access: RowAccess, alpha: number, interleaved: boolean): stri
   }
   const zeros = [];
   for (let e = 0; e < alpha * alpha; e++) {
-    zeros.push(`outv[${at(e, "t * CP4 + j % CP4")}] = vec4<f32>(0.0);`);
+    zeros.push(`outv[${at(e, "t", "j % CP4")}] = vec4<f32>(0.0);`);
   }
   return `{
     let CP4 = CP / 4u;
