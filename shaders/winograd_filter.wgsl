@@ -11,7 +11,8 @@
 // Columns past the channel count are zero (the GEMM's depth padding).
 // MODE 2 (weight gradient): dw[co, ci] = G^T du[., co, ci] G (3x3 from ALPHA x ALPHA) with
 //   du = [E, CO, KP]: the exact gradient of the forward transform; four input channels per
-//   invocation, read as one vec4 per element.
+//   invocation, read as one vec4 per element (or, as the GEMM may write them, the E elements
+//   interleaved in groups of 4 vec4s: GemmArgs.interleaveC).
 // The //@ lines are filled in by src/ops/winograd.ts: the bindings of the mode (modes 0 and 1
 // read taps as f32 and write vec4s, mode 2 the reverse; where CI % 4 == 0, modes 0 and 2 move the
 // four filters' 36 consecutive taps as 9 vec4s instead) and the transform written out. Modes 0

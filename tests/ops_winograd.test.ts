@@ -201,26 +201,39 @@ const interleavedSuffix = (block = "") => sw.runtime().kernelFamily === "cpu" ? 
 // where the transformed filter is large ("auto"; the small cases above are planar), or wherever
 // the GEMM can read them ("on", the values below): all 36 side by side where the GEMM reads
 // them through a texture, in blocks of 4 where from storage (as these small products are, unless
-// textures are forced).
+// textures are forced). The weight gradient's (mode 2) reads its products interleaved as the
+// output transform does (interleavedProducts; planar when "off").
 gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved elements", async () => {
   const names = (C: number) => kernelsOf(".filter", C, 7);
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
-    assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
-    assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", "winograd4.filter2"]);
+    const products = interleavedSuffix();
+    assertEquals(await names(8), [
+      "winograd4.filter0.v4",
+      "winograd4.filter1",
+      `winograd4.filter2.v4${products}`,
+    ]);
+    assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", `winograd4.filter2${products}`]);
+    await withWinograd({ interleavedProducts: "off" }, async () => {
+      assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
+    });
     await withWinograd({ interleavedFilter: "on" }, async () => {
       const il = interleavedSuffix("4");
       assertEquals(await names(8), [
         `winograd4.filter0.v4${il}`,
         `winograd4.filter1${il}`,
-        "winograd4.filter2.v4",
+        `winograd4.filter2.v4${products}`,
       ]);
-      assertEquals(await names(5), [`winograd4.filter0${il}`, `winograd4.filter1${il}`, "winograd4.filter2"]);
+      assertEquals(await names(5), [
+        `winograd4.filter0${il}`,
+        `winograd4.filter1${il}`,
+        `winograd4.filter2${products}`,
+      ]);
       await withTunables(gemmSettings, { textures: "on" }, async () => {
         const all = interleavedSuffix();
         assertEquals(await names(8), [
           `winograd4.filter0.v4${all}`,
           `winograd4.filter1${all}`,
-          "winograd4.filter2.v4",
+          `winograd4.filter2.v4${products}`,
         ]);
       });
     });

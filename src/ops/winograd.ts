@@ -97,12 +97,13 @@ function elementAt(e: number, q: string, E: number, interleaved: boolean, plane 
 }
 
 /**
- * Index of element e (of E) of the products' vec4 i (r * TP / 4 + t4): planar, plane e at i;
+ * Index of element e (of E) of the products' vec4 i (r * TP / 4 + t4 of the forward's and input
+ * gradient's, co * KP / 4 + ci4 of the weight gradient's): planar, plane e (`plane` vec4s) at i;
  * interleaved, in groups of C_GROUP vec4s of one element (GemmArgs.interleaveC).
  */
-function productAt(e: number, E: number, interleaved: boolean): string {
-  if (!interleaved) return elementAt(e, "i", E, false);
-  return `(i / ${C_GROUP}u) * ${C_GROUP * E}u + ${C_GROUP * e}u + i % ${C_GROUP}u`;
+function productAt(e: number, E: number, interleaved: boolean, i = "i", plane = "plane"): string {
+  if (!interleaved) return elementAt(e, i, E, false, plane);
+  return `(${i} / ${C_GROUP}u) * ${C_GROUP * E}u + ${C_GROUP * e}u + ${i} % ${C_GROUP}u`;
 }
 
 /**
@@ -279,10 +280,10 @@ export function winogradSource(
     throw new Error(`winograd: runs of tiles are for the F(4x4) input transform, not ${kind} F(${m}x${m})`);
   }
   if (
-    interleaved && !(kind === "output" || (kind === "filter" && filterMode < 2) || (kind === "input" && runs))
+    interleaved && !(kind === "output" || kind === "filter" || (kind === "input" && runs))
   ) {
     throw new Error(
-      `winograd: interleaved elements are for the output, the runs of input tiles and the forward filter transforms`,
+      `winograd: interleaved elements are for the output, the runs of input tiles and the filter transforms`,
     );
   }
   const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}${block}`;
@@ -414,7 +415,11 @@ export function winogradSource(
         "let at = co * KP4 + ci0 / 4u;",
       );
       for (let e = 0; e < alpha * alpha; e++) {
-        lines.push(`let d${Math.floor(e / alpha)}_${e % alpha} = src[${e}u * stride + at];`);
+        lines.push(
+          `let d${Math.floor(e / alpha)}_${e % alpha} = src[${
+            productAt(e, alpha * alpha, interleaved, "at", "stride")
+          }];`,
+        );
       }
       lines.push(
         ...sandwich(transpose(G), (r, q) => `d${r}_${q}`, v4, (i, j, e) => `let o${i}_${j} = ${e};`),
@@ -692,7 +697,8 @@ export const winogradSettings = {
   /**
    * The forward's and input gradient's GEMM writes the products with their E = 36 elements
    * interleaved in groups of 4 vec4s (GemmArgs.interleaveC), and the output transform reads them
-   * as two streams per SIMD group, not E: alone it ran 1.9-2.3x faster. "auto" (and "on", the
+   * as two streams per SIMD group, not E: alone it ran 1.9-2.3x faster. Likewise the weight
+   * gradient's products for the inverse filter transform (mode 2). "auto" (and "on", the
    * same) wherever the GEMM takes it (see interleavedProducts), "off" planar. cpu family only.
    */
   interleavedProducts: "auto" as "auto" | "on" | "off",
@@ -996,6 +1002,8 @@ export function winogradBackwardWeight(
   const v = tiles ?? Tensor.empty([E, KP, TPmax]), z = Tensor.empty([E, CO, TPmax]);
   const du = Tensor.empty([E, CO, KP]);
   const tilesMajor = tilesMajorGrad(CO);
+  // The products for the inverse filter transform (mode 2), interleaved as the forward's.
+  const ilW = interleavedProducts(CO, KP, TPmax);
   if (tiles && !(tilesMajor && chunk >= N)) {
     throw new Error("winograd: kept input tiles need one tiles-major chunk");
   }
@@ -1017,6 +1025,7 @@ export function winogradBackwardWeight(
       strideA: CO * TP,
       strideB: KP * TP,
       interleaveB: ilB,
+      interleaveC: ilW,
       accumulate: i > 0,
     });
   });
@@ -1026,8 +1035,8 @@ export function winogradBackwardWeight(
   const total = CO * Math.ceil(CI / 4); // one invocation per four input channels
   const quads = CI % 4 === 0 && winogradSettings.filterQuads;
   launch(
-    `winograd${m}.filter2${quads ? ".v4" : ""}`,
-    winogradSource("filter", m, quads ? "vec4" : "f32", false, 2),
+    `winograd${m}.filter2${quads ? ".v4" : ""}${ilW ? ".interleaved" : ""}`,
+    winogradSource("filter", m, quads ? "vec4" : "f32", false, 2, ilW),
     { CO, CI, KP },
     [du, dw],
     new Params().u32(total).bytes(),
