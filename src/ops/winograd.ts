@@ -89,8 +89,8 @@ function lin(terms: [number, string][], zero: string): string {
 
 /**
  * Index of transformed element e (of E) of vec4 `q` in a transform's output or the products:
- * planar, plane e (`plane` vec4s each) at q; interleaved, the E elements of q side by side
- * (GemmArgs.interleaveA/B/C).
+ * planar, plane e (`plane` vec4s each) at q; interleaved, the E elements of q side by side (the
+ * filter transform's one block, GemmArgs.interleaveA).
  */
 function elementAt(e: number, q: string, E: number, interleaved: boolean, plane = "plane"): string {
   return interleaved ? `(${q}) * ${E}u + ${e}u` : `${e}u * ${plane} + ${q}`;
@@ -703,9 +703,11 @@ export const winogradSettings = {
    */
   interleavedProducts: "auto" as "auto" | "on" | "off",
   /**
-   * The runs of input tiles write each vec4's E = 36 transformed elements side by side, one store
-   * stream per invocation instead of E, and the GEMMs read B's slices interleaved
-   * (GemmArgs.interleaveB), from 64 channels (see interleavedTiles). One forward, its kernels
+   * The runs of input tiles write the E = 36 transformed elements interleaved (each tile's row of
+   * channel quads in groups of 4 of one element, GemmArgs.interleaveB), a few store streams per
+   * SIMD group instead of E, and the GEMMs read B's slices so, from 64 channels (see
+   * interleavedTiles). Measured with the elements side by side vec4 by vec4 (the layout before
+   * the groups; the groups measured alike, within this machine's noise): one forward, its kernels
    * replayed (transform + GEMM), interleaved against planar: 0.76-0.98x on the default model's
    * and ResNet-18's layers (the transform 1.2-2.2x faster, the GEMM up to 1.25x slower); the
    * weight gradient's reads cost back the rest on small channel counts. "on": whatever the
@@ -921,8 +923,8 @@ function blockSuffix(block: number, E: number): string {
 }
 
 /**
- * Whether tiles-major input tiles of KP (padded) channels are written with each vec4's E elements
- * side by side (winogradSettings.interleavedTiles): the runs of tiles (F(4x4)) of at least
+ * Whether tiles-major input tiles of KP (padded) channels are written with their E elements
+ * interleaved (winogradSettings.interleavedTiles): the runs of tiles (F(4x4)) of at least
  * `INTERLEAVE_MIN_CHANNELS` channels under the cpu family, whose GEMM reads them through
  * GemmArgs.interleaveB, in the forward, the input gradient and the weight gradient alike (the
  * weight gradient reads what the forward kept, by the same rule).
