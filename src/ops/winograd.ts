@@ -33,15 +33,7 @@ import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { grid, gridStride, launch } from "./launch.ts";
-import {
-  BIG_TILE,
-  C_GROUP,
-  gemm,
-  gemmFamily,
-  gemmInterleaves,
-  interleaveBlockFor,
-  interleavedCPays,
-} from "./matmul.ts";
+import { BIG_TILE, C_GROUP, gemm, gemmFamily, interleaveBlockFor, interleavedCPays } from "./matmul.ts";
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
