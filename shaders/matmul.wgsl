@@ -36,8 +36,10 @@ override ACCUM: bool = false;
 // row * ax * K4 + b * ab * K4 + k4 * w + s % ab (see GemmArgs.interleaveA in src/ops/matmul.ts).
 // With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. B's slices may be
 // interleaved in groups of 4 vec4s along each row (bx > 1 slices; see bAt), and C's in groups of
-// 4 vec4s (cx > 1 slices, with sc = 4: vec4
-// q = row * N4 + col4 of slice z at cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC).
+// 4 vec4s (cx > 1 slices, with sc = 4 and N4 % 4 == 0: vec4 q = row * N4 + col4 of slice z at
+// cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC). Since col4 and so the first
+// column of every row of the tile, q0 = row * N4 + col4, are multiples of 4, vec4 j of that row
+// is at q0 * cx + (j / 4) * 4 * cx + j % 4, which is q0 + j when planar (cx = 1): one form.
 struct Params {
   M: u32, N: u32, K: u32, zsum: u32,
   sa: u32, sb: u32, sc: u32, cgroups: u32,
@@ -85,6 +87,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let bil = p.bx > 1u;
     let bos = select(bo, 0u, bil);
     let bol = bos;
+    //@SLICE_DECLARE
     for (var k4 = k0; k4 < k1; k4++) {
       //@BODY
     }

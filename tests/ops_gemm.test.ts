@@ -323,39 +323,20 @@ const interleavedCases: Case[] = [
   { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true },
   { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveA: true },
   // In blocks (the filter transform's layout for A read from storage): of 4 with a last block of
-  // 1, of 2 with B transposed, a block larger than the batch (one block), with C interleaved.
+  // 1, of 2 with B transposed (and broadcast), a block larger than the batch (one block), with C
+  // interleaved.
   { M: 13, N: 20, K: 8, batch: 9, slicesA: 9, slicesB: 9, interleaveA: true, interleaveBlockA: 4 },
-  {
-    M: 9,
-    N: 12,
-    K: 16,
-    batch: 5,
-    slicesA: 5,
-    slicesB: 5,
-    transB: true,
-    interleaveA: true,
-    interleaveBlockA: 2,
-  },
+  { M: 9, N: 12, K: 16, batch: 5, slicesA: 5, transB: true, interleaveA: true, interleaveBlockA: 2 },
   { M: 36, N: 40, K: 64, batch: 3, slicesA: 3, interleaveA: true, interleaveBlockA: 4 },
-  {
-    M: 12,
-    N: 12,
-    K: 16,
-    batch: 7,
-    slicesA: 7,
-    slicesB: 7,
-    interleaveA: true,
-    interleaveBlockA: 4,
-    interleaveC: true,
-  },
+  { M: 12, N: 16, K: 16, batch: 7, slicesA: 7, interleaveA: true, interleaveBlockA: 4, interleaveC: true },
   // C's slices interleaved (the Winograd products for the output transform), with A's or not, at a
-  // base, accumulating, and where K would be split (interleaved C is never split); M * N / 4 a
-  // multiple of 4 (its groups), M odd or not.
+  // base, accumulating, and where K would be split (interleaved C is never split); N / 4 a multiple
+  // of 4 (its groups), M odd or not, column tiles past the edge (N / 4 = 12 on 8-wide tiles).
   { M: 13, N: 16, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
-  { M: 12, N: 20, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
+  { M: 12, N: 48, K: 8, batch: 3, slicesA: 3, slicesB: 3, interleaveC: true },
   {
     M: 12,
-    N: 12,
+    N: 16,
     K: 16,
     batch: 5,
     slicesA: 5,
@@ -364,8 +345,8 @@ const interleavedCases: Case[] = [
     interleaveA: true,
     interleaveC: true,
   },
-  { M: 36, N: 40, K: 12, batch: 2, slicesB: 2, transA: true, baseC: 8, accumulate: true, interleaveC: true },
-  { M: 12, N: 8, K: 1040, batch: 2, slicesA: 2, interleaveC: true },
+  { M: 36, N: 32, K: 12, batch: 2, slicesB: 2, transA: true, baseC: 8, accumulate: true, interleaveC: true },
+  { M: 12, N: 16, K: 1040, batch: 2, slicesA: 2, interleaveC: true },
   // B's slices interleaved (the Winograd input tiles): read transposed (the forward), and as the
   // weight gradient reads them (A transposed, B not, accumulating); all three interleaved. Rows of
   // 2, 6, 10 and 16 vec4s: groups of 4 and narrower last ones.
@@ -400,11 +381,11 @@ for (const path of ["cpu", "cpu-tex", "cpu-big", "cpu-big-tex", "cpu-split"] as 
     gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 160 + i))
   );
 }
-// Interleaved C's groups of 4 vec4s need M * N / 4 to be a multiple of 4: 9 x 12 is refused.
-gpuTest("gemm: interleaved C refuses M * N / 4 that is no multiple of its groups", async () => {
+// Interleaved C's groups of 4 vec4s must start every row: N / 4 = 3 is refused.
+gpuTest("gemm: interleaved C refuses rows that are no multiple of its groups", async () => {
   await assertRejects(
     () => check({ M: 9, N: 12, K: 8, batch: 2, slicesA: 2, slicesB: 2, interleaveC: true }, "cpu", 199),
-    /interleaved C needs M \* N \/ 4 \(9 x 12 \/ 4\) to be a multiple of 4/,
+    /interleaved C needs N \/ 4 \(12 \/ 4\) to be a multiple of 4/,
   );
 });
 // The 64x32 tile with both operands in textures and K split, on the copy-packed case only: each of

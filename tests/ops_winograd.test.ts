@@ -173,13 +173,13 @@ gpuTest("winograd keeps 32 GEMM columns per chunk on a deep layer; the filter is
 });
 
 /**
- * Names of the F(4x4) kernels containing `part` that one convolution of a [2, C, 8, 8] input into 4
+ * Names of the F(4x4) kernels containing `part` that one convolution of an [N, C, 8, 8] input into 4
  * channels runs, forward + both gradients, sorted. "" for `il` on the gpu family, whose GEMM keeps
  * planar layouts.
  */
-async function kernelsOf(part: string, C: number, seed: number): Promise<string[]> {
+async function kernelsOf(part: string, C: number, seed: number, N = 2): Promise<string[]> {
   const r = rng(seed), rt = sw.runtime();
-  const x = sw.tensor(Float32Array.from(randArray(2 * C * 8 * 8, r)), [2, C, 8, 8]);
+  const x = sw.tensor(Float32Array.from(randArray(N * C * 8 * 8, r)), [N, C, 8, 8]);
   const w = sw.tensor(Float32Array.from(randArray(4 * C * 9, r)), [4, C, 3, 3]);
   w.requiresGrad = x.requiresGrad = true;
   rt.startCapture();
@@ -206,34 +206,33 @@ const interleavedSuffix = (block = "") => sw.runtime().kernelFamily === "cpu" ? 
 gpuTest("winograd filter transforms: vec4 taps where C % 4 == 0, interleaved elements", async () => {
   const names = (C: number) => kernelsOf(".filter", C, 7);
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
+    // The weight gradient's products are interleaved where a row of them (KP / 4 vec4s) is whole
+    // groups of 4: 16 channels, not 8 or 5.
     const products = interleavedSuffix();
-    assertEquals(await names(8), [
+    assertEquals(await names(16), [
       "winograd4.filter0.v4",
       "winograd4.filter1",
       `winograd4.filter2.v4${products}`,
     ]);
-    assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", `winograd4.filter2${products}`]);
+    assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
+    assertEquals(await names(5), ["winograd4.filter0", "winograd4.filter1", "winograd4.filter2"]);
     await withWinograd({ interleavedProducts: "off" }, async () => {
-      assertEquals(await names(8), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
+      assertEquals(await names(16), ["winograd4.filter0.v4", "winograd4.filter1", "winograd4.filter2.v4"]);
     });
     await withWinograd({ interleavedFilter: "on" }, async () => {
       const il = interleavedSuffix("4");
       assertEquals(await names(8), [
         `winograd4.filter0.v4${il}`,
         `winograd4.filter1${il}`,
-        `winograd4.filter2.v4${products}`,
+        "winograd4.filter2.v4",
       ]);
-      assertEquals(await names(5), [
-        `winograd4.filter0${il}`,
-        `winograd4.filter1${il}`,
-        `winograd4.filter2${products}`,
-      ]);
+      assertEquals(await names(5), [`winograd4.filter0${il}`, `winograd4.filter1${il}`, "winograd4.filter2"]);
       await withTunables(gemmSettings, { textures: "on" }, async () => {
         const all = interleavedSuffix();
         assertEquals(await names(8), [
           `winograd4.filter0.v4${all}`,
           `winograd4.filter1${all}`,
-          `winograd4.filter2.v4${products}`,
+          "winograd4.filter2.v4",
         ]);
       });
     });
@@ -270,7 +269,47 @@ layoutCases("interleaved filter transforms and tiles", { interleavedFilter: "on"
   [3, 4, 8, 8, 8],
   [2, 3, 5, 6, 4],
   [1, 5, 7, 10, 8],
+  // 16 tiles (TP / 4 = 4): the products interleaved in groups, the forward's and input gradient's;
+  // with 16 input channels the weight gradient's too.
+  [4, 8, 8, 8, 8],
+  [4, 5, 8, 7, 4],
+  [4, 16, 8, 8, 4],
 ]);
+// The weight gradient's interleaved products summed over chunks (16 input channels: rows of 4
+// vec4s; one image of 36 tiles per chunk, so the GEMM adds to interleaved C): the same bits as
+// planar products, whose sums are the same in the same order (the layouts move values, not sums).
+gpuTest(
+  "winograd F(4x4, 3x3) in chunks: interleaved weight-gradient products, the bits of planar",
+  async () => {
+    const r = rng(11);
+    const x = sw.tensor(Float32Array.from(randArray(2 * 16 * 24 * 24, r)), [2, 16, 24, 24]).keep();
+    const w = sw.tensor(Float32Array.from(randArray(16 * 16 * 9, r)), [16, 16, 3, 3]).keep();
+    const run = async () => {
+      x.requiresGrad = w.requiresGrad = true;
+      assertEquals(convGeometry(x, w, { padding: 1 }).chunk, 1);
+      const y = sw.conv2d(x, w, null, { padding: 1 });
+      sw.backward(sw.sum(sw.mul(y, y)));
+      const out = [await y.data(), await x.grad!.data(), await w.grad!.data()];
+      [y, x.grad, w.grad].forEach((t) => t?.dispose());
+      x.grad = w.grad = null;
+      return out;
+    };
+    await withSettings({ winograd: true, winogradTile: 4, maxColFloats: 1 }, async () => {
+      const rt = sw.runtime();
+      rt.startCapture();
+      const grouped = await run();
+      const names = (await rt.replayTimes(1)).map((t) => t.name);
+      assertEquals(names.includes(`winograd4.filter2.v4${interleavedSuffix()}`), true);
+      const planar = await new Promise<Float32Array[]>((resolve, reject) =>
+        withWinograd({ interleavedProducts: "off" }, async () => resolve(await run())).catch(reject)
+      );
+      grouped.forEach((g, i) => assert(g.every((v, j) => v === planar[i][j]), `output ${i}: bits differ`));
+    });
+    x.dispose();
+    w.dispose();
+  },
+);
+
 // The filter transforms' elements in other blocks (the cases above take blocks of 4): all 36
 // in one, and blocks of 5, the last of one element.
 for (const block of [36, 5]) {
@@ -284,16 +323,18 @@ for (const block of [36, 5]) {
 }
 
 // The output transform reads the products with their 36 elements interleaved (in groups of 4
-// vec4s) where the GEMM writes them so (the cpu family, output channels a multiple of 4: the cases
-// above but Co = 3), planar with interleavedProducts "off" (the values below) and under the gpu
-// family.
+// vec4s) where the GEMM writes them so (the cpu family, rows of products of whole groups: TP / 4
+// a multiple of 4, as in the cases of 16 tiles above), planar otherwise, with interleavedProducts
+// "off" (the values below) and under the gpu family.
 gpuTest("winograd output transform: interleaved products on the cpu family, planar when off", async () => {
   await withSettings({ winograd: true, winogradTile: 4 }, async () => {
     // The forward's and the input gradient's, one name.
+    // 4 images of 4 tiles: a row of products is 16 / 4 vec4s, one group; 2 images' are planar.
     const il = interleavedSuffix();
-    assertEquals(await kernelsOf(".output", 4, 9), [`winograd4.output.v4${il}`]);
+    assertEquals(await kernelsOf(".output", 4, 9, 4), [`winograd4.output.v4${il}`]);
+    assertEquals(await kernelsOf(".output", 4, 9), ["winograd4.output.v4"]);
     await withWinograd({ interleavedProducts: "off" }, async () => {
-      assertEquals(await kernelsOf(".output", 4, 9), ["winograd4.output.v4"]);
+      assertEquals(await kernelsOf(".output", 4, 9, 4), ["winograd4.output.v4"]);
     });
   });
 });

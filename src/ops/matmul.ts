@@ -125,12 +125,14 @@ export function matmulSource(
       : texA
       ? `textureLoad(A, vec2<u32>((${x}) * aw + aox, ${y}), aol, 0)`
       : `A[aos + (${y}) * arow + (${x}) * aw]`;
-  // B's rows are width * p.bx vec4s (its slices may be interleaved: bAt in matmul.wgsl).
+  // B's rows are brow = width * p.bx vec4s; vec4 x of a row is at bAt(x) (its slices may be
+  // interleaved: see matmul.wgsl), computed once per slice for the column groups (bg{j}) or once
+  // per step of K transposed (bk), not per load: the per-load form doubled the pipeline creation
+  // time of the 16x32 variants (136 -> 264 ms each, with Mesa's shader cache warm).
   const widthB = transB ? "K4" : "N4";
+  const sliceDecl = [`let brow = ${widthB} * p.bx;`];
   const loadB = (x: string, y: string) =>
-    texB
-      ? `textureLoad(B, vec2<u32>(bAt(${x}, ${widthB}, s), ${y}), bol, 0)`
-      : `B[bos + (${y}) * ${widthB} * p.bx + bAt(${x}, ${widthB}, s)]`;
+    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bol, 0)` : `B[bos + (${y}) * brow + ${x}]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -156,6 +158,8 @@ export function matmulSource(
     for (let i = 0; i < TM; i++) aLoads.push([`let a${i} = ${loadA("k4", `r${i}`)};`]);
     a = (i, kk) => `a${i}[${kk}]`;
   }
+  if (transB) body.push("let bk = bAt(k4, K4, s);");
+  else for (let j = 0; j < TN4; j++) sliceDecl.push(`let bg${j} = bAt(cj${j}, N4, s);`);
   const lazyA = order === "rows";
   if (!lazyA) body.push(...aLoads.flat());
   // B's four depths for column group j: loaded just before the FMAs that use them ("rows"), or all
@@ -163,14 +167,14 @@ export function matmulSource(
   const loadBGroup = (j: number): string[] => {
     const out: string[] = [];
     if (transB) {
-      for (let u = 0; u < 4; u++) out.push(`let bt${4 * j + u} = ${loadB("k4", `cc${4 * j + u}`)};`);
+      for (let u = 0; u < 4; u++) out.push(`let bt${4 * j + u} = ${loadB("bk", `cc${4 * j + u}`)};`);
       for (let kk = 0; kk < 4; kk++) {
         out.push(
           `let bv${kk}_${j} = vec4<f32>(${[0, 1, 2, 3].map((u) => `bt${4 * j + u}[${kk}]`).join(", ")});`,
         );
       }
     } else {
-      for (let kk = 0; kk < 4; kk++) out.push(`let bv${kk}_${j} = ${loadB(`cj${j}`, `k4 * 4u + ${kk}u`)};`);
+      for (let kk = 0; kk < 4; kk++) out.push(`let bv${kk}_${j} = ${loadB(`bg${j}`, `k4 * 4u + ${kk}u`)};`);
     }
     return out;
   };
@@ -199,9 +203,8 @@ export function matmulSource(
   }
   for (let i = 0; i < TM; i++) {
     for (let j = 0; j < TN4; j++) {
-      // Interleaved C (cx > 1): vec4 q of the slice in group q / 4 (see matmul.wgsl).
-      const q = `((row + ${i}u) * N4 + col4 + ${j}u)`;
-      const at = `co + select(${q}, (${q} / 4u) * 4u * p.cx + ${q} % 4u, p.cx > 1u)`;
+      // Vec4 j of row i of the tile, planar or interleaved in groups (see matmul.wgsl).
+      const at = `co + ((row + ${i}u) * N4 + col4) * p.cx + ${4 * (j >> 2)}u * p.cx + ${j & 3}u`;
       store.push(
         `if (row + ${i}u < p.M && col4 + ${j}u < N4) { C[${at}] = select(c${i}_${j}, c${i}_${j} + C[${at}], ACCUM); }`,
       );
@@ -218,6 +221,7 @@ export function matmulSource(
     STORE: store.join("\n  "),
     CONSTANTS: `const TM = ${TM}u;\nconst TN4 = ${TN4}u;\nconst WGY = ${TILE.WGY}u;`,
     SLICES: SLICES[slices],
+    SLICE_DECLARE: sliceDecl.join("\n    "),
   });
   generated.set(key, src);
   return src;
@@ -328,7 +332,7 @@ export interface GemmArgs {
   interleaveB?: boolean;
   /**
    * C's `batch` slices interleaved in groups of {@link C_GROUP} vec4s (cpu family; see
-   * {@link interleavedCPays}; M * N / 4 a multiple of C_GROUP): vec4 q = r * N/4 + col4 of slice z
+   * {@link interleavedCPays}; N / 4 a multiple of C_GROUP): vec4 q = r * N/4 + col4 of slice z
    * at baseC + (floor(q / 4) * batch + z) * 4 + q % 4. Its consumer (the Winograd output transform)
    * then reads two streams per SIMD group, not E: its 36 loads per invocation ran 1.9-2.3x faster.
    */
@@ -349,15 +353,16 @@ export function gemmInterleaves(M: number, N: number, K: number): boolean {
 }
 
 /**
- * Whether interleaving C's slices (GemmArgs.interleaveC) pays for an M x N x K product: wherever the cpu family's vec4 kernel takes it (M * N / 4 a multiple of
- * {@link C_GROUP}). Interleaved vec4 by vec4 (one slice's vec4s `batch` * 16 bytes apart), the 64x32
+ * Whether interleaving C's slices (GemmArgs.interleaveC) pays for an M x N x K product: wherever
+ * the cpu family's vec4 kernel takes it (N / 4 a multiple of {@link C_GROUP}, so that every row of
+ * C starts a group). Interleaved vec4 by vec4 (one slice's vec4s `batch` * 16 bytes apart), the 64x32
  * tile's 512 stores per invocation each went to a line of its own, and ResNet-18's 64-channel
  * Winograd forward (64 x 2048 x 64) ran its GEMM and output transform in 1.10x the time; in groups
  * of 4 vec4s (a 64-byte line of one slice) its forward and input-gradient GEMMs ran in 1.00-1.04x
  * the time of planar C and the output transform in 0.48-0.54x (kernels replayed, in a probe).
  */
 export function interleavedCPays(M: number, N: number, K: number): boolean {
-  return gemmInterleaves(M, N, K) && ((M * N) / 4) % C_GROUP === 0;
+  return gemmInterleaves(M, N, K) && (N / 4) % C_GROUP === 0;
 }
 
 /**
@@ -630,8 +635,8 @@ export function gemm(g: GemmArgs): void {
       `matmul: interleaved slices need the cpu family's vec4 kernel, no slice sum (and A untransposed)`,
     );
   }
-  if (ilC && ((M * N) / 4) % C_GROUP !== 0) {
-    throw new Error(`matmul: interleaved C needs M * N / 4 (${M} x ${N} / 4) to be a multiple of ${C_GROUP}`);
+  if (ilC && (N / 4) % C_GROUP !== 0) {
+    throw new Error(`matmul: interleaved C needs N / 4 (${N} / 4) to be a multiple of ${C_GROUP}`);
   }
   const blockA = il ? Math.min(g.interleaveBlockA ?? batch, batch) : 1;
   if (!Number.isInteger(blockA) || blockA < 1) {

@@ -940,7 +940,7 @@ const INTERLEAVE_MIN_CHANNELS = 64;
 /**
  * Whether the products of a convolution chunk (R x TP over KP) are written with their E elements
  * interleaved for the output transform (winogradSettings.interleavedProducts): wherever the GEMM
- * takes it (interleavedCPays: the cpu family, R * TP / 4 a multiple of C_GROUP), unless "off".
+ * takes it (interleavedCPays: the cpu family, TP / 4 a multiple of C_GROUP), unless "off".
  */
 function interleavedProducts(R: number, TP: number, KP: number): boolean {
   return winogradSettings.interleavedProducts !== "off" && interleavedCPays(R, TP, KP);
