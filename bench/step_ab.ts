@@ -103,7 +103,10 @@ const variants: Record<string, () => void> = {
   "Winograd filter transforms planar (not interleaved for 4+ MiB filters)": () => {
     winogradSettings.interleavedFilter = "off";
   },
-  "Winograd products planar (not interleaved for the output transform)": () => {
+  "Winograd filters read from storage in one block (not blocks of 4 slices)": () => {
+    winogradSettings.interleavedFilterBlock = 36;
+  },
+  "Winograd products planar (not interleaved in groups for the output and filter transforms)": () => {
     winogradSettings.interleavedProducts = "off";
   },
   "Winograd input tiles planar (not interleaved from 64 channels)": () => {
@@ -128,6 +131,7 @@ const defaults = () => {
   winogradSettings.runsOfTiles = true;
   winogradSettings.pairs = true;
   winogradSettings.interleavedFilter = "auto";
+  winogradSettings.interleavedFilterBlock = "auto";
   winogradSettings.filterQuads = true;
   winogradSettings.interleavedProducts = "auto";
   winogradSettings.interleavedTiles = "auto";
