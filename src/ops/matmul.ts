@@ -354,12 +354,13 @@ export function gemmInterleaves(M: number, N: number, K: number): boolean {
 
 /**
  * Whether interleaving C's slices (GemmArgs.interleaveC) pays for an M x N x K product: wherever
- * the cpu family's vec4 kernel takes it (N / 4 a multiple of {@link C_GROUP}, so that every row of
- * C starts a group). Interleaved vec4 by vec4 (one slice's vec4s `batch` * 16 bytes apart), the 64x32
- * tile's 512 stores per invocation each went to a line of its own, and ResNet-18's 64-channel
- * Winograd forward (64 x 2048 x 64) ran its GEMM and output transform in 1.10x the time; in groups
- * of 4 vec4s (a 64-byte line of one slice) its forward and input-gradient GEMMs ran in 1.00-1.04x
- * the time of planar C and the output transform in 0.48-0.54x (kernels replayed, in a probe).
+ * the cpu family's vec4 kernel takes it (N / 4 a multiple of {@link C_GROUP}, so that every row
+ * of C starts a group). Interleaved vec4 by vec4 (one slice's vec4s `batch` * 16 bytes apart),
+ * the 64x32 tile's 512 stores per invocation each went to a line of its own, and ResNet-18's
+ * 64-channel Winograd forward (64 x 2048 x 64) ran its GEMM and output transform in 1.10x the
+ * time; in groups of 4 vec4s (a 64-byte line of one slice) its forward and input-gradient GEMMs
+ * took 42.8-44.8 ms against 39.5-43.6 with planar C and the output transforms 10.0-12.0 against
+ * 19.9-22.3 (kernels replayed, three runs, in a probe).
  */
 export function interleavedCPays(M: number, N: number, K: number): boolean {
   return gemmInterleaves(M, N, K) && (N / 4) % C_GROUP === 0;
