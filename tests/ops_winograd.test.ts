@@ -56,6 +56,8 @@ const cases: number[][] = [
   [2, 3, 5, 8, 4], // W a multiple of 4: F(4x4) loads patch rows as vec4s; a ragged last tile row
   [2, 3, 5, 6, 4], // W = 2 mod 4: F(4x4) moves rows as vec2s; the last tile's second pair is past the map
   [1, 5, 7, 10, 8], // the same with three tiles a row (two carried columns between each)
+  [4, 8, 4, 4, 8], // F(2x2): 16 tiles, so its products are interleaved in groups (F(4x4): planar)
+  [2, 16, 4, 4, 4], // 16 input channels: the weight gradient's products interleaved, both tiles
 ];
 
 const tiles = [2, 4] as const;
