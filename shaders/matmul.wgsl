@@ -35,8 +35,9 @@ override ACCUM: bool = false;
 // K4 vec4s of each of its w = min(ab, ax - b * ab) slices, vec4 k4 of slice s at
 // row * ax * K4 + b * ab * K4 + k4 * w + s % ab (see GemmArgs.interleaveA in src/ops/matmul.ts).
 // With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. B's slices may be
-// interleaved in groups of 4 vec4s along each row (bx > 1 slices; see bAt), and C's in groups of
-// 4 vec4s (cx > 1 slices, with sc = 4 and N4 % 4 == 0: vec4 q = row * N4 + col4 of slice z at
+// interleaved in groups of 4 vec4s along each row (bx > 1 slices; groupedAt, lib/interleave.wgsl),
+// and C's in groups of 4 vec4s (cx > 1 slices, sc = 4, N4 % 4 == 0: vec4 q = row * N4 + col4 of
+// slice z at
 // cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC). Since col4 and so the first
 // column of every row of the tile, q0 = row * N4 + col4, are multiples of 4, vec4 j of that row
 // is at q0 * cx + (j / 4) * 4 * cx + j % 4, which is q0 + j when planar (cx = 1): one form.
@@ -48,15 +49,7 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //@BINDINGS
-
-// Offset of vec4 x of slice s within a row of B, `width` vec4s per slice (K4 transposed, else N4):
-// planar (bx = 1), x; interleaved (bx > 1 slices, GemmArgs.interleaveB), each row's vec4s in
-// groups of 4 of one slice, the bx slices' groups side by side (the last group of a row may be
-// narrower), so that a lane reading along x takes whole 64-byte lines.
-fn bAt(x: u32, width: u32, s: u32) -> u32 {
-  let g = x & ~3u;
-  return select(x, g * p.bx + s * min(4u, width - g) + (x & 3u), p.bx > 1u);
-}
+//!include interleave
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
 
 @compute @workgroup_size(8, WGY)
@@ -81,12 +74,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let aw = select(1u, min(p.ab, p.ax - ablock * p.ab), ail);
     let arow = select(K4, p.ax * K4, ail);
     let aos = select(ao, ai, ail);
-    let aox = ai;
     let aol = select(ao, 0u, ail);
-    // B's slice: planar at bo (a texture's: its layer); interleaved rows of bx * width vec4s.
-    let bil = p.bx > 1u;
-    let bos = select(bo, 0u, bil);
-    let bol = bos;
+    // B's slice: planar at bo (a texture's: its layer); interleaved, 0: rows of bx * width vec4s,
+    // the slice's vec4s placed by groupedAt.
+    let bos = select(bo, 0u, p.bx > 1u);
     //@SLICE_DECLARE
     for (var k4 = k0; k4 < k1; k4++) {
       //@BODY

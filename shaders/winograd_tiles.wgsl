@@ -40,6 +40,8 @@ struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(2) var<storage, read_write> outv: array<vec4<f32>>;
 //@SOURCE
+// Interleaved runs of input tiles place their elements by groupedAt (GemmArgs.interleaveB).
+//!include interleave
 
 // Where tile t's patch starts: (plane offset, first row, first column), or plane -1 when the
 // tile is padding (t >= NB * T) or the channel is (c >= C): every load of it is then zero.

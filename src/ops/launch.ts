@@ -7,6 +7,7 @@ import poolLib from "../../shaders/lib/pool.wgsl" with { type: "text" };
 import nchwLib from "../../shaders/lib/nchw.wgsl" with { type: "text" };
 import channelPartialsLib from "../../shaders/lib/channel_partials.wgsl" with { type: "text" };
 import planeQuadsLib from "../../shaders/lib/plane_quads.wgsl" with { type: "text" };
+import interleaveLib from "../../shaders/lib/interleave.wgsl" with { type: "text" };
 import lanes1Lib from "../../shaders/lib/lanes1.wgsl" with { type: "text" };
 import lanes4Lib from "../../shaders/lib/lanes4.wgsl" with { type: "text" };
 import { runtime } from "../gpu/runtime.ts";
@@ -52,6 +53,7 @@ const LIBRARY = {
   nchw: nchwLib,
   channel_partials: channelPartialsLib,
   plane_quads: planeQuadsLib,
+  interleave: interleaveLib,
 } as const;
 
 /** The name of a shared WGSL piece of `shaders/lib/`. */

@@ -2,7 +2,7 @@
  * Matrix multiplication: 2-D and batched, either operand transposed, and `linear`.
  * @module
  */
-import matmulTemplate from "../../shaders/matmul.wgsl" with { type: "text" };
+import matmulText from "../../shaders/matmul.wgsl" with { type: "text" };
 import naiveSrc from "../../shaders/matmul_naive.wgsl" with { type: "text" };
 import tiledSrc from "../../shaders/matmul_tiled.wgsl" with { type: "text" };
 import packSrc from "../../shaders/matmul_pack.wgsl" with { type: "text" };
@@ -17,6 +17,7 @@ import { add } from "./elementwise.ts";
 import { fillTemplate, gridStride, launch, shaderSource } from "./launch.ts";
 
 const splitSumSrc = shaderSource(splitSumText);
+const matmulTemplate = shaderSource(matmulText);
 
 /**
  * One cpu-family kernel variant: TM rows x TN4 vec4 column groups of C per invocation, and which
@@ -123,16 +124,16 @@ export function matmulSource(
     transA
       ? (texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * M4 + ${x}]`)
       : texA
-      ? `textureLoad(A, vec2<u32>((${x}) * aw + aox, ${y}), aol, 0)`
+      ? `textureLoad(A, vec2<u32>((${x}) * aw + ai, ${y}), aol, 0)`
       : `A[aos + (${y}) * arow + (${x}) * aw]`;
-  // B's rows are brow = width * p.bx vec4s; vec4 x of a row is at bAt(x) (its slices may be
-  // interleaved: see matmul.wgsl), computed once per slice for the column groups (bg{j}) or once
+  // B's rows are brow = width * p.bx vec4s; vec4 x of a row is at groupedAt(x) (its slices may
+  // be interleaved: see matmul.wgsl), computed once per slice for the column groups (bg{j}) or once
   // per step of K transposed (bk), not per load: the per-load form doubled the pipeline creation
   // time of the 16x32 variants (136 -> 264 ms each, with Mesa's shader cache warm).
   const widthB = transB ? "K4" : "N4";
   const sliceDecl = [`let brow = ${widthB} * p.bx;`];
   const loadB = (x: string, y: string) =>
-    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bol, 0)` : `B[bos + (${y}) * brow + ${x}]`;
+    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bos, 0)` : `B[bos + (${y}) * brow + ${x}]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -158,8 +159,8 @@ export function matmulSource(
     for (let i = 0; i < TM; i++) aLoads.push([`let a${i} = ${loadA("k4", `r${i}`)};`]);
     a = (i, kk) => `a${i}[${kk}]`;
   }
-  if (transB) body.push("let bk = bAt(k4, K4, s);");
-  else for (let j = 0; j < TN4; j++) sliceDecl.push(`let bg${j} = bAt(cj${j}, N4, s);`);
+  if (transB) body.push("let bk = groupedAt(k4, K4, s, p.bx);");
+  else for (let j = 0; j < TN4; j++) sliceDecl.push(`let bg${j} = groupedAt(cj${j}, N4, s, p.bx);`);
   const lazyA = order === "rows";
   if (!lazyA) body.push(...aLoads.flat());
   // B's four depths for column group j: loaded just before the FMAs that use them ("rows"), or all
@@ -309,8 +310,8 @@ export interface GemmArgs {
   accumulate?: boolean;
   /**
    * A's `batch` slices interleaved by vec4 (cpu family, A not transposed, no slice sum; see
-   * {@link gemmInterleaves}): vec4 k4 of row r of slice s at (r * K/4 + k4) * batch + s,
-   * strideA and baseA unused. A producer writing E slices at once (the Winograd filter transform)
+   * {@link gemmInterleaves}): in one block (the default; see interleaveBlockA), vec4 k4 of row r
+   * of slice s at (r * K/4 + k4) * batch + s; strideA and baseA unused. A producer writing E slices at once (the Winograd filter transform)
    * then writes one stream, not E: under llvmpipe 36 interleaved store streams ran 2.2-2.8x
    * slower than one.
    */
@@ -666,10 +667,11 @@ export function gemm(g: GemmArgs): void {
     const ks4 = Math.ceil(K / 4 / want), parts = Math.ceil(K / 4 / ks4);
     const partial = parts > 1 ? Tensor.empty([batch * parts * M * N]) : null;
     const cslices = batch * parts; // C slices the kernel writes (partial ones when split)
-    // Interleaved, slice s of A (B) starts at vec4 s (texel s of the texture's one row).
+    // Interleaved operands' slices are placed by the kernel (A's blocks, B's groups, C's groups
+    // with sc = C_GROUP), not by a slice stride and base: those are 0.
     const params = new Params().u32(M, N, K, partial ? ks4 : zsum)
       .u32(
-        il ? 1 : ta ? (sa ? 1 : 0) : sa / 4,
+        il ? 0 : ta ? (sa ? 1 : 0) : sa / 4,
         ilB ? 0 : tb ? (sb ? 1 : 0) : sb / 4,
         ilC ? C_GROUP : (M * N) / 4,
         cgroups,

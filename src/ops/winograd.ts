@@ -26,14 +26,16 @@
  *
  * @module
  */
-import tilesTemplate from "../../shaders/winograd_tiles.wgsl" with { type: "text" };
+import tilesText from "../../shaders/winograd_tiles.wgsl" with { type: "text" };
 import outputTemplate from "../../shaders/winograd_output.wgsl" with { type: "text" };
 import filterTemplate from "../../shaders/winograd_filter.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { grid, gridStride, launch } from "./launch.ts";
+import { grid, gridStride, launch, shaderSource } from "./launch.ts";
 import { BIG_TILE, C_GROUP, gemm, gemmFamily, interleaveBlockFor, interleavedCPays } from "./matmul.ts";
+
+const tilesTemplate = shaderSource(tilesText);
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
@@ -463,11 +465,11 @@ export function winogradSource(
 function runSource(access: RowAccess, alpha: number, interleaved: boolean): string {
   const lanes = "xyzw", L = [0, 1, 2, 3];
   // Where element e of channel quad c4 of a tile goes: planar, plane e at tile * CP4 + c4;
-  // interleaved, groups of 4 channel quads of one element along the tile's row (GemmArgs.interleaveB).
+  // interleaved, the tile's row of CP4 * E vec4s laid out by groupedAt (GemmArgs.interleaveB).
   const E = alpha * alpha;
   const at = (e: number, tile: string, c4: string) =>
     interleaved
-      ? `(${tile}) * CP4 * ${E}u + ((${c4}) & ~3u) * ${E}u + ${e}u * min(4u, CP4 - ((${c4}) & ~3u)) + ((${c4}) & 3u)`
+      ? `(${tile}) * CP4 * ${E}u + groupedAt(${c4}, CP4, ${e}u, ${E}u)`
       : elementAt(e, `(${tile}) * CP4 + ${c4}`, E, false);
   const lines: string[] = [];
   const across = (f: (l: number) => string) => `vec4<f32>(${L.map(f).join(", ")})`;
@@ -690,10 +692,10 @@ export const winogradSettings = {
    * The forward's and input gradient's GEMM writes the products with their E = 36 elements
    * interleaved in groups of 4 vec4s (GemmArgs.interleaveC), and the output transform reads them
    * as two streams per SIMD group, not E: alone it ran 1.9-2.3x faster. Likewise the weight
-   * gradient's products for the inverse filter transform (mode 2). "auto" (and "on", the
-   * same) wherever the GEMM takes it (see interleavedProducts), "off" planar. cpu family only.
+   * gradient's products for the inverse filter transform (mode 2). "auto" wherever the GEMM takes
+   * it (see interleavedProducts), "off" planar. cpu family only.
    */
-  interleavedProducts: "auto" as "auto" | "on" | "off",
+  interleavedProducts: "auto" as "auto" | "off",
   /**
    * The runs of input tiles write the E = 36 transformed elements interleaved (each tile's row of
    * channel quads in groups of 4 of one element, GemmArgs.interleaveB), a few store streams per
@@ -1001,9 +1003,9 @@ export function winogradBackwardWeight(
   if (tiles && !(tilesMajor && chunk >= N)) {
     throw new Error("winograd: kept input tiles need one tiles-major chunk");
   }
+  const ilB = tilesMajor && interleavedTiles(m, KP); // as the forward kept them
   chunks(N, chunk).forEach(([n0, nb], i) => {
     const TP = up4(nb * T);
-    const ilB = tilesMajor && interleavedTiles(m, KP); // as the forward kept them
     if (!tiles) toTiles(x, "input", m, { CP: KP, TP, n0, nb, tilesMajor, interleaved: ilB }, v);
     toTiles(dy, "grad", m, { CP: CO, TP, n0, nb, tilesMajor }, z);
     gemm({
