@@ -7,7 +7,7 @@
 // (`deno task train`'s default model: bench/step_ab.ts 4 64 wideresnet16x1 1 28)
 import * as sw from "../mod.ts";
 import { laneSettings } from "../src/ops/launch.ts";
-import { winogradSettings } from "../src/ops/winograd.ts";
+import { resetWinogradSettings, winogradSettings } from "../src/ops/winograd.ts";
 import { convSettings } from "../src/ops/conv.ts";
 import { batchNormSettings } from "../src/ops/batch_norm.ts";
 import { gemmSettings, HUGE_TILE, resetGemmSettings, TEXTURE_RULE, TILE } from "../src/ops/matmul.ts";
@@ -124,17 +124,7 @@ const minReuseCopy = TEXTURE_RULE.minReuseCopy, maxTextureBytes = TEXTURE_RULE.m
 const defaults = () => {
   resetGemmSettings();
   laneSettings.vec4 = true;
-  winogradSettings.tilesMajorWeightGrad = true;
-  winogradSettings.rowLoads = true;
-  winogradSettings.chargeFilter = true;
-  winogradSettings.keepInputTiles = true;
-  winogradSettings.runsOfTiles = true;
-  winogradSettings.pairs = true;
-  winogradSettings.interleavedFilter = "auto";
-  winogradSettings.interleavedFilterBlock = "auto";
-  winogradSettings.filterQuads = true;
-  winogradSettings.interleavedProducts = "auto";
-  winogradSettings.interleavedTiles = "auto";
+  resetWinogradSettings();
   batchNormSettings.quads = true;
   batchNormSettings.fuseAddend = true;
   HUGE_TILE.TM = hugeRows;

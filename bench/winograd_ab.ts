@@ -14,7 +14,7 @@
 // Run: deno run -A bench/winograd_ab.ts [rounds=10] [layers=all|resnet18|default|512]
 // ("512": ResNet-18's 512x512 layer at batch 32 and 128, its filter too large for a texture).
 import * as sw from "../mod.ts";
-import { winogradSettings } from "../src/ops/winograd.ts";
+import { resetWinogradSettings as reset, winogradSettings } from "../src/ops/winograd.ts";
 import { cpuMs } from "./fixtures.ts";
 
 await sw.init();
@@ -33,13 +33,6 @@ const variants: Record<string, () => void> = {
   "planar products": () => winogradSettings.interleavedProducts = "off",
   "planar tiles": () => winogradSettings.interleavedTiles = "off",
   "interleaved tiles": () => winogradSettings.interleavedTiles = "on",
-};
-const reset = () => {
-  winogradSettings.interleavedFilter = "auto";
-  winogradSettings.interleavedFilterBlock = "auto";
-  winogradSettings.filterQuads = true;
-  winogradSettings.interleavedProducts = "auto";
-  winogradSettings.interleavedTiles = "auto";
 };
 const fill = (n: number, shape: number[]) =>
   sw.tensor(new Float32Array(n).map((_, i) => ((i * 7919) % 13) / 13 - 0.5), shape).keep();

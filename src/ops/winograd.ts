@@ -632,8 +632,8 @@ export function winogradPlan(
  */
 const MIN_COLUMNS = BIG_TILE.TN4 * 4;
 
-/** Winograd tunables; tests set them to check each path. */
-export const winogradSettings = {
+/** The Winograd tunables' defaults (see {@link winogradSettings}). */
+const WINOGRAD_DEFAULTS = {
   /** Charge the transformed filter to the chunk budget, down to MIN_COLUMNS (see winogradPlan). */
   chargeFilter: true,
   /** The weight gradient's GEMM on tiles-major operands (see winogradBackwardWeight). */
@@ -709,6 +709,14 @@ export const winogradSettings = {
    */
   interleavedTiles: "auto" as "auto" | "on" | "off",
 };
+
+/** Winograd tunables; tests and A/B benches set them to check or time each path. */
+export const winogradSettings: typeof WINOGRAD_DEFAULTS = { ...WINOGRAD_DEFAULTS };
+
+/** Puts every Winograd tunable back to its default (A/B benches that change them). */
+export function resetWinogradSettings(): void {
+  Object.assign(winogradSettings, WINOGRAD_DEFAULTS);
+}
 
 /**
  * How the F(m x m) tile transforms of W-wide maps move patch and output rows: vec4s where
