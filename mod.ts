@@ -86,7 +86,7 @@ export { BUILTINS, registerBuiltins } from "./plugins/builtins.ts";
 export type { PoolStats } from "./src/gpu/pool.ts";
 export type { BufferRange, Runtime } from "./src/gpu/runtime.ts";
 export type { Disposable } from "./src/tensor/scope.ts";
-export type { Storage } from "./src/tensor/tensor.ts";
+export type { DeferredWrite, Storage } from "./src/tensor/tensor.ts";
 export type { Node } from "./src/tape/tape.ts";
 export type { BatchNormOptions } from "./src/ops/batch_norm.ts";
 export type { Pool2dOptions } from "./src/ops/pool.ts";

@@ -59,7 +59,33 @@ export const batchNormSettings = {
   planeMin: 256,
   quads: true,
   fuseAddend: true,
+  /**
+   * relu(batch_norm(x)) is written only when something reads it ({@link Tensor.defer}): a
+   * Winograd convolution's input transform applies the normalisation and the ReLU to x as it
+   * loads ({@link BatchNormReluPayload}), so the normalised map is never stored (off: written
+   * at once, for A/B benches and tests).
+   */
+  deferRelu: true,
 };
+
+/**
+ * What a deferred relu(batch_norm(x)) is ({@link Tensor.deferredPayload}): per element of
+ * channel c, max(fma(x - coef[c].x, coef[c].y, coef[c].z), 0), the operations of
+ * batch_norm_apply.wgsl in its order, so a consumer applying them gets the same bits.
+ */
+export interface BatchNormReluPayload {
+  readonly kind: "batchNormRelu";
+  /** The batch norm's input, [N, C, H, W]. */
+  readonly x: Tensor;
+  /** [C, 4] coefficients (mean, invstd * weight, bias, 0) of batch_norm_coef.wgsl. */
+  readonly coef: Tensor;
+}
+
+/** The payload of `t` if it is a deferred relu(batch_norm(x)) (see batchNormSettings.deferRelu). */
+export function batchNormReluOf(t: Tensor): BatchNormReluPayload | null {
+  const p = t.deferredPayload as BatchNormReluPayload | null;
+  return p?.kind === "batchNormRelu" ? p : null;
+}
 
 /** Options of {@link batchNorm2d}; defaults are PyTorch's. */
 export interface BatchNormOptions {
@@ -249,8 +275,21 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, opts: Batch
   const params = new Params().u32(x.size, e.planes).bytes();
   const coef = coefficients(stats, weight, bias, g.C, false);
   const name = `bn_apply${e.lanes === 4 ? "4" : ""}${e.quad ? ".quad" : ""}`;
-  launch(name, applySrc[e.lanes], consts, [x, coef, out], params, e.groups);
-  coef.dispose();
+  if (relu && batchNormSettings.deferRelu) {
+    // x and coef are held (kept: no tidy scope frees them) until the write runs or out goes.
+    const held = { kind: "batchNormRelu", x: x.view(x.shape).keep(), coef: coef.keep() } as const;
+    out.defer({
+      payload: held,
+      run: () => launch(name, applySrc[e.lanes], consts, [held.x, held.coef, out], params, e.groups),
+      release: () => {
+        held.x.dispose();
+        held.coef.dispose();
+      },
+    });
+  } else {
+    launch(name, applySrc[e.lanes], consts, [x, coef, out], params, e.groups);
+    coef.dispose();
+  }
   record("batchNorm2d", [x, weight, bias], out, { stats, geom: g, batch: opts.training, relu });
   // Without a tape entry nothing will read the statistics again.
   if (!out.node) stats.dispose();

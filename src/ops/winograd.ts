@@ -32,6 +32,7 @@ import filterTemplate from "../../shaders/winograd_filter.wgsl" with { type: "te
 import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { batchNormReluOf } from "./batch_norm.ts";
 import { grid, gridStride, launch, shaderSource } from "./launch.ts";
 import { BIG_TILE, C_GROUP, gemm, gemmFamily, interleaveBlockFor, interleavedCPays } from "./matmul.ts";
 
@@ -201,6 +202,58 @@ fn pair(o: vec3<i32>, dr: i32, dc: i32) -> vec2<f32> {
   return xp[(u32(o.x) + u32(r) * W + u32(q)) / 2u];
 }`;
 
+/**
+ * A SOURCE whose loads apply a deferred relu(batch_norm(x)) (BatchNormReluPayload of
+ * src/ops/batch_norm.ts) to the values inside the map: each loader takes its channel's
+ * coefficients k (mean, invstd * weight, bias, 0) after the origin (lanes: k0..k3 after o0..o3),
+ * and returns max(fma(v - k.x, k.y, k.z), 0), batch_norm_apply.wgsl's operations in its order,
+ * so the tiles are those of the stored map bit for bit. Padding (outside the map) stays zero:
+ * the convolution pads the activation, not x. The coefficients are bound at 3, one vec4 per
+ * channel.
+ */
+function activated(source: string): string {
+  const out = source
+    .replace(/fn (at|quad|single|pair)\(o: vec3<i32>, /g, "fn $1(o: vec3<i32>, k: vec4<f32>, ")
+    .replace(
+      "fn lanes(o0: vec3<i32>, o1: vec3<i32>, o2: vec3<i32>, o3: vec3<i32>, ",
+      "fn lanes(o0: vec3<i32>, o1: vec3<i32>, o2: vec3<i32>, o3: vec3<i32>, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, k3: vec4<f32>, ",
+    )
+    .replace(
+      "vec4<f32>(at(o0, dr, dc), at(o1, dr, dc), at(o2, dr, dc), at(o3, dr, dc))",
+      "vec4<f32>(at(o0, k0, dr, dc), at(o1, k1, dr, dc), at(o2, k2, dr, dc), at(o3, k3, dr, dc))",
+    )
+    // By what is loaded: a vec4 of a row (xv[i]), a pair (xp[i]), or one float (x[i], xv[i][j]).
+    .replace(/return (xv|xp|x)(\[.*\]);/g, (_, b: string, idx: string) => {
+      const f = b === "xp" ? "act2" : b === "xv" && !idx.includes("][") ? "act4" : "act";
+      return `return ${f}(${b}${idx}, k);`;
+    });
+  if (
+    (out.match(/return act[24]?\(/g) ?? []).length !==
+      (out.match(/^fn (at|quad|single|pair)\(/gm) ?? []).length
+  ) {
+    throw new Error("winograd: a loader of the tile transforms' SOURCE was not activated");
+  }
+  return `${out}
+@group(0) @binding(3) var<storage, read> coef: array<vec4<f32>>;
+
+// Channel c's coefficients (padding channels c >= C load nothing: their origin is -1).
+fn coefOf(c: u32) -> vec4<f32> {
+  return coef[min(c, C - 1u)];
+}
+
+fn act(v: f32, k: vec4<f32>) -> f32 {
+  return max(fma(v - k.x, k.y, k.z), 0.0);
+}
+
+fn act2(v: vec2<f32>, k: vec4<f32>) -> vec2<f32> {
+  return max(fma(v - vec2<f32>(k.x), vec2<f32>(k.y), vec2<f32>(k.z)), vec2<f32>(0.0));
+}
+
+fn act4(v: vec4<f32>, k: vec4<f32>) -> vec4<f32> {
+  return max(fma(v - vec4<f32>(k.x), vec4<f32>(k.y), vec4<f32>(k.z)), vec4<f32>(0.0));
+}`;
+}
+
 /** How the output transform stores y: one f32 per output. */
 const SCALAR_TARGET = `@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> addend: array<f32>;
@@ -256,7 +309,11 @@ export function winogradSource(
   filterMode: 0 | 1 | 2 = 0,
   interleaved = false,
   block = 0,
+  act = false,
 ): string {
+  if (act && !runs) {
+    throw new Error("winograd: a deferred batch norm + ReLU is applied by the runs of input tiles only");
+  }
   if (
     access !== "f32" &&
     (kind === "filter"
@@ -280,7 +337,7 @@ export function winogradSource(
       `winograd: interleaved elements are for the output, the runs of input tiles and the filter transforms`,
     );
   }
-  const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}${block}`;
+  const key = `${kind}${m}${access}${runs}${kind === "filter" ? filterMode : ""}${interleaved}${block}${act}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const { BT, G, AT } = MATRICES[m];
@@ -292,7 +349,7 @@ export function winogradSource(
   let run = "";
   if (runs) {
     body = [];
-    run = runSource(access, alpha, interleaved);
+    run = runSource(access, alpha, interleaved, act);
     src = tilesTemplate;
   } else if (kind === "input" || kind === "grad") {
     const n = kind === "input" ? alpha : m;
@@ -444,7 +501,9 @@ export function winogradSource(
     return out;
   }
   const source = kind === "input" || kind === "grad"
-    ? { f32: SCALAR_SOURCE, vec2: PAIR_SOURCE, vec4: ROW_SOURCE }[access]
+    ? (act ? activated : (t: string) => t)(
+      { f32: SCALAR_SOURCE, vec2: PAIR_SOURCE, vec4: ROW_SOURCE }[access],
+    )
     : "";
   const target = kind === "output" ? { f32: SCALAR_TARGET, vec2: PAIR_TARGET, vec4: ROW_TARGET }[access] : "";
   const out = src.replace("//@CONSTANTS", consts).replace("//@SOURCE", source).replace("//@TARGET", target)
@@ -462,8 +521,12 @@ export function winogradSource(
  * Invocations past the runs zero the padding tiles (t >= NB * T), which the weight gradient's
  * GEMM sums over.
  */
-function runSource(access: RowAccess, alpha: number, interleaved: boolean): string {
+function runSource(access: RowAccess, alpha: number, interleaved: boolean, act: boolean): string {
   const lanes = "xyzw", L = [0, 1, 2, 3];
+  // With `act` (a deferred batch norm + ReLU), each lane's loads also take its channel's
+  // coefficients k0..k3 (see activated).
+  const k = (l: number) => (act ? `, k${l}` : "");
+  const k4 = act ? ", k0, k1, k2, k3" : "";
   // Where element e of channel quad c4 of a tile goes: planar, plane e at tile * CP4 + c4;
   // interleaved, the tile's row of CP4 * E vec4s laid out by groupedAt (GemmArgs.interleaveB).
   const E = alpha * alpha;
@@ -479,22 +542,22 @@ function runSource(access: RowAccess, alpha: number, interleaved: boolean): stri
   // Patch column dc is map column dc - 1 of the row's first tile (o.z = -1).
   for (let r = 0; r < alpha; r++) {
     if (access === "vec4") {
-      for (const l of L) lines.push(`var cur${r}_${l} = quad(o${l}, ${r}, 0);`);
+      for (const l of L) lines.push(`var cur${r}_${l} = quad(o${l}${k(l)}, ${r}, 0);`);
       lines.push(`var left${r} = vec4<f32>(0.0);`);
     } else if (access === "vec2") {
-      for (const l of L) lines.push(`let first${r}_${l} = pair(o${l}, ${r}, 1);`);
+      for (const l of L) lines.push(`let first${r}_${l} = pair(o${l}${k(l)}, ${r}, 1);`);
       lines.push(`var cl${r} = vec4<f32>(0.0);`);
       lines.push(`var c0${r} = ${across((l) => `first${r}_${l}.x`)};`);
       lines.push(`var c1${r} = ${across((l) => `first${r}_${l}.y`)};`);
     } else {
-      lines.push(`var a${r} = lanes(o0, o1, o2, o3, ${r}, 0);`);
-      lines.push(`var b${r} = lanes(o0, o1, o2, o3, ${r}, 1);`);
+      lines.push(`var a${r} = lanes(o0, o1, o2, o3${k4}, ${r}, 0);`);
+      lines.push(`var b${r} = lanes(o0, o1, o2, o3${k4}, ${r}, 1);`);
     }
   }
   const step: string[] = [];
   for (let r = 0; r < alpha; r++) {
     if (access === "vec4") {
-      for (const l of L) step.push(`let nx${r}_${l} = quad(o${l}, ${r}, i32(tw) + 1);`);
+      for (const l of L) step.push(`let nx${r}_${l} = quad(o${l}${k(l)}, ${r}, i32(tw) + 1);`);
       step.push(`let d${r}_0 = left${r};`);
       for (let q = 1; q <= 4; q++) {
         step.push(`let d${r}_${q} = ${across((l) => `cur${r}_${l}.${lanes[q - 1]}`)};`);
@@ -502,8 +565,8 @@ function runSource(access: RowAccess, alpha: number, interleaved: boolean): stri
       step.push(`let d${r}_5 = ${across((l) => `nx${r}_${l}.x`)};`);
     } else if (access === "vec2") {
       for (const l of L) {
-        step.push(`let pa${r}_${l} = pair(o${l}, ${r}, i32(4u * tw) + 3);`);
-        step.push(`let pb${r}_${l} = pair(o${l}, ${r}, i32(4u * tw) + 5);`);
+        step.push(`let pa${r}_${l} = pair(o${l}${k(l)}, ${r}, i32(4u * tw) + 3);`);
+        step.push(`let pb${r}_${l} = pair(o${l}${k(l)}, ${r}, i32(4u * tw) + 5);`);
       }
       step.push(`let d${r}_0 = cl${r};`, `let d${r}_1 = c0${r};`, `let d${r}_2 = c1${r};`);
       step.push(`let d${r}_3 = ${across((l) => `pa${r}_${l}.x`)};`);
@@ -512,7 +575,7 @@ function runSource(access: RowAccess, alpha: number, interleaved: boolean): stri
     } else {
       step.push(`let d${r}_0 = a${r};`, `let d${r}_1 = b${r};`);
       for (let q = 2; q <= 5; q++) {
-        step.push(`let d${r}_${q} = lanes(o0, o1, o2, o3, ${r}, i32(4u * tw) + ${q});`);
+        step.push(`let d${r}_${q} = lanes(o0, o1, o2, o3${k4}, ${r}, i32(4u * tw) + ${q});`);
       }
     }
   }
@@ -558,6 +621,7 @@ function runSource(access: RowAccess, alpha: number, interleaved: boolean): stri
     let o1 = origin(t0, 4u * c4 + 1u);
     let o2 = origin(t0, 4u * c4 + 2u);
     let o3 = origin(t0, 4u * c4 + 3u);
+    ${act ? L.map((l) => `let k${l} = coefOf(4u * c4 + ${l}u);`).join("\n    ") : ""}
     ${lines.join("\n    ")}
     for (var tw = 0u; tw < TW; tw++) {
       ${step.join("\n      ")}
@@ -759,13 +823,16 @@ function toTiles(
     : gridStride(total, 64, 4);
   const il = at.interleaved ?? false;
   if (il && !runs) throw new Error("winograd: only runs of input tiles are written interleaved");
+  // A deferred relu(batch_norm(x)) is applied as the runs load x: it is never written. Any
+  // other transform binds src, which writes it first (Tensor.defer).
+  const bnr = runs ? batchNormReluOf(src) : null;
   launch(
     `winograd${m}.${kind}${major ? ".tiles" : ""}${runs ? ".runs" : ""}${ACCESS_SUFFIX[access]}${
       il ? ".interleaved" : ""
-    }`,
-    winogradSource(kind, m, access, runs, 0, il),
+    }${bnr ? ".bnrelu" : ""}`,
+    winogradSource(kind, m, access, runs, 0, il, 0, bnr !== null),
     { C, H, W, TH, TW, NB: at.nb, CP: at.CP, TP: at.TP, TILES_MAJOR: major ? 1 : 0 },
-    [src, out],
+    bnr ? [bnr.x, out, bnr.coef] : [src, out],
     new Params().u32(at.n0, total).bytes(),
     groups,
   );

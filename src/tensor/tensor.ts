@@ -56,6 +56,20 @@ export interface Node {
   readonly attrs: unknown;
 }
 
+/**
+ * A write of a tensor's values that its op put off (see {@link Tensor.defer}): `payload` says
+ * what the values are (the op's inputs), for a consumer that can compute from them directly and
+ * never needs the values written; `run` records the write; `release` frees what `payload` holds.
+ */
+export interface DeferredWrite {
+  /** What the values are, for the consumers that know this kind of payload. */
+  readonly payload: unknown;
+  /** Records the dispatch that writes the values (called at most once). */
+  run(): void;
+  /** Frees what the payload holds (after `run`, or when the tensor is disposed unwritten). */
+  release(): void;
+}
+
 /** WebGPU requires storage binding offsets to be multiples of this many bytes. */
 export const OFFSET_ALIGN = 256;
 
@@ -76,12 +90,15 @@ export class Tensor implements Disposable {
   /** Optional name, used in errors and checkpoints. */
   name?: string;
   #disposed = false;
+  #storage: Storage;
+  #deferred: DeferredWrite | null = null;
 
   /**
    * Wraps `storage` at byte `offset`, adopting one reference to it (call `storage.retain()`
    * first to keep your own); registers with the current scope.
    */
-  constructor(shape: Shape, readonly storage: Storage, readonly offset = 0) {
+  constructor(shape: Shape, storage: Storage, readonly offset = 0) {
+    this.#storage = storage;
     if (offset % OFFSET_ALIGN) {
       throw new Error(`tensor offset ${offset} is not a multiple of ${OFFSET_ALIGN}`);
     }
@@ -111,6 +128,42 @@ export class Tensor implements Disposable {
   /** Number of dimensions. */
   get rank(): number {
     return this.shape.length;
+  }
+
+  /**
+   * The storage holding the values. Any use of it (a binding, a view, a read, a write) first
+   * records a deferred write, if one is pending ({@link defer}).
+   */
+  get storage(): Storage {
+    this.#flush();
+    return this.#storage;
+  }
+
+  /**
+   * Puts off writing this tensor's values: `write.run()` is recorded at the first use of its
+   * storage, unless the tensor is disposed before (then only `write.release()` runs). A consumer
+   * that knows `write.payload` may compute from it and never have the values written: batch
+   * norm + ReLU feeding a Winograd convolution, whose input transform applies them as it loads
+   * (src/ops/batch_norm.ts). Dispatches run in the order recorded, so a write recorded late
+   * reads its inputs as they were, provided nothing writes them in place meanwhile.
+   */
+  defer(write: DeferredWrite): void {
+    this.#check();
+    this.#flush();
+    this.#deferred = write;
+  }
+
+  /** The payload of the pending deferred write, or null (see {@link defer}); records nothing. */
+  get deferredPayload(): unknown {
+    return this.#deferred?.payload ?? null;
+  }
+
+  #flush(): void {
+    const d = this.#deferred;
+    if (!d) return;
+    this.#deferred = null;
+    d.run();
+    d.release();
   }
 
   /** The byte range to bind in a kernel. */
@@ -147,7 +200,9 @@ export class Tensor implements Disposable {
     if (this.#disposed) return;
     this.#disposed = true;
     this.node = null;
-    this.storage.release();
+    this.#deferred?.release();
+    this.#deferred = null;
+    this.#storage.release();
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
