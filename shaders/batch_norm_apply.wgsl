@@ -17,6 +17,7 @@
 // vec4 share a channel. RELU applies max(y, 0) in the same pass (relu(batch_norm(x)) fused: no
 // pass over the normalised map, which is never stored).
 //!include nchw
+//!include grid
 //!include lanes
 //!include plane_quads
 override PLANE: bool = false;
@@ -53,7 +54,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       y[g.base + j] = out(fma(x[g.base + j] - q.x, q.y, q.z));
     }
   } else {
-    for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {
+    let walk = gridWalk(wid, nw, li, 256u, p.n / LANES);
+    for (var i = walk.x; i < walk.y; i += walk.z) {
       let q = coef[channelOf(i * LANES)];
       y[i] = out(fma(x[i] - splat(q.x), splat(q.y), splat(q.z)));
     }

@@ -11,6 +11,7 @@
 // fma(x - mean, k, bias) (k = weight * invstd, the forward's scale) is not positive, as in
 // batch_norm_grad_partial.wgsl.
 //!include nchw
+//!include grid
 //!include lanes
 //!include plane_quads
 override BATCH: bool = true;
@@ -86,7 +87,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
       put(g.base + j, gradLanes(g.base + j, q.x, q.y, q.z, q.w, pick4(k, w0, w1, w2, w3), pick4(k, b0, b1, b2, b3)));
     }
   } else {
-    for (var i = wid.x * 256u + li; i < p.n / LANES; i += nw.x * 256u) {
+    let walk = gridWalk(wid, nw, li, 256u, p.n / LANES);
+    for (var i = walk.x; i < walk.y; i += walk.z) {
       let c = channelOf(i * LANES);
       put(i, grad(i, coef[c], sums[c], bias[c]));
     }

@@ -26,8 +26,8 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   // Grid-stride loop (shaders/lib/grid.wgsl).
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     if (MODE == 0u) { out[i] = fv(a[i], b[i]); continue; }
     if (MODE == 1u) { out[i] = fv(a[i], b[0]); continue; }
     var rem = i;

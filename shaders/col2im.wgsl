@@ -4,6 +4,7 @@
 // as im2col lays them out for small maps) dcol[k, s*Pp + oh*OW + ow].
 // The geometry is specialised per layer (override constants): integer division by a runtime
 // value is scalarised under llvmpipe, division by a constant becomes a multiply and shift.
+//!include grid
 override C: u32;
 override H: u32;
 override W: u32;
@@ -30,10 +31,9 @@ struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: each invocation handles several elements. Under llvmpipe the
-  // per-invocation cost dominates simple kernels; 16 elements each ran ~4x faster than 1.
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.total; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let walk = gridWalk(wid, nw, li, 256u, p.total);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let iw = i % W;
     let ih = (i / W) % H;
     let ci = (i / (W * H)) % C;

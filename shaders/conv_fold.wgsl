@@ -7,6 +7,7 @@
 // Elements are V (shaders/lib/lanes*.wgsl): vec4s when P % 4 == 0 (then Pp == P), f32 otherwise;
 // indices below count V elements, and `total` is in V elements.
 //!include lanes
+//!include grid
 override CO: u32;
 override P: u32;
 override Pp: u32;
@@ -20,11 +21,11 @@ struct Params { n0: u32, total: u32, pad0: u32, pad1: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop: under llvmpipe, several elements per invocation run much faster than one.
-  let stride = nw.x * nw.y * 256u;
+  // Grid-stride loop (shaders/lib/grid.wgsl).
   let PL = P / LANES;
   let PpL = Pp / LANES;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.total; i += stride) {
+  let walk = gridWalk(wid, nw, li, 256u, p.total);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     if (PACK) {
       let q = i % PpL;
       let s = (i / PpL) % NB;

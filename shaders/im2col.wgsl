@@ -9,6 +9,7 @@
 // ROWS writes the transpose, colT[s, q, k] ([NB, Pp, Kp], the same as [NB * Pp, Kp] for either
 // fold), 4 consecutive k per vec4: the weight gradient dOut x colT then needs no transposed
 // operand (a B-transposed GEMM ran ~3x fewer FLOP/s in a ResNet-18 step).
+//!include grid
 
 // The geometry is specialised per layer (override constants): integer division by a runtime
 // value is scalarised under llvmpipe, division by a constant becomes a multiply and shift.
@@ -51,8 +52,8 @@ fn tap(s: u32, k: u32, q: u32) -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * nw.y * 256u;
-  for (var i = (wid.y * nw.x + wid.x) * 256u + li; i < p.total4; i += stride) {
+  let walk = gridWalk(wid, nw, li, 256u, p.total4);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     if (ROWS) {
       let k4 = (i % (Kp / 4u)) * 4u;
       let r = i / (Kp / 4u);

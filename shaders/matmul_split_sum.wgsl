@@ -14,7 +14,8 @@ struct Params { n4: u32, batch: u32, cbase: u32, pad0: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  for (var i = gridIndex(wid, nw, li); i < p.batch * p.n4; i += gridStep(nw)) {
+  let walk = gridWalk(wid, nw, li, 256u, p.batch * p.n4);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let b = i / p.n4;
     let e = i % p.n4;
     var s = part[b * PARTS * p.n4 + e];

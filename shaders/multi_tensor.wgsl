@@ -32,10 +32,10 @@ fn coef() -> f32 {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop (shaders/lib/grid.wgsl).
-  let stride = gridStep(nw);
   let a = splat(coef());
-  for (var k = gridIndex(wid, nw, li); k < p.n; k += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var k = walk.x; k < walk.y; k += walk.z) {
     let i = p.base + k;
     switch OP {
       case 0u: { y[i] = fma(a, x[i], y[i]); }

@@ -10,8 +10,8 @@ struct Params { rows: u32, C: u32, scale: f32, pad0: u32 }
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   // Grid-stride loop (shaders/lib/grid.wgsl).
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.rows * p.C; i += stride) {
+  let walk = gridWalk(wid, nw, li, 256u, p.rows * p.C);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let r = i / p.C;
     let j = i % p.C;
     dlogp[i] = select(0.0, -g[r] * p.scale, u32(labels[r]) == j);

@@ -16,8 +16,9 @@ struct Params { n: u32, wide: u32, narrow: u32, inner: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let s = i % p.inner;
     let c = (i / p.inner) % p.wide;
     let o = i / (p.inner * p.wide);

@@ -14,8 +14,8 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   // Grid-stride loop (shaders/lib/grid.wgsl).
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     var rem = i;
     var ix = 0u;
     for (var d = i32(p.rank) - 1; d >= 0; d--) {

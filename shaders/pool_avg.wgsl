@@ -13,8 +13,9 @@ struct Params { n: u32, pad0: u32, pad1: u32, pad2: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let ow = i % OW;
     let oh = (i / OW) % OH;
     let plane = i / (OW * OH);

@@ -21,8 +21,9 @@ fn span(v: u32, K: u32, S: u32, P: u32, O: u32) -> vec2<u32> {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  // Grid-stride loop (shaders/lib/grid.wgsl).
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let iw = i % W;
     let ih = (i / W) % H;
     let plane = i / (W * H);

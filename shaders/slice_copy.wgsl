@@ -14,10 +14,10 @@ struct Params { count: u32, n: u32, inner: u32, total: u32, offset: u32, pad0: u
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  // Grid-stride loop over the small tensor's elements (shaders/lib/grid.wgsl).
-  let stride = gridStep(nw);
   let plane = p.n * p.inner;
-  for (var i = gridIndex(wid, nw, li); i < p.count; i += stride) {
+  // Grid-stride loop over the small tensor's elements (shaders/lib/grid.wgsl).
+  let walk = gridWalk(wid, nw, li, 256u, p.count);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let o = i / plane;
     let rest = i - o * plane;
     let j = (o * p.total + p.offset) * p.inner + rest;

@@ -17,8 +17,8 @@ struct Params { n: u32, alpha: f32, beta: f32, pad: u32 }
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   // Grid-stride loop (shaders/lib/grid.wgsl).
-  let stride = gridStep(nw);
-  for (var i = gridIndex(wid, nw, li); i < p.n; i += stride) {
+  let walk = gridWalk(wid, nw, li, 256u, p.n);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     y[i] = fv(x[i]);
   }
 }

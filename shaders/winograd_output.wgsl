@@ -8,6 +8,7 @@
 // a multiple of 4 a tile's output row as one aligned vec4 (putRow): 4 stores per tile, not 16
 // (2 mod 4: two aligned vec2s, putPair).
 //@CONSTANTS
+//!include grid
 override R: u32;
 override H: u32;
 override W: u32;
@@ -34,10 +35,10 @@ fn tileBase(t: u32, r: u32) -> i32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let stride = nw.x * nw.y * 64u;
   let T4 = TP / 4u;
   let plane = R * T4; // vec4s per transformed element e
-  for (var i = (wid.y * nw.x + wid.x) * 64u + li; i < p.total; i += stride) {
+  let walk = gridWalk(wid, nw, li, 64u, p.total);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     let t4 = i % T4;
     let r = i / T4;
     //@BODY

@@ -27,6 +27,7 @@
 // instead of 6 scalar ones, a gradient row of 4 is one, and under llvmpipe each load is a loop
 // over the SIMD lanes whatever its width.
 //@CONSTANTS
+//!include grid
 override C: u32;
 override H: u32;
 override W: u32;
@@ -58,11 +59,11 @@ fn origin(t: u32, c: u32) -> vec3<i32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   //@RUN
-  let stride = nw.x * nw.y * 64u;
   let T4 = TP / 4u;
   let CP4 = CP / 4u;
   let plane = CP * T4; // vec4s per transformed element e, in either layout
-  for (var i = (wid.y * nw.x + wid.x) * 64u + li; i < p.total; i += stride) {
+  let walk = gridWalk(wid, nw, li, 64u, p.total);
+  for (var i = walk.x; i < walk.y; i += walk.z) {
     var o0: vec3<i32>;
     var o1: vec3<i32>;
     var o2: vec3<i32>;

@@ -19,16 +19,16 @@
  *
  * @module
  */
-import im2colSrc from "../../shaders/im2col.wgsl" with { type: "text" };
-import col2imSrc from "../../shaders/col2im.wgsl" with { type: "text" };
-import padColsSrc from "../../shaders/pad_cols.wgsl" with { type: "text" };
+import im2colText from "../../shaders/im2col.wgsl" with { type: "text" };
+import col2imText from "../../shaders/col2im.wgsl" with { type: "text" };
+import padColsText from "../../shaders/pad_cols.wgsl" with { type: "text" };
 import foldSrcText from "../../shaders/conv_fold.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
 import { record } from "./record.ts";
 import { isGradEnabled } from "../tape/tape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { gridStride, lanesFor, laneSources, launch } from "./launch.ts";
+import { gridStride, lanesFor, laneSources, launch, shaderSource } from "./launch.ts";
 import { gemm } from "./matmul.ts";
 import { gatherStrided, reshape } from "./shape_ops.ts";
 import { add } from "./elementwise.ts";
@@ -42,6 +42,9 @@ import {
 } from "./winograd.ts";
 
 const foldSrc = laneSources(foldSrcText);
+const im2colSrc = shaderSource(im2colText);
+const col2imSrc = shaderSource(col2imText);
+const padColsSrc = shaderSource(padColsText);
 
 /**
  * Tunables: the largest column buffer built at once, in floats (default 64 MiB), the

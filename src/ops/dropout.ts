@@ -5,11 +5,13 @@
  *
  * @module
  */
-import dropoutSrc from "../../shaders/dropout.wgsl" with { type: "text" };
+import dropoutText from "../../shaders/dropout.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { record } from "./record.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { launch } from "./launch.ts";
+import { launch, shaderSource } from "./launch.ts";
+
+const dropoutSrc = shaderSource(dropoutText);
 
 /** Options of {@link dropout}. */
 export interface DropoutOptions {

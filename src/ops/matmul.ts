@@ -5,7 +5,7 @@
 import matmulText from "../../shaders/matmul.wgsl" with { type: "text" };
 import naiveSrc from "../../shaders/matmul_naive.wgsl" with { type: "text" };
 import tiledSrc from "../../shaders/matmul_tiled.wgsl" with { type: "text" };
-import packSrc from "../../shaders/matmul_pack.wgsl" with { type: "text" };
+import packText from "../../shaders/matmul_pack.wgsl" with { type: "text" };
 import splitSumText from "../../shaders/matmul_split_sum.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import type { KernelFamily } from "../gpu/kernel_family.ts";
@@ -17,6 +17,7 @@ import { add } from "./elementwise.ts";
 import { fillTemplate, gridStride, launch, shaderSource } from "./launch.ts";
 
 const splitSumSrc = shaderSource(splitSumText);
+const packSrc = shaderSource(packText);
 const matmulTemplate = shaderSource(matmulText);
 
 /**

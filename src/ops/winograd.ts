@@ -27,7 +27,7 @@
  * @module
  */
 import tilesText from "../../shaders/winograd_tiles.wgsl" with { type: "text" };
-import outputTemplate from "../../shaders/winograd_output.wgsl" with { type: "text" };
+import outputText from "../../shaders/winograd_output.wgsl" with { type: "text" };
 import filterTemplate from "../../shaders/winograd_filter.wgsl" with { type: "text" };
 import { Params } from "../gpu/params.ts";
 import { bucketSize } from "../gpu/pool.ts";
@@ -37,6 +37,7 @@ import { grid, gridStride, launch, shaderSource } from "./launch.ts";
 import { BIG_TILE, C_GROUP, gemm, gemmFamily, interleaveBlockFor, interleavedCPays } from "./matmul.ts";
 
 const tilesTemplate = shaderSource(tilesText);
+const outputTemplate = shaderSource(outputText);
 
 /** Output tile sides with a transform here. */
 export type WinogradTile = 2 | 4;
