@@ -43,7 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     if (plane >= p.planes) { return; }
     let q = coef[plane % C];
     let base = plane * (HW / LANES);
-    for (var s = wid.x * PER_PLANE + li % PER_PLANE; s < HW / LANES; s += nw.x * PER_PLANE) {
+    let walk = walkOf(wid.x * PER_PLANE + li % PER_PLANE, nw.x * PER_PLANE, HW / LANES);
+    for (var s = walk.x; s < walk.y; s += walk.z) {
       y[base + s] = out(fma(x[base + s] - splat(q.x), splat(q.y), splat(q.z)));
     }
   } else if (QUAD) {

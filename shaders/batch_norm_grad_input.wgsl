@@ -67,7 +67,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
     let dw = sums[c];
     let b = bias[c];
     let base = plane * (HW / LANES);
-    for (var s = wid.x * PER_PLANE + li % PER_PLANE; s < HW / LANES; s += nw.x * PER_PLANE) {
+    let walk = walkOf(wid.x * PER_PLANE + li % PER_PLANE, nw.x * PER_PLANE, HW / LANES);
+    for (var s = walk.x; s < walk.y; s += walk.z) {
       put(base + s, grad(base + s, q, dw, b));
     }
   } else if (QUAD) {

@@ -16,8 +16,12 @@ const GRID_WALKERS = 8u;
 // The elements of n that invocation li of workgroup wid (of wg invocations) handles: from .x
 // while < .y, stepping .z.
 fn gridWalk(wid: vec3<u32>, nw: vec3<u32>, li: u32, wg: u32, n: u32) -> vec3<u32> {
-  let flat = (wid.y * nw.x + wid.x) * wg + li;
-  let groups = nw.x * nw.y * (wg / GRID_WALKERS);
+  return walkOf((wid.y * nw.x + wid.x) * wg + li, nw.x * nw.y * wg, n);
+}
+
+// The same for walker `flat` of `walkers` (a multiple of GRID_WALKERS) sharing n elements.
+fn walkOf(flat: u32, walkers: u32, n: u32) -> vec3<u32> {
+  let groups = walkers / GRID_WALKERS;
   // Elements per block: whole steps of GRID_WALKERS, enough for the groups to cover n.
   let per = ((n + GRID_WALKERS - 1u) / GRID_WALKERS + groups - 1u) / groups * GRID_WALKERS;
   let group = flat / GRID_WALKERS;
