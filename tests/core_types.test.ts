@@ -29,7 +29,7 @@ Deno.test("shaderSource: resolves library and generated includes once, rejects u
   const src = shaderSource("//!include grid\n  //!include grid\n//!include gen\nfn main() {}", {
     gen: "fn g() {}",
   });
-  assertEquals(src.match(/fn gridIndex/g)?.length, 1);
+  assertEquals(src.match(/fn gridWalk/g)?.length, 1);
   assert(src.includes("fn g() {}"));
   assert(src.endsWith("fn main() {}"));
   let message = "";

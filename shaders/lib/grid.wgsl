@@ -9,8 +9,9 @@
 // barrier, runs each group's whole loop before the next group's, so each group reads and writes
 // its block front to back and the CPU's prefetchers follow it. In the classic order (invocation
 // g takes g, g + G, g + 2G, ... for G invocations in all) each SIMD group jumped G elements
-// between steps: the default model's step took 1.03-1.04x as long, ResNet-18's 1.055x
+// between steps: the default model's step took 1.052x as long, ResNet-18's 1.050-1.055x
 // (bench/tree_ab.ts). On a GPU each 8 lanes of a warp still move whole 32-byte sectors.
+// walkOf serves loops over other ranges the same way (batch norm's per-plane walks).
 const GRID_WALKERS = 8u;
 
 // The elements of n that invocation li of workgroup wid (of wg invocations) handles: from .x
