@@ -25,10 +25,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let mean = splat(stats[c]);
   let scale = splat(stats[C + c] * weight[c]);
   let shift = splat(bias[c]);
-  let walk = partWalk(li, part, LANES);
+  let j0 = part * p.chunk;
+  let j1 = min(p.count, j0 + p.chunk);
   var a = splat(0.0);
   var b = splat(0.0);
-  for (var j = walk.x; j < walk.y; j += walk.z) {
+  for (var j = j0 + li * LANES; j < j1; j += 128u * LANES) {
     let i = channelElement(j, c) / LANES;
     let gi = g[i];
     let xc = x[i] - mean;

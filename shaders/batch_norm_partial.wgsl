@@ -19,10 +19,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let part = wid.x;
   let c = wid.y;
   let shift = splat(first(x[c * HW / LANES]));
-  let walk = partWalk(li, part, LANES);
+  let j0 = part * p.chunk;
+  let j1 = min(p.count, j0 + p.chunk);
   var a = splat(0.0);
   var b = splat(0.0);
-  for (var j = walk.x; j < walk.y; j += walk.z) {
+  for (var j = j0 + li * LANES; j < j1; j += 128u * LANES) {
     let v = x[channelElement(j, c) / LANES] - shift;
     a += v;
     b = fma(v, v, b);

@@ -68,12 +68,9 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
   // 36-element planes load as 9 vec4s (shaders/lib/lanes4.wgsl); 5x5 above loads f32s.
   ["C3 6x6, plane layout of vec4s", [2, 3, 6, 6], { planeMin: 4 }],
   ["C2 4x5 in parts of 12 (vec4 loads, a short last part)", [3, 2, 4, 5], { minPartElems: 8 }],
-  // Each part is walked by 16 groups of 8 invocations, each its own block (partWalk in
-  // shaders/lib/channel_partials.wgsl): blocks of uneven length, a last group with nothing left.
-  ["C2 9x11: parts of 149 and 148 in blocks of 10, the last block empty", [3, 2, 9, 11], {
-    minPartElems: 100,
-  }],
-  ["C3 20x20: 200 vec4s a channel in blocks of 13, the last of 5", [2, 3, 20, 20], {}],
+  // Parts whose elements do not divide evenly among a workgroup's 128 invocations.
+  ["C2 9x11: parts of 149 and 148 elements", [3, 2, 9, 11], { minPartElems: 100 }],
+  ["C3 20x20: 200 vec4s a channel", [2, 3, 20, 20], {}],
   ["mean 50 >> std (shifted sums)", [2, 3, 4, 4], { minPartElems: 8 }, [50, 51]],
   // C % 4 == 0 under planeMin: groups of 4 planes as vec4s (QUAD), vec4s spanning channels.
   ["C4 3x3: quad layout, vec4s spanning two channels", [2, 4, 3, 3], {}],
