@@ -37,8 +37,7 @@ override ACCUM: bool = false;
 // With ab = ax that is (row * K4 + k4) * ax + s. ax and ab are 1 otherwise. B's slices may be
 // interleaved in groups of 4 vec4s along each row (bx > 1 slices; groupedAt, lib/interleave.wgsl),
 // and C's in groups of 4 vec4s (cx > 1 slices, sc = 4, N4 % 4 == 0: vec4 q = row * N4 + col4 of
-// slice z at
-// cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC). Since col4 and so the first
+// slice z at cbase + (q / 4) * 4 * cx + z * 4 + q % 4; GemmArgs.interleaveC). Since col4 and so the first
 // column of every row of the tile, q0 = row * N4 + col4, are multiples of 4, vec4 j of that row
 // is at q0 * cx + (j / 4) * 4 * cx + j % 4, which is q0 + j when planar (cx = 1): one form.
 struct Params {

@@ -106,16 +106,17 @@ function close(name: string, got: ArrayLike<number>, want: ArrayLike<number>, at
 /**
  * Runs `fn` with some fields of a tunables object (e.g. convSettings) changed, and puts every
  * field back afterwards, whether `fn` passes or throws: how tests reach each kernel path.
+ * Returns what `fn` returns.
  */
-export async function withTunables<T extends object>(
+export async function withTunables<T extends object, R = void>(
   tunables: T,
   change: Partial<T>,
-  fn: () => Promise<void>,
-): Promise<void> {
+  fn: () => Promise<R>,
+): Promise<R> {
   const saved = { ...tunables };
   Object.assign(tunables, change);
   try {
-    await fn();
+    return await fn();
   } finally {
     Object.assign(tunables, saved);
   }

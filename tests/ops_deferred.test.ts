@@ -48,17 +48,6 @@ gpuTest("Tensor.defer: a view writes first, so the view sees the values", async 
   t.dispose();
 });
 
-/** `fn`'s result with batchNormSettings.deferRelu set to `defer`, restored afterwards. */
-async function withDefer<T>(defer: boolean, fn: () => Promise<T>): Promise<T> {
-  const before = batchNormSettings.deferRelu;
-  batchNormSettings.deferRelu = defer;
-  try {
-    return await fn();
-  } finally {
-    batchNormSettings.deferRelu = before;
-  }
-}
-
 /** The conv's output, the activation, and the gradients of x, the batch norm's weight and bias, w. */
 async function bnReluConv(shape: number[], Co: number, defer: boolean, seed: number) {
   const [N, C, H, W] = shape;
@@ -69,7 +58,7 @@ async function bnReluConv(shape: number[], Co: number, defer: boolean, seed: num
   const w = sw.tensor(Float32Array.from(randArray(Co * C * 9, r)), [Co, C, 3, 3]).keep();
   const seedGrad = sw.tensor(Float32Array.from(randArray(N * Co * H * W, r)), [N, Co, H, W]).keep();
   for (const t of [x, bw, bb, w]) t.requiresGrad = true;
-  return await withDefer(defer, async () => {
+  return await withTunables(batchNormSettings, { deferRelu: defer }, async () => {
     const y = sw.batchNorm2d(x, bw, bb, { training: true, relu: true }).keep();
     const deferred = batchNormReluOf(y) !== null;
     const z = sw.conv2d(y, w, null, { padding: 1 }).keep();
@@ -127,7 +116,7 @@ gpuTest("relu(batch_norm(x)) read by two consumers: the second use writes it", a
   const ones = sw.ones([4]).keep(), zeros = sw.zeros([4]).keep();
   const w = sw.tensor(Float32Array.from(randArray(4 * 4 * 9, r)), [4, 4, 3, 3]).keep();
   const run = (defer: boolean) =>
-    withDefer(defer, async () => {
+    withTunables(batchNormSettings, { deferRelu: defer }, async () => {
       const y = sw.batchNorm2d(x, ones, zeros, { training: true, relu: true });
       const a = sw.conv2d(y, w, null, { padding: 1 });
       const b = sw.conv2d(y, w, null, { padding: 1, stride: 2 });

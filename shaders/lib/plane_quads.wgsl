@@ -2,8 +2,9 @@
 // batch_norm_grad_input.wgsl): QUAD_WALKERS invocations (one SIMD group under llvmpipe) walk a
 // group of 4 consecutive planes (n, 4g..4g+3, C % 4 == 0) as V elements, loading the 4 channels'
 // coefficients once; a vec4 may span two channels (7x7 maps), so each lane picks its channel's
-// values. The including shader declares `coef` (one vec4 per channel) and includes nchw and lanes.
-const QUAD_WALKERS = 8u;
+// values. The including shader declares `coef` (one vec4 per channel) and includes nchw, lanes
+// and grid (whose GRID_WALKERS is one SIMD group).
+const QUAD_WALKERS = GRID_WALKERS;
 
 // Invocation `at`'s group of planes: its first channel c0 and first element (of V) `base`, the
 // element it starts at within the group, and the 4 channels' coefficients.
