@@ -1,5 +1,5 @@
 // Batch norm backward, first level of the per-channel reductions (same split as
-// batch_norm_partial.wgsl): partial[0, c, part, li] = sum(g), partial[1, c, part, li] = sum(g * (x - mean)),
+// batch_norm_partial.wgsl): partial[0, c, part, q] = sum(g), partial[1, c, part, q] = sum(g * (x - mean)),
 // batch_norm_grad_finalize.wgsl turns them into db = sum(g) and dw = invstd * sum(g * (x - mean)).
 // Elements are V, as in batch_norm_partial.wgsl. RELU (batch norm fused with a ReLU): the
 // gradient reaching the batch norm is g where the forward's normalised value
@@ -18,7 +18,7 @@ override RELU: bool = false;
 @group(0) @binding(5) var<storage, read> weight: array<f32>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(WALKERS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let part = wid.x;
   let c = wid.y;
@@ -27,15 +27,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let shift = splat(bias[c]);
   let j0 = part * p.chunk;
   let j1 = min(p.count, j0 + p.chunk);
-  var a = splat(0.0);
-  var b = splat(0.0);
-  for (var j = j0 + li * LANES; j < j1; j += 128u * LANES) {
-    let i = channelElement(j, c) / LANES;
-    let gi = g[i];
-    let xc = x[i] - mean;
-    let gv = select(gi, select(splat(0.0), gi, fma(xc, scale, shift) > splat(0.0)), RELU);
-    a += gv;
-    b = fma(gv, xc, b);
+  var a: array<V, SUMS>;
+  var b: array<V, SUMS>;
+  for (var r = j0; r < j1; r += PARTIAL_WG * LANES) {
+    for (var k = 0u; k < SUMS; k++) {
+      let j = r + (li + k * WALKERS) * LANES;
+      if (j < j1) {
+        let i = channelElement(j, c) / LANES;
+        let gi = g[i];
+        let xc = x[i] - mean;
+        let gv = select(gi, select(splat(0.0), gi, fma(xc, scale, shift) > splat(0.0)), RELU);
+        a[k] += gv;
+        b[k] = fma(gv, xc, b[k]);
+      }
+    }
   }
-  storePartials(li, c, part, total(a), total(b));
+  for (var k = 0u; k < SUMS; k++) {
+    storePartials(li + k * WALKERS, c, part, total(a[k]), total(b[k]));
+  }
 }

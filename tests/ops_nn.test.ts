@@ -213,6 +213,83 @@ gpuTest("batchNorm2d running statistics: one update as PyTorch, frozen with upda
   }
 });
 
+/**
+ * The first-level sums of batch norm's reductions in their fixed order (shaders/lib/channel_partials.wgsl),
+ * emulated in float32: part `part` of a channel is read as rows of 128 elements of `lanes` floats,
+ * sum q adds element q of every row in row order (one accumulator per float of the element, then
+ * (a0 + a1) + (a2 + a3)), and the second level adds the parts' sums in order. `term(i)` gives the
+ * (u, w) of flat index i, accumulated as a += u, b = fma(u, w, b); returns the channel's a.
+ */
+function orderedSum(
+  shape: number[],
+  c: number,
+  parts: number,
+  chunk: number,
+  lanes: number,
+  term: (i: number) => [number, number],
+): number {
+  const f = Math.fround, [, C, H, W] = shape, HW = H * W, count = shape[0] * HW;
+  let total = 0;
+  for (let part = 0; part < parts; part++) {
+    const j0 = part * chunk, j1 = Math.min(count, j0 + chunk);
+    for (let q = 0; q < 128; q++) {
+      const a = new Array(lanes).fill(0), b = new Array(lanes).fill(0);
+      for (let j = j0 + q * lanes; j < j1; j += 128 * lanes) {
+        for (let l = 0; l < lanes; l++) {
+          const e = j + l, n = Math.floor(e / HW);
+          const [u, w] = term((n * C + c) * HW + e - n * HW);
+          a[l] = f(a[l] + u);
+          b[l] = f(u * w + b[l]); // u * w is exact in float64: one rounding, as fma
+        }
+      }
+      total = f(total + (lanes === 4 ? f(f(a[0] + a[1]) + f(a[2] + a[3])) : a[0]));
+    }
+  }
+  return total;
+}
+
+// The sums decide the statistics' last bits, and a run follows the last bits (see
+// channel_partials.wgsl): the mean and the bias gradient must be the emulated order's, bit for bit.
+// Rows: ragged last rows, parts of several rows, f32 and vec4 loads.
+for (
+  const [shape, minPartElems] of [
+    [[3, 2, 9, 11], 100], // f32 loads, parts of 149 and 148: one ragged row each
+    [[3, 2, 25, 25], 600], // f32 loads, parts of 625: four rows and a ragged one
+    [[4, 2, 24, 24], 1000], // vec4 loads, parts of 1152: two rows and a ragged one
+  ] as [number[], number][]
+) {
+  gpuTest(`batchNorm2d: the per-channel sums keep their order, bit for bit (${shape})`, async () => {
+    const [N, C, H, W] = shape, HW = H * W, count = N * HW, size = N * C * HW, r = rng(23);
+    const xv = Float32Array.from(randArray(size, r, -1, 3)), gv = Float32Array.from(randArray(size, r));
+    const bv = Float32Array.from(randArray(C, r, -0.5, 0.5));
+    const lanes = HW % 4 === 0 ? 4 : 1;
+    const parts = Math.min(Math.ceil(32 / C), Math.floor(count / minPartElems));
+    const chunk = Math.ceil(count / parts / lanes) * lanes;
+    await withSettings({ minPartElems }, async () => {
+      const x = sw.tensor(xv, shape).keep(), w = sw.ones([C]).keep(), b = sw.tensor(bv).keep();
+      const rm = sw.zeros([C]).keep(), rv = sw.ones([C]).keep(), g = sw.tensor(gv, shape).keep();
+      b.requiresGrad = true;
+      try {
+        // momentum 1: running_mean = 0 * 0 + 1 * mean, the batch mean's bits. Without a ReLU the
+        // bias gradient is the sum of g.
+        sw.backward(
+          batchNorm2d(x, w, b, { training: true, runningMean: rm, runningVar: rv, momentum: 1 }),
+          g,
+        );
+        const mean = await rm.data(), db = await b.grad!.data(), f = Math.fround;
+        for (let c = 0; c < C; c++) {
+          const shift = xv[c * HW];
+          const a = orderedSum(shape, c, parts, chunk, lanes, (i) => [f(xv[i] - shift), f(xv[i] - shift)]);
+          assertEquals(mean[c], f(shift + f(a / count)), `mean[${c}]`);
+          assertEquals(db[c], orderedSum(shape, c, parts, chunk, lanes, (i) => [gv[i], 0]), `dbias[${c}]`);
+        }
+      } finally {
+        [x, w, b, rm, rv, g].forEach((t) => t.dispose());
+      }
+    });
+  });
+}
+
 gpuTest("batchNorm2d rejects one value per channel in training and bad shapes", () => {
   sw.tidy(() => {
     const x = sw.zeros([1, 2, 1, 1]), w = sw.ones([2]), b = sw.zeros([2]);

@@ -12,11 +12,12 @@
  * input gradient. The coefficients are one vec4 per channel (batch_norm_coef.wgsl), so the
  * elementwise kernels load one value per element's channel rather than four or five: under
  * llvmpipe each load is a loop over the SIMD lanes. The per-channel reductions are
- * two-level: each channel's N*H*W elements are split into parts, each walked by a workgroup of
- * 128 invocations that each write their own sums (no shared-memory tree: its barriers cost a
- * third of the pass), then one invocation per channel adds the parts' sums. So 64 channels of
- * 32768 elements are 64 workgroups of 128 invocations, and 16 channels are split in two parts
- * each: enough workgroups for every core, not one thread per channel looping over everything.
+ * two-level: each channel's N*H*W elements are split into parts, each summed into 128 partial
+ * sums in a fixed order by one workgroup of 8 invocations (one SIMD group, reading the part front
+ * to back; no shared-memory tree: its barriers cost a third of the pass; see
+ * shaders/lib/channel_partials.wgsl), then one invocation per channel adds the parts' sums. So 64
+ * channels of 32768 elements are 64 workgroups, and 16 channels are split in two parts each:
+ * enough workgroups for every core, not one thread per channel looping over everything.
  * More parts than needed to fill the cores made it slower (measured: 2x at 16 parts/channel,
  * with the tree).
  *
@@ -177,7 +178,7 @@ function partialParams(g: BatchNormGeometry): ArrayBuffer {
   return new Params().u32(g.count, g.parts, g.chunk).bytes();
 }
 
-/** Invocations per workgroup of the first-level reductions, each writing its own sums. */
+/** Partial sums per part of the first-level reductions (PARTIAL_WG in channel_partials.wgsl). */
 const PARTIAL_WG = 128;
 
 /** A small temporary for a running-statistics binding the caller did not supply. */
