@@ -18,31 +18,25 @@ override RELU: bool = false;
 @group(0) @binding(5) var<storage, read> weight: array<f32>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
 
+//!include channel_sums
+var<private> mean: V;
+var<private> scale: V;
+var<private> shift: V;
+
+// Element j of channel c: a sums the gradient (masked by the ReLU), b the gradient times x - mean.
+fn terms(j: u32, c: u32) -> Terms {
+  let i = channelElement(j, c) / LANES;
+  let gi = g[i];
+  let xc = x[i] - mean;
+  let gv = select(gi, select(splat(0.0), gi, fma(xc, scale, shift) > splat(0.0)), RELU);
+  return Terms(gv, xc);
+}
+
 @compute @workgroup_size(WALKERS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let part = wid.x;
   let c = wid.y;
-  let mean = splat(stats[c]);
-  let scale = splat(stats[C + c] * weight[c]);
-  let shift = splat(bias[c]);
-  let j0 = part * p.chunk;
-  let j1 = min(p.count, j0 + p.chunk);
-  var a: array<V, SUMS>;
-  var b: array<V, SUMS>;
-  for (var r = j0; r < j1; r += PARTIAL_WG * LANES) {
-    for (var k = 0u; k < SUMS; k++) {
-      let j = r + (li + k * WALKERS) * LANES;
-      if (j < j1) {
-        let i = channelElement(j, c) / LANES;
-        let gi = g[i];
-        let xc = x[i] - mean;
-        let gv = select(gi, select(splat(0.0), gi, fma(xc, scale, shift) > splat(0.0)), RELU);
-        a[k] += gv;
-        b[k] = fma(gv, xc, b[k]);
-      }
-    }
-  }
-  for (var k = 0u; k < SUMS; k++) {
-    storePartials(li + k * WALKERS, c, part, total(a[k]), total(b[k]));
-  }
+  mean = splat(stats[c]);
+  scale = splat(stats[C + c] * weight[c]);
+  shift = splat(bias[c]);
+  sumPart(wid.x, c, li);
 }

@@ -15,26 +15,17 @@
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
 
+//!include channel_sums
+var<private> shift: V;
+
+// Element j of channel c less the shift: a sums it, b its square.
+fn terms(j: u32, c: u32) -> Terms {
+  let v = x[channelElement(j, c) / LANES] - shift;
+  return Terms(v, v);
+}
+
 @compute @workgroup_size(WALKERS)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let part = wid.x;
-  let c = wid.y;
-  let shift = splat(first(x[c * HW / LANES]));
-  let j0 = part * p.chunk;
-  let j1 = min(p.count, j0 + p.chunk);
-  var a: array<V, SUMS>;
-  var b: array<V, SUMS>;
-  for (var r = j0; r < j1; r += PARTIAL_WG * LANES) {
-    for (var k = 0u; k < SUMS; k++) {
-      let j = r + (li + k * WALKERS) * LANES;
-      if (j < j1) {
-        let v = x[channelElement(j, c) / LANES] - shift;
-        a[k] += v;
-        b[k] = fma(v, v, b[k]);
-      }
-    }
-  }
-  for (var k = 0u; k < SUMS; k++) {
-    storePartials(li + k * WALKERS, c, part, total(a[k]), total(b[k]));
-  }
+  shift = splat(first(x[wid.y * HW / LANES]));
+  sumPart(wid.x, wid.y, li);
 }

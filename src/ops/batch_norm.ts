@@ -40,9 +40,38 @@ import { add } from "./elementwise.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
 import { grid, type Lanes, lanesFor, laneSources, launch } from "./launch.ts";
 
-const partialSrc = laneSources(partialSrcText);
+/** Partial sums per part of the first-level reductions (PART_SUMS in channel_partials.wgsl). */
+const PART_SUMS = 128;
+/** Invocations per workgroup of the first level, and the sums each keeps (channel_partials.wgsl). */
+const WALKERS = 8, SUMS = PART_SUMS / WALKERS;
+
+/**
+ * `sumPart(part, c, li)` of the first-level reductions (see shaders/lib/channel_partials.wgsl):
+ * invocation li adds element li + WALKERS * k of every row of the part into sum k's accumulators,
+ * SUMS pairs of variables, then stores them as sums li + WALKERS * k.
+ */
+function channelSums(): string {
+  const ks = [...Array(SUMS).keys()];
+  const at = (k: number) => `r + (li + ${k}u * WALKERS) * LANES`;
+  return [
+    "fn sumPart(part: u32, c: u32, li: u32) {",
+    "  let j0 = part * p.chunk;",
+    "  let j1 = min(p.count, j0 + p.chunk);",
+    ...ks.map((k) => `  var a${k} = splat(0.0);\n  var b${k} = splat(0.0);`),
+    "  for (var r = j0; r < j1; r += PART_SUMS * LANES) {",
+    ...ks.map((k) =>
+      `    if (${at(k)} < j1) {\n      let t${k} = terms(${at(k)}, c);\n` +
+      `      a${k} += t${k}.u;\n      b${k} = fma(t${k}.u, t${k}.w, b${k});\n    }`
+    ),
+    "  }",
+    ...ks.map((k) => `  storePartials(li + ${k}u * WALKERS, c, part, total(a${k}), total(b${k}));`),
+    "}",
+  ].join("\n");
+}
+
+const partialSrc = laneSources(partialSrcText, () => ({ channel_sums: channelSums() }));
 const applySrc = laneSources(applySrcText);
-const gradPartialSrc = laneSources(gradPartialSrcText);
+const gradPartialSrc = laneSources(gradPartialSrcText, () => ({ channel_sums: channelSums() }));
 const gradInputSrc = laneSources(gradInputSrcText);
 
 /**
@@ -178,9 +207,6 @@ function partialParams(g: BatchNormGeometry): ArrayBuffer {
   return new Params().u32(g.count, g.parts, g.chunk).bytes();
 }
 
-/** Partial sums per part of the first-level reductions (PARTIAL_WG in channel_partials.wgsl). */
-const PARTIAL_WG = 128;
-
 /** A small temporary for a running-statistics binding the caller did not supply. */
 const scratch = (n: number) => Tensor.empty([n]);
 
@@ -190,7 +216,7 @@ function batchStats(x: Tensor, g: BatchNormGeometry, opts: BatchNormOptions): Te
     throw new Error(`batchNorm2d: expected more than 1 value per channel when training, got [${x.shape}]`);
   }
   const consts = { C: g.C, HW: g.HW };
-  const partial = Tensor.empty([2, g.C, g.parts * PARTIAL_WG]);
+  const partial = Tensor.empty([2, g.C, g.parts * PART_SUMS]);
   launch(
     `bn_partial${g.lanes === 4 ? "4" : ""}`,
     partialSrc[g.lanes],
@@ -214,7 +240,7 @@ function batchStats(x: Tensor, g: BatchNormGeometry, opts: BatchNormOptions): Te
     if (t.size !== g.C) throw new Error(`batchNorm2d: ${what} must have ${g.C} elements, got [${t.shape}]`);
   }
   const momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
-  const params = new Params().u32(g.C, g.parts * PARTIAL_WG, g.HW, 0)
+  const params = new Params().u32(g.C, g.parts * PART_SUMS, g.HW, 0)
     .f32(g.count, momentum, eps, g.count / (g.count - 1)).bytes();
   launch("bn_finalize", finalizeSrc, { UPDATE: update ? 1 : 0 }, [x, partial, stats, rm, rv, nbt], params, [
     Math.ceil(g.C / 64),
@@ -316,7 +342,7 @@ export function batchNorm2dBackward(
   reluBias: Tensor | null = null,
 ): GradThunk[] {
   const { C, HW, parts } = geom;
-  const partial = Tensor.empty([2, C, parts * PARTIAL_WG]);
+  const partial = Tensor.empty([2, C, parts * PART_SUMS]);
   // The mask is recomputed from x with the bias; without the ReLU, weight stands in for it.
   const bias = reluBias ?? weight, RELU = reluBias ? 1 : 0;
   launch(
@@ -330,7 +356,7 @@ export function batchNorm2dBackward(
   const stride = Math.ceil((C * 4) / OFFSET_ALIGN) * (OFFSET_ALIGN / 4);
   const storage = Storage.alloc(2 * stride * 4);
   const sums = new Tensor([2 * stride], storage);
-  const params = new Params().u32(C, parts * PARTIAL_WG, stride).bytes();
+  const params = new Params().u32(C, parts * PART_SUMS, stride).bytes();
   launch("bn_grad_finalize", gradFinalizeSrc, {}, [partial, stats, sums], params, [Math.ceil(C / 64)]);
   partial.dispose();
   const view = (offset: number) => {
