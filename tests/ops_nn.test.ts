@@ -68,7 +68,7 @@ const bnCases: [string, number[], Partial<typeof batchNormSettings>, [number, nu
   // 36-element planes load as 9 vec4s (shaders/lib/lanes4.wgsl); 5x5 above loads f32s.
   ["C3 6x6, plane layout of vec4s", [2, 3, 6, 6], { planeMin: 4 }],
   ["C2 4x5 in parts of 12 (vec4 loads, a short last part)", [3, 2, 4, 5], { minPartElems: 8 }],
-  // Parts whose elements do not divide evenly among a workgroup's 128 invocations.
+  // Parts whose elements do not divide evenly into the 128 sums of a part.
   ["C2 9x11: parts of 149 and 148 elements", [3, 2, 9, 11], { minPartElems: 100 }],
   ["C3 20x20: 200 vec4s a channel", [2, 3, 20, 20], {}],
   ["mean 50 >> std (shifted sums)", [2, 3, 4, 4], { minPartElems: 8 }, [50, 51]],
@@ -217,8 +217,8 @@ gpuTest("batchNorm2d running statistics: one update as PyTorch, frozen with upda
  * The first-level sums of batch norm's reductions in their fixed order (shaders/lib/channel_partials.wgsl),
  * emulated in float32: part `part` of a channel is read as rows of 128 elements of `lanes` floats,
  * sum q adds element q of every row in row order (one accumulator per float of the element, then
- * (a0 + a1) + (a2 + a3)), and the second level adds the parts' sums in order. `term(i)` gives the
- * (u, w) of flat index i, accumulated as a += u, b = fma(u, w, b); returns the channel's a.
+ * (a0 + a1) + (a2 + a3)), and the second level adds the parts' sums in order: the first of the
+ * two sums (a += u, where `term(i)` is the u of flat index i), for channel c.
  */
 function orderedSum(
   shape: number[],
@@ -226,20 +226,18 @@ function orderedSum(
   parts: number,
   chunk: number,
   lanes: number,
-  term: (i: number) => [number, number],
+  term: (i: number) => number,
 ): number {
   const f = Math.fround, [, C, H, W] = shape, HW = H * W, count = shape[0] * HW;
   let total = 0;
   for (let part = 0; part < parts; part++) {
     const j0 = part * chunk, j1 = Math.min(count, j0 + chunk);
     for (let q = 0; q < 128; q++) {
-      const a = new Array(lanes).fill(0), b = new Array(lanes).fill(0);
+      const a = new Array(lanes).fill(0);
       for (let j = j0 + q * lanes; j < j1; j += 128 * lanes) {
         for (let l = 0; l < lanes; l++) {
           const e = j + l, n = Math.floor(e / HW);
-          const [u, w] = term((n * C + c) * HW + e - n * HW);
-          a[l] = f(a[l] + u);
-          b[l] = f(u * w + b[l]); // u * w is exact in float64: one rounding, as fma
+          a[l] = f(a[l] + term((n * C + c) * HW + e - n * HW));
         }
       }
       total = f(total + (lanes === 4 ? f(f(a[0] + a[1]) + f(a[2] + a[3])) : a[0]));
@@ -279,11 +277,12 @@ for (
         const mean = await rm.data(), db = await b.grad!.data(), f = Math.fround;
         for (let c = 0; c < C; c++) {
           const shift = xv[c * HW];
-          const a = orderedSum(shape, c, parts, chunk, lanes, (i) => [f(xv[i] - shift), f(xv[i] - shift)]);
+          const a = orderedSum(shape, c, parts, chunk, lanes, (i) => f(xv[i] - shift));
           assertEquals(mean[c], f(shift + f(a / count)), `mean[${c}]`);
-          assertEquals(db[c], orderedSum(shape, c, parts, chunk, lanes, (i) => [gv[i], 0]), `dbias[${c}]`);
+          assertEquals(db[c], orderedSum(shape, c, parts, chunk, lanes, (i) => gv[i]), `dbias[${c}]`);
         }
       } finally {
+        b.grad?.dispose();
         [x, w, b, rm, rv, g].forEach((t) => t.dispose());
       }
     });
