@@ -261,7 +261,10 @@ for (
     const xv = Float32Array.from(randArray(size, r, -1, 3)), gv = Float32Array.from(randArray(size, r));
     const bv = Float32Array.from(randArray(C, r, -0.5, 0.5));
     const lanes = HW % 4 === 0 ? 4 : 1;
-    const parts = Math.min(Math.ceil(32 / C), Math.floor(count / minPartElems));
+    const parts = Math.min(
+      Math.ceil(batchNormSettings.targetWorkgroups / C),
+      Math.floor(count / minPartElems),
+    );
     const chunk = Math.ceil(count / parts / lanes) * lanes;
     await withSettings({ minPartElems }, async () => {
       const x = sw.tensor(xv, shape).keep(), w = sw.ones([C]).keep(), b = sw.tensor(bv).keep();

@@ -23,15 +23,13 @@
 //
 // The including shader declares `partial`, the read_write output, and `terms(j, c)`, what
 // element j of channel c adds: a += u, b = fma(u, w, b); its main calls sumPart(part, c, li),
-// which `//!include channel_sums` defines (channelSums in src/ops/batch_norm.ts): the loop
-// above written out, each sum in a variable of its own. A loop over private arrays of sums ran
+// which `//!include channel_sums` defines (channelSums in src/ops/batch_norm.ts, with the
+// constants PART_SUMS and WALKERS): the loop above written out, each sum in a variable of its
+// own. A loop over private arrays of sums ran
 // the backward's partials at 8.9-11.4 ms against 5.5 (default model's step): llvmpipe keeps a
 // dynamically indexed private array in memory.
 struct Params { count: u32, parts: u32, chunk: u32, pad0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-
-const PART_SUMS = 128u; // sums per part (src/ops/batch_norm.ts PART_SUMS)
-const WALKERS = 8u; // invocations per workgroup (src/ops/batch_norm.ts WALKERS)
 
 // What one element adds to a sum's two accumulators (see terms above).
 struct Terms { u: V, w: V }

@@ -40,20 +40,25 @@ import { add } from "./elementwise.ts";
 import { OFFSET_ALIGN, Storage, Tensor } from "../tensor/tensor.ts";
 import { grid, type Lanes, lanesFor, laneSources, launch } from "./launch.ts";
 
-/** Partial sums per part of the first-level reductions (PART_SUMS in channel_partials.wgsl). */
-const PART_SUMS = 128;
-/** Invocations per workgroup of the first level, and the sums each keeps (channel_partials.wgsl). */
-const WALKERS = 8, SUMS = PART_SUMS / WALKERS;
+/**
+ * The first-level reductions' layout (see shaders/lib/channel_partials.wgsl): sums per part, and
+ * invocations per workgroup (one SIMD group under llvmpipe, as grid.wgsl's GRID_WALKERS), each
+ * keeping SUMS of them. Defined here only: channelSums declares them for the shaders.
+ */
+const PART_SUMS = 128, WALKERS = 8, SUMS = PART_SUMS / WALKERS;
 
 /**
- * `sumPart(part, c, li)` of the first-level reductions (see shaders/lib/channel_partials.wgsl):
- * invocation li adds element li + WALKERS * k of every row of the part into sum k's accumulators,
- * SUMS pairs of variables, then stores them as sums li + WALKERS * k.
+ * The `channel_sums` piece of the first-level reductions: PART_SUMS, WALKERS and
+ * `sumPart(part, c, li)`, in which invocation li adds element li + WALKERS * k of every row of
+ * the part into sum k's accumulators, SUMS pairs of variables, then stores them as sums
+ * li + WALKERS * k.
  */
 function channelSums(): string {
   const ks = [...Array(SUMS).keys()];
   const at = (k: number) => `r + (li + ${k}u * WALKERS) * LANES`;
   return [
+    `const PART_SUMS = ${PART_SUMS}u;`,
+    `const WALKERS = ${WALKERS}u;`,
     "fn sumPart(part: u32, c: u32, li: u32) {",
     "  let j0 = part * p.chunk;",
     "  let j1 = min(p.count, j0 + p.chunk);",
@@ -69,9 +74,10 @@ function channelSums(): string {
   ].join("\n");
 }
 
-const partialSrc = laneSources(partialSrcText, () => ({ channel_sums: channelSums() }));
+const sumsPiece = { channel_sums: channelSums() };
+const partialSrc = laneSources(partialSrcText, () => sumsPiece);
 const applySrc = laneSources(applySrcText);
-const gradPartialSrc = laneSources(gradPartialSrcText, () => ({ channel_sums: channelSums() }));
+const gradPartialSrc = laneSources(gradPartialSrcText, () => sumsPiece);
 const gradInputSrc = laneSources(gradInputSrcText);
 
 /**
