@@ -1,9 +1,12 @@
 // What one vec4 load costs a compute shader on this adapter, by where it reads from: storage
-// buffer, uniform buffer, rgba32float texture, or four f32 storage loads. Each invocation sums 512
+// buffer, uniform buffer, rgba32float texture (sampled, or a read-only storage texture), workgroup
+// memory, or four f32 storage loads. Each invocation sums 512
 // loads at per-invocation addresses ("lane") or at addresses shared by its workgroup ("shared").
-// Under llvmpipe every one of them is a loop over the SIMD lanes (17-31 ns of wall time per 8-lane
-// group on this 2-core machine, about as long as 20-30 vec4 FMAs), which is why the GEMM's register
-// tile is sized by loads per FMA (src/ops/matmul.ts BIG_TILE).
+// Under llvmpipe none of them is one vector load, whatever the addresses (which is why the GEMM's
+// register tile is sized by loads per FMA, src/ops/matmul.ts BIG_TILE); on this 2-core machine
+// (2026-12-08) a storage vec4 cost 12-15 ns of wall time per 8-lane group, a sampled texel 10-11,
+// workgroup memory 11, a uniform vec4 8-9, and a read-only storage texel 5.5-6.2 (which is why
+// the GEMM binds its textures so: gemmSettings.textureBinding).
 // Run: deno run -A bench/load_cost.ts
 import * as sw from "../mod.ts";
 
@@ -22,10 +25,24 @@ const texture = dev.createTexture({
   format: "rgba32float",
   usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
 });
+// The same texels in a texture the shader binds as a read-only storage texture.
+const storageTexture = dev.createTexture({
+  size: [W, H, 1],
+  format: "rgba32float",
+  usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
+});
+dev.queue.writeTexture({ texture: storageTexture }, data, { bytesPerRow: W * 16, rowsPerImage: H }, [
+  W,
+  H,
+  1,
+]);
 dev.queue.writeTexture({ texture }, data, { bytesPerRow: W * 16, rowsPerImage: H }, [W, H, 1]);
 
 const INVOCATIONS = 65536, LOADS = 512, WG = 64, LANES = 8;
-const sources: Record<string, { decl: string; load: (i: string) => string; res: GPUBindingResource }> = {
+const sources: Record<
+  string,
+  { decl: string; load: (i: string) => string; res: GPUBindingResource; fill?: string[] }
+> = {
   "storage vec4": {
     decl: "@group(0) @binding(0) var<storage, read> S: array<vec4<f32>>;",
     load: (i) => `S[${i}]`,
@@ -36,10 +53,26 @@ const sources: Record<string, { decl: string; load: (i: string) => string; res: 
     load: (i) => `S[${i}]`,
     res: { buffer: uniform },
   },
-  "texture rgba32float": {
+  "sampled texture": {
     decl: "@group(0) @binding(0) var S: texture_2d<f32>;",
     load: (i) => `textureLoad(S, vec2<u32>((${i}) % ${W}u, (${i}) / ${W}u), 0)`,
     res: texture.createView(),
+  },
+  "storage texture": {
+    decl: "@group(0) @binding(0) var S: texture_storage_2d<rgba32float, read>;",
+    load: (i) => `textureLoad(S, vec2<u32>((${i}) % ${W}u, (${i}) / ${W}u))`,
+    res: storageTexture.createView(),
+  },
+  "workgroup vec4": {
+    // Filled from storage first (not timed apart: 16 loads and stores per invocation of 512 loads).
+    decl: "@group(0) @binding(0) var<storage, read> F: array<vec4<f32>>;\n" +
+      `var<workgroup> S: array<vec4<f32>, ${WG * 16}>;`,
+    load: (i) => `S[(${i}) % ${WG * 16}u]`,
+    res: { buffer: storage },
+    fill: [
+      `  for (var q = 0u; q < 16u; q++) { S[(g.x % ${WG}u) * 16u + q] = F[(g.x * 16u + q) % ${N4}u]; }`,
+      "  workgroupBarrier();",
+    ],
   },
   "storage 4 x f32": {
     decl: "@group(0) @binding(0) var<storage, read> S: array<f32>;",
@@ -56,6 +89,7 @@ for (const shared of [false, true]) {
       "@group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;",
       `@compute @workgroup_size(${WG})`,
       "fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(workgroup_id) w: vec3<u32>) {",
+      ...(s.fill ?? []),
       `  let base = ${shared ? "w.x * 13u" : "g.x * 5u"};`,
       "  var t0 = vec4<f32>(0.0);",
       "  var t1 = vec4<f32>(0.0);",

@@ -42,6 +42,9 @@ const variants: Record<string, () => void> = {
   "all operands in textures": () => {
     gemmSettings.textures = "on";
   },
+  "GEMM textures bound as sampled (not read-only storage) textures": () => {
+    gemmSettings.textureBinding = "sampled";
+  },
   "textures packed by a compute pass (not copyBufferToTexture)": () => {
     gemmSettings.packByCopy = false;
   },

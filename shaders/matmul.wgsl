@@ -7,8 +7,9 @@
 // 1.5x faster (30 vs 20 GFLOP/s at 1024^3).
 //
 // Either operand can instead be an rgba32float 2-D array texture holding the same rows of vec4s
-// (one layer per slice; see matmul_pack.wgsl): under llvmpipe textureLoad is a vectorised gather
-// and ran faster than the storage loads it replaces.
+// (one layer per slice; see matmul_pack.wgsl), bound as a read-only storage texture: under
+// llvmpipe its textureLoad is a vectorised gather, about half the cost of the per-lane storage
+// loads it replaces (and of a sampled texture's texel fetch; gemmSettings.textureBinding).
 //
 // Split K (the SLICES line of a split kernel): a product whose C has too few tiles to fill the
 // SIMD lanes (a weight gradient: small M x N, K = every pixel of the batch) runs as PARTS

@@ -106,11 +106,21 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
 /**
  * Kernel paths: the cpu family's 8x16, 16x32 and 64x32 register tiles (the larger ones forced on
  * every shape, so small ones test their edges), each with storage or texture operands, and with
- * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); the gpu family.
+ * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); texture operands bound as
+ * sampled textures (gemmSettings.textureBinding, kept for A/B runs); the gpu family.
  */
 const PATHS = {
   cpu: { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
   "cpu-tex": { family: "cpu", textures: "on", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
+  "cpu-tex-sampled": {
+    family: "cpu",
+    textures: "on",
+    bigTiles: "off",
+    hugeTiles: "off",
+    wgy: 1,
+    splitK: "auto",
+    sampled: true,
+  },
   "cpu-big": { family: "cpu", textures: "off", bigTiles: "on", hugeTiles: "off", wgy: 1, splitK: "auto" },
   "cpu-big-tex": { family: "cpu", textures: "on", bigTiles: "on", hugeTiles: "off", wgy: 1, splitK: "auto" },
   "cpu-wgy8": { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 8, splitK: "auto" },
@@ -197,6 +207,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   gemmSettings.bigTiles = PATHS[path].bigTiles;
   gemmSettings.hugeTiles = PATHS[path].hugeTiles;
   gemmSettings.splitK = PATHS[path].splitK;
+  gemmSettings.textureBinding = "sampled" in PATHS[path] ? "sampled" : "storage";
   const wgy = TILE.WGY;
   TILE.WGY = PATHS[path].wgy;
   try {
@@ -254,7 +265,7 @@ const cases: Case[] = [
   { M: 8, N: 4, K: 520, transB: true, batch: 2, slicesA: 2, slicesB: 2, baseA: 4, baseB: 8 },
 ];
 
-for (const path of ["cpu", "cpu-tex", "cpu-big", "gpu"] as const) {
+for (const path of ["cpu", "cpu-tex", "cpu-tex-sampled", "cpu-big", "gpu"] as const) {
   cases.forEach((c, i) => gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 100 + i)));
 }
 // The 16x32 tile with texture operands on the shapes past one tile (its loads are written once for

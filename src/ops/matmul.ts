@@ -114,18 +114,21 @@ export function matmulSource(
 ): string {
   const { TM, TN4, texA, texB } = kernel;
   const order = gemmSettings.fmaOrder;
-  const key = `${transA}${transB}${slices}${TM}${TN4}${texA}${texB}${TILE.WGY}${order}`;
+  const sampled = gemmSettings.textureBinding === "sampled";
+  const key = `${transA}${transB}${slices}${TM}${TN4}${texA}${texB}${TILE.WGY}${order}${sampled}`;
   const hit = generated.get(key);
   if (hit) return hit;
   const TN = TN4 * 4;
-  // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its layer.
+  // Element (vec4 x, row y) of an operand: a storage load at its slice offset, or a texel of its
+  // layer (a read-only storage texture has no mip level argument).
+  const level = sampled ? ", 0" : "";
   // Untransposed, A's rows are arow vec4s apart and its vec4s aw apart along K (1 planar; its
   // slices may be interleaved in blocks: see matmul.wgsl).
   const loadA = (x: string, y: string) =>
     transA
-      ? (texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao, 0)` : `A[ao + (${y}) * M4 + ${x}]`)
+      ? (texA ? `textureLoad(A, vec2<u32>(${x}, ${y}), ao${level})` : `A[ao + (${y}) * M4 + ${x}]`)
       : texA
-      ? `textureLoad(A, vec2<u32>((${x}) * aw + ai, ${y}), aol, 0)`
+      ? `textureLoad(A, vec2<u32>((${x}) * aw + ai, ${y}), aol${level})`
       : `A[aos + (${y}) * arow + (${x}) * aw]`;
   // B's rows are brow = width * p.bx vec4s; vec4 x of a row is at groupedAt(x) (its slices may
   // be interleaved: see matmul.wgsl), computed once per slice for the column groups (bg{j}) or once
@@ -134,7 +137,7 @@ export function matmulSource(
   const widthB = transB ? "K4" : "N4";
   const sliceDecl = [`let brow = ${widthB} * p.bx;`];
   const loadB = (x: string, y: string) =>
-    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bos, 0)` : `B[bos + (${y}) * brow + ${x}]`;
+    texB ? `textureLoad(B, vec2<u32>(${x}, ${y}), bos${level})` : `B[bos + (${y}) * brow + ${x}]`;
   const decl: string[] = [];
   const body: string[] = [];
   const store: string[] = [];
@@ -212,9 +215,10 @@ export function matmulSource(
       );
     }
   }
+  const texType = sampled ? "texture_2d_array<f32>" : "texture_storage_2d_array<rgba32float, read>";
   const bind = (n: number, name: string, tex: boolean) =>
     `@group(0) @binding(${n}) var ${tex ? "" : "<storage, read> "}${name}: ${
-      tex ? "texture_2d_array<f32>" : "array<vec4<f32>>"
+      tex ? texType : "array<vec4<f32>>"
     };`;
   const src = fillTemplate(matmulTemplate, {
     BINDINGS: [bind(1, "A", texA), bind(2, "B", texB)].join("\n"),
@@ -441,6 +445,15 @@ export type GemmSettings = {
   fmaOrder: "rows" | "depth" | "upfront";
   /** cpu family: pack texture operands by copyBufferToTexture where their rows allow (see copyPacked). */
   packByCopy: boolean;
+  /**
+   * cpu family: how the GEMM binds a texture operand. "storage": a read-only storage texture,
+   * whose textureLoad llvmpipe runs as an image load; "sampled": a sampled texture, whose
+   * textureLoad goes through its texel-fetch path. Same texels, same sums. Under llvmpipe one
+   * 8-lane vec4 load cost 5.5-6.2 ns of wall time from a storage texture against 9.9-11.1 from a
+   * sampled one (12.5-15.5 from a storage buffer; bench/load_cost.ts), and 1024^3 ran 1.07-1.10x
+   * faster. "sampled" is kept for A/B runs.
+   */
+  textureBinding: "storage" | "sampled";
 };
 
 /** Every GEMM tunable at its default (what {@link resetGemmSettings} puts back). */
@@ -452,6 +465,7 @@ const GEMM_DEFAULTS: Readonly<GemmSettings> = {
   splitK: "auto",
   fmaOrder: "rows",
   packByCopy: true,
+  textureBinding: "storage",
 };
 
 /**
