@@ -58,6 +58,13 @@ const variants: Record<string, () => void> = {
   "32x32 as the large products' tile": () => {
     HUGE_TILE.TM = 32;
   },
+  "no 32x64 tile (64x32 for long untransposed B too)": () => {
+    gemmSettings.wideTiles = "off";
+  },
+  "32x64 as the large products' tile": () => {
+    HUGE_TILE.TM = 32;
+    HUGE_TILE.TN4 = 16;
+  },
   "textures from a reuse of 16 (not 64)": () => {
     TEXTURE_RULE.minReuse = 16;
   },
@@ -122,7 +129,7 @@ const variants: Record<string, () => void> = {
     batchNormSettings.quads = false;
   },
 };
-const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM, minReuse = TEXTURE_RULE.minReuse; // defaults
+const wgy = TILE.WGY, hugeRows = HUGE_TILE.TM, hugeCols = HUGE_TILE.TN4, minReuse = TEXTURE_RULE.minReuse; // defaults
 const minReuseCopy = TEXTURE_RULE.minReuseCopy, maxTextureBytes = TEXTURE_RULE.maxBytes;
 const defaults = () => {
   resetGemmSettings();
@@ -131,6 +138,7 @@ const defaults = () => {
   batchNormSettings.quads = true;
   batchNormSettings.fuseAddend = true;
   HUGE_TILE.TM = hugeRows;
+  HUGE_TILE.TN4 = hugeCols;
   TEXTURE_RULE.minReuse = minReuse;
   TEXTURE_RULE.minReuseCopy = minReuseCopy;
   TEXTURE_RULE.maxBytes = maxTextureBytes;

@@ -12,6 +12,8 @@ import {
   resetGemmSettings,
   SPLIT_K,
   TILE,
+  type TileQuery,
+  WIDE_TILE,
 } from "../src/ops/matmul.ts";
 import { chooseKernelFamily, KernelFamilyError } from "../src/gpu/kernel_family.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
@@ -106,7 +108,8 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
 /**
  * Kernel paths: the cpu family's 8x16, 16x32 and 64x32 register tiles (the larger ones forced on
  * every shape, so small ones test their edges), each with storage or texture operands, and with
- * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); texture operands bound as
+ * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); the 32x64 tile (WIDE_TILE,
+ * forced where the 64x32 one is); texture operands bound as
  * sampled textures (gemmSettings.textureBinding, kept for A/B runs); the gpu family.
  */
 const PATHS = {
@@ -135,6 +138,24 @@ const PATHS = {
   },
   "cpu-huge": { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "on", wgy: 1, splitK: "auto" },
   "cpu-huge-tex": { family: "cpu", textures: "on", bigTiles: "off", hugeTiles: "on", wgy: 1, splitK: "on" },
+  "cpu-wide": {
+    family: "cpu",
+    textures: "off",
+    bigTiles: "off",
+    hugeTiles: "on",
+    wgy: 1,
+    splitK: "auto",
+    wide: true,
+  },
+  "cpu-wide-tex": {
+    family: "cpu",
+    textures: "on",
+    bigTiles: "off",
+    hugeTiles: "on",
+    wgy: 1,
+    splitK: "on",
+    wide: true,
+  },
   gpu: { family: "gpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
 } as const;
 
@@ -208,6 +229,7 @@ async function check(c: Case, path: keyof typeof PATHS, seed: number): Promise<v
   gemmSettings.hugeTiles = PATHS[path].hugeTiles;
   gemmSettings.splitK = PATHS[path].splitK;
   gemmSettings.textureBinding = "sampled" in PATHS[path] ? "sampled" : "storage";
+  gemmSettings.wideTiles = "wide" in PATHS[path] ? "on" : "auto";
   const wgy = TILE.WGY;
   TILE.WGY = PATHS[path].wgy;
   try {
@@ -291,6 +313,19 @@ cases.forEach((c, i) => {
   // Slice sums and accumulation keep to the 16x32 tile (see cpuTile): cpu-big covers them.
   if (c.M <= 32 || c.N <= 32 || (c.zsum ?? 1) > 1 || c.accumulate) return;
   gpuTest(`gemm cpu-huge ${JSON.stringify(c)}`, () => check(c, "cpu-huge", 100 + i));
+});
+// The 32x64 tile (chosen for untransposed B only): edges in both directions, A transposed, both
+// operands in textures with K split, and A's slices interleaved with C's (the Winograd filter and
+// products' layouts). ~22 s of compile per kernel variant on a cold shader cache.
+const wideCases: Case[] = [
+  { M: 40, N: 72, K: 20 },
+  { M: 36, N: 44, K: 12, transA: true, batch: 2, slicesA: 2 },
+  { M: 36, N: 72, K: 132, batch: 2, slicesB: 2 },
+  { M: 36, N: 80, K: 16, batch: 3, slicesA: 3, interleaveA: true, interleaveBlockA: 2, interleaveC: true },
+];
+wideCases.forEach((c, i) => {
+  const path = i < 2 ? "cpu-wide" : "cpu-wide-tex";
+  gpuTest(`gemm ${path} ${JSON.stringify(c)}`, () => check(c, path, 180 + i));
 });
 // Texture operands packed by copyBufferToTexture (rows of a multiple of 16 texels: K or N a
 // multiple of 64): slices contiguous (one copy), broadcast (one layer), apart (a copy per layer),
@@ -455,13 +490,27 @@ gpuTest("split K: auto splits a narrow C over a long K, within its partial-buffe
   }
 });
 
-Deno.test("cpu tiles: 64x32 only for products of HUGE_TILE.minFlop or more, 16x32 down to its size", () => {
+Deno.test("cpu tiles: 64x32 from HUGE_TILE.minFlop, 32x64 for long untransposed B, 16x32 down to its size", () => {
   const flop = HUGE_TILE.minFlop;
-  assertEquals(cpuTile(64, 2048, flop), HUGE_TILE);
-  assertEquals(cpuTile(64, 2048, flop - 1), BIG_TILE);
-  assertEquals(cpuTile(32, 2048, flop), BIG_TILE); // fewer rows than one 64x32 tile
-  assertEquals(cpuTile(64, 16, flop), TILE); // narrower than both big tiles
-  assertEquals(cpuTile(64, 2048, flop, false), BIG_TILE); // sums slices or adds to C
+  const q = (M: number, N: number, K: number, more: Partial<TileQuery> = {}) =>
+    cpuTile({ M, N, K, flop, plain: true, transB: false, ...more });
+  assertEquals(q(64, 2048, 64), HUGE_TILE); // K below WIDE_TILE.minK
+  assertEquals(q(64, 2048, 64, { flop: flop - 1 }), BIG_TILE);
+  assertEquals(q(32, 2048, 64), BIG_TILE); // fewer rows than one 64x32 tile
+  assertEquals(q(64, 16, 64), TILE); // narrower than both big tiles
+  assertEquals(q(64, 2048, 64, { plain: false }), BIG_TILE); // sums slices or adds to C
+  assertEquals(q(64, 512, 256), WIDE_TILE);
+  assertEquals(q(64, 508, 256), HUGE_TILE); // N below WIDE_TILE.minN
+  assertEquals(q(64, 512, 252), HUGE_TILE);
+  assertEquals(q(64, 512, 256, { transB: true }), HUGE_TILE);
+  assertEquals(q(64, 512, 256, { plain: false }), BIG_TILE);
+  assertEquals(q(32, 512, 256), BIG_TILE); // the large tiles want a 64-row product
+  gemmSettings.wideTiles = "off";
+  try {
+    assertEquals(q(64, 512, 256), HUGE_TILE);
+  } finally {
+    resetGemmSettings();
+  }
 });
 
 Deno.test("kernel family: llvmpipe -> cpu, others -> gpu, SAMWISE_KERNELS overrides, bad value names it", () => {

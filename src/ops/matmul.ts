@@ -75,6 +75,23 @@ export const BIG_TILE = { TM: 16, TN4: 8 };
  */
 export const HUGE_TILE = { TM: 64, TN4: 8, minFlop: 200e6 };
 
+/**
+ * The cpu family's tile for large products read along long rows of an untransposed B (N at least
+ * `minN`, K at least `minK`, and HUGE_TILE's conditions): 32 rows x 64 columns. As many
+ * accumulators and operand loads per FMA as HUGE_TILE's 64 x 32, but a third of those loads are
+ * A's (one address on all eight lanes of a SIMD group) where HUGE_TILE has two thirds, and half as
+ * many A values are held across the column groups. Alternated with HUGE_TILE in one process
+ * (2026-12-08, read-only storage textures): 1024^3 1.08-1.12x, A^T B 1.02x, 1024x512x1024 1.12x,
+ * 256x512x256 x16 1.10x, 1024x1024x256 1.07x, 512^3 1.00-1.03x, 64x1024x576 x8 1.01x, and even
+ * (0.99-1.02x) on the strided convolutions' GEMMs of ResNet-18 at batch 32 that take it
+ * (128x8192x576, 256x2048x1152, 512x512x2304, and A^T B 1152x2048x256, 2304x512x512); but
+ * 0.89-0.92x with B transposed (its 64 columns are 64 loads of four depths each, transposed in
+ * registers), and 0.89-0.93x on the short-K batched products of ResNet-18's Winograd layers
+ * (64x4096x64 x36, 128x1024x128 x36; its step 0.93x with this tile for every large product).
+ * Compiles in ~22 s per variant on a cold shader cache, as HUGE_TILE does.
+ */
+export const WIDE_TILE = { TM: 32, TN4: 16, minN: 512, minK: 256 };
+
 const generated = new Map<string, string>();
 
 /**
@@ -389,9 +406,9 @@ export const C_GROUP = 4;
  * slices (a 64-byte line of four slices' vec4s, each block's row one run of lines) in 0.9-1.0x,
  * keeping the filter transform's gain (see STORAGE_INTERLEAVE_BLOCK).
  */
-export function interleaveBlockFor(M: number, N: number, K: number, batch: number): number {
+export function interleaveBlockFor(M: number, N: number, K: number, batch: number, transB: boolean): number {
   if (!gemmInterleaves(M, N, K)) return 0;
-  const { TN4 } = cpuTile(M, N, 2 * M * N * K * batch);
+  const { TN4 } = cpuTile({ M, N, K, flop: 2 * M * N * K * batch, plain: true, transB });
   const textured = useTexture(operandLayout(K / 4, M, batch, 0, 0, true), Math.ceil(N / 4 / TN4));
   return textured ? batch : Math.min(STORAGE_INTERLEAVE_BLOCK, batch);
 }
@@ -429,6 +446,11 @@ export type GemmSettings = {
    */
   hugeTiles: "auto" | "on" | "off";
   /**
+   * cpu family: {@link WIDE_TILE} instead of HUGE_TILE for the products it suits ("auto"), for
+   * every product that takes HUGE_TILE when `hugeTiles` is "on" ("on": tests), or never.
+   */
+  wideTiles: "auto" | "on" | "off";
+  /**
    * cpu family: split K where C's tiles leave SIMD lanes idle ("auto", see {@link splitParts}),
    * for every product the vec4 kernel takes without a slice sum, down to one vec4 of K per part
    * ("on": tests, so that the ranges' edges are checked on small shapes), or never.
@@ -462,6 +484,7 @@ const GEMM_DEFAULTS: Readonly<GemmSettings> = {
   textures: "auto",
   bigTiles: "auto",
   hugeTiles: "auto",
+  wideTiles: "auto",
   splitK: "auto",
   fmaOrder: "rows",
   packByCopy: true,
@@ -504,19 +527,32 @@ export function splitParts(lanes: number, K: number, zsum: number, floats: numbe
   return parts > 1 && parts * floats <= SPLIT_K.maxPartialFloats ? parts : 1;
 }
 
+/** What {@link cpuTile} chooses from: one product's shape, work and form. */
+export interface TileQuery {
+  M: number;
+  N: number;
+  K: number;
+  /** Operations of the whole call (every slice). */
+  flop: number;
+  /** Neither sums slices (zsum) nor adds to C. */
+  plain: boolean;
+  transB: boolean;
+}
+
 /**
- * The cpu family's register tile for an M x N product of `flop` operations in all (see
- * {@link TILE}, {@link BIG_TILE}, {@link HUGE_TILE}). {@link HUGE_TILE} only for a `plain`
- * product, which neither sums slices (zsum) nor adds to C. Adding to C doubled the 64 x 32
- * epilogue's loads and took ~90 s to compile; a slice sum compiled in 29 s, but ResNet-18's
- * (128 x 576 over 32 images) then had too few tiles to fill the SIMD lanes (step 0.96x).
+ * The cpu family's register tile for a product (see {@link TILE}, {@link BIG_TILE},
+ * {@link HUGE_TILE}, {@link WIDE_TILE}). The large tiles only for a `plain` product: adding to C
+ * doubled the 64 x 32 epilogue's loads and took ~90 s to compile; a slice sum compiled in 29 s,
+ * but ResNet-18's (128 x 576 over 32 images) then had too few tiles to fill the SIMD lanes (step
+ * 0.96x).
  */
-export function cpuTile(M: number, N: number, flop = 0, plain = true): { TM: number; TN4: number } {
+export function cpuTile({ M, N, K, flop, plain, transB }: TileQuery): { TM: number; TN4: number } {
   const huge = gemmSettings.hugeTiles;
-  if (
-    plain && (huge === "on" ||
-      (huge === "auto" && M >= HUGE_TILE.TM && N >= HUGE_TILE.TN4 * 4 && flop >= HUGE_TILE.minFlop))
-  ) return HUGE_TILE;
+  if (huge === "on" && plain) return gemmSettings.wideTiles === "on" ? WIDE_TILE : HUGE_TILE;
+  if (huge === "auto" && plain && M >= HUGE_TILE.TM && N >= HUGE_TILE.TN4 * 4 && flop >= HUGE_TILE.minFlop) {
+    const wide = gemmSettings.wideTiles === "auto" && !transB && N >= WIDE_TILE.minN && K >= WIDE_TILE.minK;
+    return wide ? WIDE_TILE : HUGE_TILE;
+  }
   const mode = gemmSettings.bigTiles;
   const big = mode === "on" || (mode === "auto" && M >= BIG_TILE.TM && N >= BIG_TILE.TN4 * 4);
   return big ? BIG_TILE : TILE;
@@ -672,7 +708,8 @@ export function gemm(g: GemmArgs): void {
   }
   if (vec4) {
     const slices = batch * zsum;
-    const { TM, TN4 } = cpuTile(M, N, 2 * M * N * K * slices, zsum === 1 && !acc);
+    const tile = cpuTile({ M, N, K, flop: 2 * M * N * K * slices, plain: zsum === 1 && !acc, transB });
+    const { TM, TN4 } = tile;
     const WG = TILE.WG;
     // Interleaved operands have zsum 1: their slices are the batch's.
     const layoutA = operandLayout((transA ? M : K) / 4, transA ? K : M, slices, sa, ba, il);
@@ -700,7 +737,13 @@ export function gemm(g: GemmArgs): void {
       .u32(il ? batch : 1, ilC ? batch : 1, ilB ? batch : 1, blockA).bytes();
     const groups = [Math.ceil((cslices * cgroups) / WG), Math.ceil(M / TM / TILE.WGY), 1];
     const mode: SliceMode = partial ? "split" : zsum > 1 ? "loop" : "one";
-    const size = TM === HUGE_TILE.TM ? ".huge" : TM === BIG_TILE.TM ? ".big" : "";
+    const size = tile === HUGE_TILE
+      ? ".huge"
+      : tile === WIDE_TILE
+      ? ".wide"
+      : tile === BIG_TILE
+      ? ".big"
+      : "";
     const name = `matmul${size}${transA ? ".tA" : ""}${transB ? ".tB" : ""}${zsum > 1 ? ".sum" : ""}${
       partial ? ".split" : ""
     }${ta ? ".texA" : ""}${tb ? ".texB" : ""}`;

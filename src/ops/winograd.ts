@@ -847,6 +847,12 @@ const runsOfTiles = (kind: "input" | "grad", m: WinogradTile) =>
   winogradSettings.runsOfTiles && kind === "input" && m === 4;
 
 /**
+ * Whether a convolution's product reads its transformed input tiles-major (B transposed): when
+ * they are kept for the weight gradient, or built in runs of tiles.
+ */
+const tilesMajorInput = (keep: boolean, m: WinogradTile) => keep || runsOfTiles("input", m);
+
+/**
  * Writes the outputs of the products `prod` ([E, R, TP], or with `interleaved` [R, TP / 4, E]
  * vec4s) into images n0..n0+nb-1 of `y`, plus `addend`'s values (same shape as y) when given.
  */
@@ -915,7 +921,7 @@ function convFromTransform(
   const { T } = tileGrid(H, W, m);
   const y = Tensor.empty([N, R, H, W]);
   const TPmax = up4(chunk * T);
-  const major = keep || runsOfTiles("input", m);
+  const major = tilesMajorInput(keep, m);
   const v = Tensor.empty(major ? [E, TPmax, KP] : [E, KP, TPmax]), prod = Tensor.empty([E, R, TPmax]);
   for (const [n0, nb] of chunks(N, chunk)) {
     const TP = up4(nb * T);
@@ -957,7 +963,7 @@ export function winogradForward(
   forWeightGrad = false,
 ): { y: Tensor; tiles: Tensor | null } {
   const keep = forWeightGrad && winogradSettings.keepInputTiles && keepsTiles(plan, x.shape[0], w.shape[0]);
-  const block = interleavedFilter(w.shape[0], w.shape[1], tileColumns(x, plan), plan.m);
+  const block = interleavedFilter(w.shape[0], w.shape[1], tileColumns(x, plan), plan.m, keep);
   const u = filterTransform(w, 0, plan.m, block);
   const out = convFromTransform(x, u, block, plan, keep);
   u.dispose();
@@ -978,12 +984,14 @@ function keepsTiles(plan: WinogradPlan, N: number, CO: number): boolean {
  * interleavedFilter, interleavedFilterBlock): 0 planar, else its E slices interleaved in blocks
  * of that many, where the transformed filter is at least `INTERLEAVE_MIN_BYTES`: all E where the
  * GEMM reads it through a texture, 4 where from storage (interleaveBlockFor). TP is the largest
- * chunk's (a smaller last chunk reads the same A).
+ * chunk's (a smaller last chunk reads the same A); `keep` as for convFromTransform (the tiles'
+ * layout decides the GEMM's tile, and so how it reads A).
  */
-function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile): number {
+function interleavedFilter(R: number, K: number, TP: number, m: WinogradTile, keep: boolean): number {
   const E = (m + 2) ** 2, mode = winogradSettings.interleavedFilter;
   if (mode === "off" || (mode === "auto" && 4 * E * R * up4(K) < INTERLEAVE_MIN_BYTES)) return 0;
-  const block = interleaveBlockFor(R, TP, up4(K), E), forced = winogradSettings.interleavedFilterBlock;
+  const block = interleaveBlockFor(R, TP, up4(K), E, tilesMajorInput(keep, m)),
+    forced = winogradSettings.interleavedFilterBlock;
   return block && forced !== "auto" ? Math.min(forced, E) : block;
 }
 
@@ -1050,7 +1058,7 @@ export function winogradBackwardInput(
   plan: WinogradPlan,
   addend: Tensor | null = null,
 ): Tensor {
-  const block = interleavedFilter(w.shape[1], w.shape[0], tileColumns(dy, plan), plan.m);
+  const block = interleavedFilter(w.shape[1], w.shape[0], tileColumns(dy, plan), plan.m, false);
   const u = filterTransform(w, 1, plan.m, block);
   const { y: dx } = convFromTransform(dy, u, block, plan, false, addend);
   u.dispose();
