@@ -109,8 +109,8 @@ function reference(c: Case, a: Float64Array, b: Float64Array, c0: Float64Array):
  * Kernel paths: the cpu family's 8x16, 16x32 and 64x32 register tiles (the larger ones forced on
  * every shape, so small ones test their edges), each with storage or texture operands, and with
  * workgroups 8 row tiles high (TILE.WGY 8, the layout before WGY 1); the 32x64 tile (WIDE_TILE,
- * forced where the 64x32 one is); texture operands bound as
- * sampled textures (gemmSettings.textureBinding, kept for A/B runs); the gpu family.
+ * forced where the 64x32 one is); texture operands bound as sampled textures
+ * (gemmSettings.textureBinding, kept for A/B runs); the gpu family.
  */
 const PATHS = {
   cpu: { family: "cpu", textures: "off", bigTiles: "off", hugeTiles: "off", wgy: 1, splitK: "auto" },
