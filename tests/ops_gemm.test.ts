@@ -9,6 +9,7 @@ import {
   type GemmArgs,
   gemmSettings,
   HUGE_TILE,
+  matmulSource,
   resetGemmSettings,
   SPLIT_K,
   TILE,
@@ -313,6 +314,23 @@ cases.forEach((c, i) => {
   // Slice sums and accumulation keep to the 16x32 tile (see cpuTile): cpu-big covers them.
   if (c.M <= 32 || c.N <= 32 || (c.zsum ?? 1) > 1 || c.accumulate) return;
   gpuTest(`gemm cpu-huge ${JSON.stringify(c)}`, () => check(c, "cpu-huge", 100 + i));
+});
+// Texture operands are read-only storage textures where WGSL has them (the faster load under
+// llvmpipe), sampled textures where it has not (the cpu-tex-sampled path checks their results).
+gpuTest("gemm: texture operands bound as read-only storage textures where WGSL has them", () => {
+  const rt = sw.runtime(), has = rt.readOnlyStorageTextures;
+  const kernel = { TM: TILE.TM, TN4: TILE.TN4, texA: true, texB: true };
+  const storage = (src: string) => src.includes("texture_storage_2d_array<rgba32float, read>");
+  const sampled = (src: string) => src.includes("texture_2d_array<f32>");
+  const src = matmulSource(false, true, "one", kernel);
+  assertEquals([storage(src), sampled(src)], [has, !has]);
+  Object.defineProperty(rt, "readOnlyStorageTextures", { value: false, configurable: true });
+  try {
+    const without = matmulSource(false, true, "one", kernel);
+    assertEquals([storage(without), sampled(without)], [false, true]);
+  } finally {
+    Object.defineProperty(rt, "readOnlyStorageTextures", { value: has, configurable: true });
+  }
 });
 // The 32x64 tile (chosen for untransposed B only): edges in both directions, A transposed, both
 // operands in textures with K split, and A's slices interleaved with C's (the Winograd filter and

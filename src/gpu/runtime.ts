@@ -116,6 +116,12 @@ export class Runtime {
   readonly maxBinding: number;
   /** Kernel family for this adapter (see kernel_family.ts); `SAMWISE_KERNELS` overrides it. */
   readonly kernelFamily: KernelFamily;
+  /**
+   * Whether WGSL may bind read-only storage textures here (the WGSL language feature
+   * `readonly_and_readwrite_storage_textures`): the cpu-family GEMM's texture operands use them
+   * where it may, sampled textures where not.
+   */
+  readonly readOnlyStorageTextures: boolean;
   /** Recorded dispatches beyond which the batch is submitted on its own. */
   maxBatch = 2048;
 
@@ -134,6 +140,9 @@ export class Runtime {
     this.device = ctx.device;
     this.adapterName = ctx.description;
     this.kernelFamily = chooseKernelFamily(ctx.description, kernelsOverride());
+    // navigator.gpu.wgslLanguageFeatures is missing from older WebGPU implementations: then none.
+    const wgsl = (navigator.gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures;
+    this.readOnlyStorageTextures = wgsl?.has("readonly_and_readwrite_storage_textures") ?? false;
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
     this.textures = new TexturePool(ctx.device);

@@ -131,7 +131,7 @@ export function matmulSource(
 ): string {
   const { TM, TN4, texA, texB } = kernel;
   const order = gemmSettings.fmaOrder;
-  const sampled = gemmSettings.textureBinding === "sampled";
+  const sampled = gemmSettings.textureBinding === "sampled" || !runtime().readOnlyStorageTextures;
   const key = `${transA}${transB}${slices}${TM}${TN4}${texA}${texB}${TILE.WGY}${order}${sampled}`;
   const hit = generated.get(key);
   if (hit) return hit;
@@ -473,7 +473,8 @@ export type GemmSettings = {
    * textureLoad goes through its texel-fetch path. Same texels, same sums. Under llvmpipe one
    * 8-lane vec4 load cost 5.5-6.2 ns of wall time from a storage texture against 9.9-11.1 from a
    * sampled one (12.5-15.5 from a storage buffer; bench/load_cost.ts), and 1024^3 ran 1.07-1.10x
-   * faster. "sampled" is kept for A/B runs.
+   * faster. "sampled" is kept for A/B runs, and taken where WGSL has no read-only storage textures
+   * (Runtime.readOnlyStorageTextures).
    */
   textureBinding: "storage" | "sampled";
 };
