@@ -1,7 +1,7 @@
 // What one vec4 load costs a compute shader on this adapter, by where it reads from: storage
 // buffer, uniform buffer, rgba32float texture (sampled, or a read-only storage texture), workgroup
-// memory, or four f32 storage loads. Each invocation sums 512
-// loads at per-invocation addresses ("lane") or at addresses shared by its workgroup ("shared").
+// memory, or four f32 storage loads. Each invocation sums 512 loads at per-invocation addresses
+// ("lane") or at addresses shared by its workgroup ("shared").
 // Under llvmpipe none of them is one vector load, whatever the addresses (which is why the GEMM's
 // register tile is sized by loads per FMA, src/ops/matmul.ts BIG_TILE); on this 2-core machine
 // (2026-12-08) a storage vec4 cost 12-15 ns of wall time per 8-lane group, a sampled texel 10-11,
@@ -31,12 +31,9 @@ const storageTexture = dev.createTexture({
   format: "rgba32float",
   usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
 });
-dev.queue.writeTexture({ texture: storageTexture }, data, { bytesPerRow: W * 16, rowsPerImage: H }, [
-  W,
-  H,
-  1,
-]);
-dev.queue.writeTexture({ texture }, data, { bytesPerRow: W * 16, rowsPerImage: H }, [W, H, 1]);
+for (const t of [texture, storageTexture]) {
+  dev.queue.writeTexture({ texture: t }, data, { bytesPerRow: W * 16, rowsPerImage: H }, [W, H, 1]);
+}
 
 const INVOCATIONS = 65536, LOADS = 512, WG = 64, LANES = 8;
 const sources: Record<

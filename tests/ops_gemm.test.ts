@@ -526,6 +526,9 @@ Deno.test("cpu tiles: 64x32 from HUGE_TILE.minFlop, 32x64 for long untransposed 
   gemmSettings.wideTiles = "off";
   try {
     assertEquals(q(64, 512, 256), HUGE_TILE);
+    gemmSettings.wideTiles = "on"; // wherever HUGE_TILE would be taken
+    assertEquals(q(64, 2048, 64, { transB: true }), WIDE_TILE);
+    assertEquals(q(64, 2048, 64, { flop: flop - 1 }), BIG_TILE);
   } finally {
     resetGemmSettings();
   }

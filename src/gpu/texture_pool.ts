@@ -4,11 +4,11 @@
  * Under llvmpipe a `textureLoad` of an rgba32float texel from a read-only storage texture is a
  * vectorised gather (a sampled texture's texel fetch is slower), where a storage-buffer load with
  * a per-invocation address is a per-lane scalar loop with a bounds check per component; so the
- * cpu-family GEMM can read an operand through a texture after one packing pass. A GEMM acquires its textures while recording and releases them right after, and WebGPU
- * orders the next pack into a texture (a copy or a storage write) after the GEMM that read it, so
- * a few textures serve a whole step. A texture at least as large as asked in each dimension
- * serves (the GEMM addresses texels itself and never reads past its operand), the smallest free
- * one first. Past `budget` bytes, free textures are retired, and destroyed at the next submit (a
+ * cpu-family GEMM can read an operand through a texture after one packing pass. A GEMM acquires
+ * its textures while recording and releases them right after, and WebGPU orders the next pack
+ * into a texture (a copy or a storage write) after the GEMM that read it, so a few textures
+ * serve a whole step. A texture at least as large as asked in each dimension serves (the GEMM
+ * addresses texels itself and never reads past its operand), the smallest free one first. Past `budget` bytes, free textures are retired, and destroyed at the next submit (a
  * released texture may still be named by recorded, unsubmitted commands).
  *
  * @module

@@ -447,7 +447,7 @@ export type GemmSettings = {
   hugeTiles: "auto" | "on" | "off";
   /**
    * cpu family: {@link WIDE_TILE} instead of HUGE_TILE for the products it suits ("auto"), for
-   * every product that takes HUGE_TILE when `hugeTiles` is "on" ("on": tests), or never.
+   * every product that takes HUGE_TILE ("on": tests), or never.
    */
   wideTiles: "auto" | "on" | "off";
   /**
@@ -549,10 +549,11 @@ export interface TileQuery {
  */
 export function cpuTile({ M, N, K, flop, plain, transB }: TileQuery): { TM: number; TN4: number } {
   const huge = gemmSettings.hugeTiles;
-  if (huge === "on" && plain) return gemmSettings.wideTiles === "on" ? WIDE_TILE : HUGE_TILE;
+  const wide = gemmSettings.wideTiles;
+  if (huge === "on" && plain) return wide === "on" ? WIDE_TILE : HUGE_TILE;
   if (huge === "auto" && plain && M >= HUGE_TILE.TM && N >= HUGE_TILE.TN4 * 4 && flop >= HUGE_TILE.minFlop) {
-    const wide = gemmSettings.wideTiles === "auto" && !transB && N >= WIDE_TILE.minN && K >= WIDE_TILE.minK;
-    return wide ? WIDE_TILE : HUGE_TILE;
+    const suits = !transB && N >= WIDE_TILE.minN && K >= WIDE_TILE.minK;
+    return wide === "on" || (wide === "auto" && suits) ? WIDE_TILE : HUGE_TILE;
   }
   const mode = gemmSettings.bigTiles;
   const big = mode === "on" || (mode === "auto" && M >= BIG_TILE.TM && N >= BIG_TILE.TN4 * 4);
